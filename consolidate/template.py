@@ -1,0 +1,392 @@
+"""Write the unit templates (xlsxwriter): protected sheets, named input cells, live checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Indicator, Table
+from .errors import UsageError
+from .layout import (
+    COL_BASELINE, COL_CHECK, COL_COMMENT, COL_DENOM, COL_GOAL, COL_MEASURE, COL_NAME,
+    COL_SHARE, COL_TARGET, COL_VALUE, FIRST_ROW, HEADER_ROW, INDICATOR_SHEET,
+    INSTRUCTION_SHEET, META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, InputCell, Layout,
+    TableBlock, build_layout, col_letter,
+)
+from .periods import MONTHS, Period
+
+INPUT_FILL = "#FFF2CC"
+HEAD_FILL = "#1F4E79"
+CHECK_RED = "#F8CBAD"
+FMT_COUNT = "#,##0"  # shown as "# ##0" by Swedish Excel and LibreOffice
+FMT_DEC1 = "#,##0.0"
+FMT_DEC2 = "#,##0.00"
+FMT_SHARE = "0.0 %"
+FMT_SHARE2 = "0.00 %"
+
+_VALIDATION: dict[str, dict[str, Any]] = {
+    "antal": {
+        "validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "Antal", "input_message": "Skriv ett heltal, 0 eller större (t.ex. 1 931).",
+        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
+    },
+    "arsarbetare": {
+        "validate": "decimal", "criteria": ">=", "value": 0,
+        "input_title": "Årsarbetare", "input_message": "Skriv antal årsarbetare, t.ex. 170,2.",
+        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett tal som är 0 eller större (årsarbetare).",
+    },
+    "mnkr": {
+        "validate": "decimal", "criteria": ">=", "value": 0,
+        "input_title": "Miljoner kronor", "input_message": "Skriv beloppet i mnkr, t.ex. 177,9 (inte tkr).",
+        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett belopp i miljoner kronor, 0 eller större.",
+    },
+    "dygn": {
+        "validate": "integer", "criteria": ">=", "value": 0,
+        "input_title": "Dygn", "input_message": "Skriv antal dygn som ett heltal.",
+        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
+    },
+    "andel": {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+        "input_title": "Andel i procent", "input_message": "Skriv andelen med procenttecken, t.ex. 24 % eller 4,2 %.",
+        "error_title": "Fel värde", "error_message": "Andelen ska vara mellan 0 % och 100 %. Skriv t.ex. 24 % (inte 2400 %).",
+    },
+    "procent": {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+        "input_title": "Procent", "input_message": "Skriv värdet med procenttecken, t.ex. 85 %.",
+        "error_title": "Fel värde", "error_message": "Värdet ska vara mellan 0 % och 100 %.",
+    },
+    "text": {
+        "validate": "length", "criteria": "<=", "value": 1000,
+        "input_title": "Kommentar", "input_message": "Frivillig kommentar till nämnden (högst 1 000 tecken).",
+        "error_title": "För lång text", "error_message": "Kommentaren får vara högst 1 000 tecken.",
+    },
+}
+
+
+def template_filename(catalog: Catalog, unit_id: str, period: Period) -> str:
+    return f"{period}_{unit_id}.xlsx"
+
+
+def write_templates(catalog: Catalog, period: Period, out_dir: Path,
+                    unit_ids: Iterable[str] | None = None) -> list[Path]:
+    """Write one template per unit; unknown units are refused before anything is written."""
+    wanted = list(unit_ids) if unit_ids else list(catalog.unit_ids())
+    unknown = [u for u in wanted if u not in catalog.unit_ids()]
+    if unknown:
+        raise UsageError(
+            f"Okänd enhet: {', '.join(unknown)}. Enheter i katalogen: {', '.join(catalog.unit_ids())}."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [write_template(catalog, unit, period, out_dir / template_filename(catalog, unit, period))
+            for unit in wanted]
+
+
+def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -> Path:
+    """Write one template atomically: a temp file in the same folder, then rename."""
+    layout = build_layout(catalog, unit_id, period)
+    fd, tmp_name = tempfile.mkstemp(prefix=".~tmp_", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        _write(catalog, layout, Path(tmp_name))
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
+    import xlsxwriter
+
+    unit = catalog.unit(layout.unit_id)
+    period = layout.period
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    # Fixed document date so the same catalog and period give the same bytes.
+    start = dt.datetime(period.year, period.first_month, 1)
+    wb.set_properties({
+        "title": f"Tertialuppföljning {period} – {unit.name}",
+        "subject": f"{catalog.board.name}, {period.label}",
+        "author": catalog.board.administration,
+        "company": catalog.board.municipality,
+        "comments": "Mall skapad av consolidate. Fyll bara i de gula cellerna.",
+        "created": start,
+    })
+    wb.set_custom_property("consolidate_mall", TEMPLATE_ID)
+    fmt = _Formats(wb)
+    _instructions(wb, fmt, catalog, layout)
+    _indicator_sheet(wb, fmt, catalog, layout)
+    for block in layout.tables:
+        _table_sheet(wb, fmt, catalog, layout, block)
+    for cell in layout.cells:
+        wb.define_name(cell.name, f"='{cell.sheet}'!${col_letter(cell.col)}${cell.row + 1}")
+    meta = wb.add_worksheet(META_SHEET)
+    for row, (key, value) in enumerate(meta_rows(catalog, layout)):
+        meta.write_string(row, 0, key)
+        meta.write_string(row, 1, value)
+    meta.protect()
+    meta.hide()
+    wb.close()
+
+
+def meta_rows(catalog: Catalog, layout: Layout) -> list[tuple[str, str]]:
+    unit = catalog.unit(layout.unit_id)
+    return [
+        ("typ", "enhetsmall"),
+        ("mall_id", TEMPLATE_ID),
+        ("mallversion", str(TEMPLATE_VERSION)),
+        ("namnd", catalog.board.id),
+        ("enhet", unit.id),
+        ("enhetsnamn", unit.name),
+        ("period", str(layout.period)),
+        ("katalog", catalog.fingerprint),
+    ]
+
+
+class _Formats:
+    def __init__(self, wb: Any) -> None:
+        base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.text = wb.add_format({**base, "text_wrap": True})
+        self.muted = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": True})
+        self.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL,
+                                   "text_wrap": True, "border": 1})
+        self.label = wb.add_format({**base, "text_wrap": True, "border": 1})
+        self.bold_label = wb.add_format({**base, "bold": True, "border": 1})
+        self.check = wb.add_format({**base, "font_color": "#9C0006", "text_wrap": True, "border": 1})
+        self.red = wb.add_format({"bg_color": CHECK_RED, "font_color": "#9C0006"})
+        self.shown = {
+            key: wb.add_format({**base, "num_format": num, "border": 1, "bg_color": "#F2F2F2"})
+            for key, num in (("0", FMT_COUNT), ("1", FMT_DEC1), ("2", FMT_DEC2), ("%", FMT_SHARE), ("%2", FMT_SHARE2))
+        }
+        self.inputs = {
+            kind: wb.add_format({**base, "num_format": num, "locked": False, "bg_color": INPUT_FILL,
+                                 "border": 1, **({"text_wrap": True} if kind == "text" else {})})
+            for kind, num in (("antal", FMT_COUNT), ("dygn", FMT_COUNT), ("arsarbetare", FMT_DEC1),
+                              ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE), ("text", "@"))
+        }
+
+
+def _input(ws: Any, fmt: _Formats, cell: InputCell) -> None:
+    ws.write_blank(cell.row, cell.col, None, fmt.inputs[cell.kind])
+    ws.data_validation(cell.row, cell.col, cell.row, cell.col, dict(_VALIDATION[cell.kind]))
+
+
+def _setup(ws: Any, header_cols: int) -> None:
+    ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True,
+                    "insert_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
+    ws.freeze_panes(FIRST_ROW, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer("&L&F&R&P (&N)")
+    del header_cols
+
+
+def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
+    ws = wb.add_worksheet(INSTRUCTION_SHEET)
+    unit = catalog.unit(layout.unit_id)
+    ws.set_column(0, 0, 100)
+    lines = [
+        (fmt.title, f"Tertialuppföljning {layout.period.label} – {unit.name}"),
+        (fmt.text, f"{catalog.board.name}, {catalog.board.municipality}. Mallen gäller bara {unit.name} "
+                   f"och perioden {layout.period}."),
+        (fmt.text, ""),
+        (fmt.text, "Så fyller du i mallen"),
+        (fmt.text, "1. Fyll i de gula cellerna på flikarna. Övriga celler är låsta."),
+        (fmt.text, "2. Skriv tal som vanligt: 1 931, 170,2 eller 4,2 %. Belopp anges i miljoner kronor (mnkr)."),
+        (fmt.text, "3. Andelar på fliken Indikatorer fylls i som täljare och nämnare; andelen räknas ut åt dig."),
+        (fmt.text, "4. Lämna inte en cell tom om värdet är noll: skriv 0. En tom cell betyder att värdet saknas."),
+        (fmt.text, "5. Kontrollkolumnen blir röd när delarna inte stämmer med SUMMA eller andelarna inte "
+                   "stämmer med antalen. Rätta innan du lämnar in."),
+        (fmt.text, "6. Du får infoga rader och kolumner, men byt inte namn på flikarna och ta inte bort celler."),
+        (fmt.text, "7. Spara som Excel-arbetsbok (.xlsx) och lämna filen i den gemensamma mappen."),
+        (fmt.text, ""),
+        (fmt.muted, f"Frågor: {catalog.board.contact}. Mallversion {TEMPLATE_VERSION}, katalog {catalog.fingerprint}."),
+    ]
+    for row, (style, text) in enumerate(lines):
+        ws.write_string(row, 0, text, style)
+    ws.protect("", {"select_locked_cells": True})
+    ws.activate()
+
+
+def _value_format(fmt: _Formats, ind: Indicator) -> Any:
+    if ind.is_share:
+        return fmt.shown["%2" if ind.decimals >= 2 else "%"]
+    return fmt.shown[str(min(ind.decimals, 2))]
+
+
+def _sv_value(ind: Indicator, value: float | None) -> str:
+    if value is None:
+        return ind.target_text or ""
+    if ind.is_share:
+        return f"{value * 100:.{max(ind.decimals, 0)}f} %".replace(".", ",")
+    return f"{value:,.{ind.decimals}f}".replace(",", " ").replace(".", ",")
+
+
+def _indicator_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
+    ws = wb.add_worksheet(INDICATOR_SHEET)
+    unit = catalog.unit(layout.unit_id)
+    ws.write_string(0, 0, f"Indikatorer – {unit.name}, {layout.period.label}", fmt.title)
+    ws.write_string(1, 0, "Fyll i periodens utfall i de gula cellerna. Andelar anges som täljare och nämnare.",
+                    fmt.muted)
+    heads = ["Målområde", "Indikator", "Mäts som", "Värde / täljare", "Nämnare", "Andel (beräknas)",
+             "Nuläge", "Börläge", "Kommentar till nämnden", "Kontroll"]
+    widths = [30, 45, 34, 14, 14, 12, 12, 14, 40, 30]
+    for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
+        ws.write_string(HEADER_ROW, col, head, fmt.head)
+        ws.set_column(col, col, width)
+    ws.set_row(HEADER_ROW, 30)
+    by_id = {c.scope + ":" + c.field: c for c in layout.indicator_cells}
+    for offset, ind in enumerate(layout.indicators):
+        row = FIRST_ROW + offset
+        ws.set_row(row, 45)
+        ws.write_string(row, COL_GOAL, ind.goal_area, fmt.label)
+        ws.write_string(row, COL_NAME, ind.name, fmt.label)
+        if ind.is_share:
+            measure = f"Täljare: {ind.numerator_label}. Nämnare: {ind.denominator_label}."
+            _input(ws, fmt, by_id[ind.id + ":taljare"])
+            _input(ws, fmt, by_id[ind.id + ":namnare"])
+            v, d = f"{col_letter(COL_VALUE)}{row + 1}", f"{col_letter(COL_DENOM)}{row + 1}"
+            ws.write_formula(row, COL_SHARE, f'=IF(AND(ISNUMBER({v}),ISNUMBER({d}),{d}>0),{v}/{d},"")',
+                             _value_format(fmt, ind), "")
+            ws.write_formula(row, COL_CHECK,
+                             f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),IF({v}>{d},"Täljaren är större än nämnaren",'
+                             f'IF({d}=0,"Nämnaren är 0","")),"")', fmt.check, "")
+        else:
+            measure = {"antal": "Antal (heltal)", "årsarbetare": "Årsarbetare", "mnkr": "Miljoner kronor (mnkr)",
+                       "dygn": "Dygn", "procent": "Procent"}[ind.kind]
+            _input(ws, fmt, by_id[ind.id + ":varde"])
+            ws.write_blank(row, COL_DENOM, None, fmt.label)
+            ws.write_blank(row, COL_SHARE, None, fmt.label)
+            ws.write_blank(row, COL_CHECK, None, fmt.check)
+        ws.write_string(row, COL_MEASURE, measure, fmt.label)
+        ws.write_string(row, COL_BASELINE, _sv_value(ind, ind.baseline), fmt.label)
+        ws.write_string(row, COL_TARGET, f"{_sv_value(ind, ind.target)} ({ind.target_year})", fmt.label)
+        _input(ws, fmt, by_id[ind.id + ":kommentar"])
+    last = FIRST_ROW + max(len(layout.indicators), 1) - 1
+    ws.conditional_format(FIRST_ROW, COL_CHECK, last, COL_CHECK,
+                          {"type": "formula", "criteria": f"=LEN(${col_letter(COL_CHECK)}{FIRST_ROW + 1})>0",
+                           "format": fmt.red})
+    _setup(ws, len(heads))
+
+
+def _table_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout, block: TableBlock) -> None:
+    table = block.table
+    ws = wb.add_worksheet(table.sheet)
+    ws.write_string(0, 0, table.title, fmt.title)
+    ws.write_string(1, 0, table.description, fmt.muted)
+    cells = {(c.item, c.field): c for c in block.cells}
+    if table.kind == "fordelning":
+        _distribution(ws, fmt, table, cells)
+    elif table.kind == "enkat":
+        _survey(ws, fmt, table, cells)
+    elif table.kind == "manad":
+        _monthly(ws, fmt, table, cells, layout.period)
+    else:
+        _varav(ws, fmt, table, cells)
+    _setup(ws, 0)
+    del catalog
+
+
+def _heads(ws: Any, fmt: _Formats, heads: list[str], widths: list[int]) -> None:
+    for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
+        ws.write_string(HEADER_ROW, col, head, fmt.head)
+        ws.set_column(col, col, width)
+
+
+def _red_when_text(ws: Any, fmt: _Formats, first: int, last: int, col: int) -> None:
+    ws.conditional_format(first, col, last, col, {
+        "type": "formula", "criteria": f"=LEN(${col_letter(col)}{first + 1})>0", "format": fmt.red})
+
+
+def _distribution(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+    check_col = 3 if table.with_share else 2
+    heads = ["Kategori", table.count_label] + (["Andel"] if table.with_share else []) + ["Kontroll"]
+    _heads(ws, fmt, heads, [32, 14] + ([12] if table.with_share else []) + [40])
+    summa_row = FIRST_ROW + len(table.rows)
+    total = f"$B${summa_row + 1}"
+    for offset, trow in enumerate(table.rows):
+        row = FIRST_ROW + offset
+        ws.write_string(row, 0, trow.label, fmt.label)
+        _input(ws, fmt, cells[(trow.id, "antal")])
+        if table.with_share:
+            _input(ws, fmt, cells[(trow.id, "andel")])
+            b, c = f"B{row + 1}", f"C{row + 1}"
+            # Honest rounding: a share typed with d decimals may differ from count/total by half a unit.
+            ws.write_formula(row, check_col,
+                             f'=IF(AND(ISNUMBER({b}),ISNUMBER({c}),ISNUMBER({total}),{total}>0),'
+                             f'IF(ABS({c}-{b}/{total})>0.005+1E-9,"Andelen stämmer inte med antalet",""),"")',
+                             fmt.check, "")
+        else:
+            ws.write_blank(row, check_col, None, fmt.check)
+    ws.write_string(summa_row, 0, "SUMMA", fmt.bold_label)
+    _input(ws, fmt, cells[("summa", "antal")])
+    first, last = FIRST_ROW + 1, summa_row
+    sum_check = (f'IF(AND(ISNUMBER({total}),SUM(B{first}:B{last})<>{total}),'
+                 f'"Delarna blir "&SUM(B{first}:B{last})&", inte SUMMA","")')
+    if table.with_share:
+        _input(ws, fmt, cells[("summa", "andel")])
+        ws.write_formula(summa_row, check_col, f"={sum_check}", fmt.check, "")
+    else:
+        ws.write_formula(summa_row, check_col, f"={sum_check}", fmt.check, "")
+    _red_when_text(ws, fmt, FIRST_ROW, summa_row, check_col)
+
+
+def _survey(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+    _heads(ws, fmt, ["Fråga", "Mycket nöjd / helt nöjd", "Kontroll"], [70, 16, 40])
+    for offset, trow in enumerate(table.rows):
+        row = FIRST_ROW + offset
+        ws.set_row(row, 30)
+        ws.write_string(row, 0, trow.label, fmt.label)
+        _input(ws, fmt, cells[(trow.id, "andel")])
+        ws.write_blank(row, 2, None, fmt.check)
+    row = FIRST_ROW + len(table.rows)
+    ws.write_string(row, 0, "Antal inkomna enkäter", fmt.bold_label)
+    _input(ws, fmt, cells[("svar", "antal")])
+    answers = f"B{FIRST_ROW + 1}:B{row}"
+    ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),B{row + 1}=0,COUNT({answers})>0),'
+                             f'"Inga enkäter men andelar ifyllda","")', fmt.check, "")
+    _red_when_text(ws, fmt, FIRST_ROW, row, 2)
+
+
+def _monthly(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell],
+             period: Period) -> None:
+    heads = ["Serie"] + [m.capitalize() for m in MONTHS] + ["Summa", "Kontroll"]
+    _heads(ws, fmt, heads, [30] + [8] * 12 + [10, 36])
+    for offset, trow in enumerate(table.rows):
+        row = FIRST_ROW + offset
+        ws.write_string(row, 0, trow.label, fmt.label)
+        for month in MONTHS:
+            _input(ws, fmt, cells[(trow.id, month)])
+        ws.write_formula(row, 13, f"=SUM(B{row + 1}:M{row + 1})", fmt.shown["0"], 0)
+        need = f"B{row + 1}:{col_letter(period.last_month)}{row + 1}"
+        ws.write_formula(row, 14, f'=IF(COUNT({need})<{period.last_month},'
+                                  f'"Fyll i jan–{MONTHS[period.last_month - 1]}","")', fmt.check, "")
+    _red_when_text(ws, fmt, FIRST_ROW, FIRST_ROW + len(table.rows) - 1, 14)
+
+
+def _varav(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+    _heads(ws, fmt, ["", "Antal", "Kontroll"], [40, 12, 40])
+    ws.write_string(FIRST_ROW, 0, table.total_label or "Totalt", fmt.bold_label)
+    _input(ws, fmt, cells[("total", "antal")])
+    total = f"$B${FIRST_ROW + 1}"
+    for offset, trow in enumerate(table.rows, start=1):
+        row = FIRST_ROW + offset
+        ws.write_string(row, 0, f"   varav {trow.label.lower()}", fmt.label)
+        _input(ws, fmt, cells[(trow.id, "antal")])
+        ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),ISNUMBER({total}),B{row + 1}>{total}),'
+                                 f'"Större än totalen","")', fmt.check, "")
+    last = FIRST_ROW + len(table.rows)
+    if table.complete:
+        parts = f"B{FIRST_ROW + 2}:B{last + 1}"
+        ws.write_formula(FIRST_ROW, 2, f'=IF(AND(ISNUMBER({total}),COUNT({parts})>0,SUM({parts})<>{total}),'
+                                       f'"Delarna blir "&SUM({parts})&", inte totalen","")', fmt.check, "")
+    else:
+        ws.write_blank(FIRST_ROW, 2, None, fmt.check)
+    _red_when_text(ws, fmt, FIRST_ROW, last, 2)
