@@ -1,0 +1,314 @@
+"""The command line: thin click commands over the library; only this module prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ConsolidateError
+
+# click's own texts are English; these make --help and usage errors Swedish.
+_CLICK_ERRORS = [
+    (r"No such option: (.+?)(?: Did you mean (.+)\?)?$", "Okänd flagga: {0}."),
+    (r"Missing argument '(.+)'\.?", "Argumentet {0} saknas."),
+    (r"Missing option '(.+)'\.?", "Flaggan {0} krävs."),
+    (r"No such command '(.+)'\.?", "Okänt kommando: {0}."),
+    (r"Got unexpected extra arguments? \((.+)\)", "Oväntade argument: {0}."),
+    (r"Option '(.+)' requires an argument\.?", "Flaggan {0} behöver ett värde."),
+    (r"Invalid value for '(.+)': (.+)", "Ogiltigt värde för {0}: {1}"),
+    (r"Path '(.+)' does not exist\.", "Sökvägen '{0}' finns inte."),
+]
+
+
+def _swedish(message: str) -> str:
+    for pattern, template in _CLICK_ERRORS:
+        match = re.search(pattern, message)
+        if match:
+            return template.format(*[g or "" for g in match.groups()])
+    return message
+
+
+class _Command(click.Command):
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if rows:
+            with formatter.section("Flaggor"):
+                formatter.write_dl(rows)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _Command.format_options(self, ctx, formatter)  # type: ignore[arg-type]
+        self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=70)))
+        if rows:
+            with formatter.section("Kommandon"):
+                formatter.write_dl(rows)
+
+
+_HELP = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _help_option(f: Any) -> Any:
+    return click.help_option("-h", "--help", help="Visa den här hjälpen och avsluta.")(f)
+
+
+def _catalog_option(f: Any) -> Any:
+    return click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None,
+                        metavar="FIL", help="Katalogen (standard: schemas/katalog.toml).")(f)
+
+
+def _load(catalog_path: Path | None) -> Any:
+    from .catalog import DEFAULT_CATALOG, load_catalog
+
+    if catalog_path is None:
+        env = os.environ.get("CONSOLIDATE_KATALOG")
+        local = Path("schemas/katalog.toml")
+        catalog_path = Path(env) if env else (local if local.exists() else DEFAULT_CATALOG)
+    return load_catalog(catalog_path)
+
+
+def _fail(exc: ConsolidateError) -> None:
+    click.echo(f"Fel: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings=_HELP, options_metavar="[FLAGGOR]", subcommand_metavar="KOMMANDO [ARG]...")
+@click.version_option(__version__, "-V", "--version", prog_name="consolidate", message="%(prog)s, version %(version)s",
+                      help="Visa versionen och avsluta.")
+@_help_option
+def cli() -> None:
+    """Tertialuppföljning för socialnämnden.
+
+    Skriver mallar till enheterna, kontrollerar ifyllda arbetsböcker, sammanställer
+    dem till nämndens huvudarbetsbok och skickar den med e-post.
+    """
+
+
+@cli.command(options_metavar="[FLAGGOR]")
+@click.option("--period", required=True, metavar="PERIOD", help="Perioden, t.ex. 2025-T2 (även 'T2 2025').")
+@click.option("--unit", "--enhet", "units", multiple=True, metavar="ID", help="Bara dessa enheter (kan upprepas).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, metavar="MAPP",
+              help="Mappen som mallarna skrivs till.")
+@_catalog_option
+@_help_option
+def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: Path | None) -> None:
+    """Skriv en mall (.xlsx) per enhet för perioden."""
+    from .periods import parse_period
+    from .template import write_templates
+
+    try:
+        catalog = _load(catalog_path)
+        written = write_templates(catalog, parse_period(period), out_dir, units or None)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"{len(written)} mallar skrivna till {out_dir}.", err=True)
+
+
+def _print_findings(findings: list[Any]) -> None:
+    if not findings:
+        return
+    width = max(len(f.address) for f in findings)
+    for f in findings:
+        where = f"{f.file}  {f.address.ljust(width)}" if f.address else f.file
+        click.echo(f"  {f.severity.upper():8} {where}  {f.message}")
+
+
+@cli.command(options_metavar="[FLAGGOR]")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SÖKVÄG...")
+@click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
+@click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path), metavar="MAPP",
+              help="Skriv en återkopplingskopia av varje arbetsbok hit (originalen ändras aldrig).")
+@_catalog_option
+@_help_option
+def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, catalog_path: Path | None) -> None:
+    """Kontrollera ifyllda arbetsböcker (filer eller mappar).
+
+    Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning."""
+    from .findings import FileResult, Report
+    from .run import check_files, collect_paths
+
+    try:
+        catalog = _load(catalog_path)
+        files, root = collect_paths(list(paths))
+        checked = check_files(files, catalog, root)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    results = tuple(FileResult(s.file, s.unit, s.period, "godkänd" if checked.errors(s) == 0 else "underkänd",
+                               checked.errors(s), checked.warnings(s), s.sha256, s.modified_text)
+                    for s in checked.submissions)
+    report = Report(results, tuple(checked.all_findings()))
+    written = []
+    if feedback_dir is not None:
+        from .feedback import write_feedback
+
+        for sub in checked.submissions:
+            if sub.readable:
+                out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir)
+                if out is not None:
+                    written.append(out)
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        for sub, result in zip(checked.submissions, results, strict=True):
+            state = "OK" if result.errors == 0 else "UNDERKÄND"
+            who = f"{sub.unit} {sub.period}".strip() or "okänd enhet"
+            click.echo(f"{state:9} {sub.file} ({who}): {result.errors} fel, {result.warnings} varningar")
+            _print_findings(checked.of(sub))
+        if not checked.submissions:
+            click.echo("Inga arbetsböcker att kontrollera.")
+        for out in written:
+            click.echo(f"Återkoppling: {out}", err=True)
+        click.echo(f"Totalt: {len(results)} filer, {report.errors} fel, {report.warnings} varningar.")
+    sys.exit(0 if report.valid else 1)
+
+
+@cli.command(options_metavar="[FLAGGOR]")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="MAPP")
+@click.option("--period", metavar="PERIOD", help="Periodens som sammanställs (standard: den senaste i mappen).")
+@click.option("--out", "out", type=click.Path(path_type=Path), metavar="FIL",
+              help="Huvudarbetsboken (standard: MAPP/sammanställning_PERIOD.xlsx).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
+@click.option("--export", "export", type=click.Path(path_type=Path), metavar="MAPP",
+              help="Skriv även data i långt format som Parquet och CSV hit.")
+@click.option("--maskera", "mask", is_flag=True, help="Visa antal 1–4 som \"<5\" (röjandekontroll).")
+@_catalog_option
+@_help_option
+def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None, mask: bool,
+        catalog_path: Path | None) -> None:
+    """Sammanställ alla inlämnade arbetsböcker i en mapp till nämndens huvudarbetsbok.
+
+    Slutkod 0 när alla enheter lämnat giltiga filer, 1 när huvudarbetsboken skrevs men
+    någon enhet saknas eller är underkänd, 2 när inget kunde skrivas."""
+    from .run import run as run_job
+
+    progress = None
+    bar: Any = None
+    if sys.stderr.isatty() and not as_json:
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None and total >= 20:
+                bar = click.progressbar(length=total, label="Läser arbetsböcker", file=sys.stderr)
+                bar.__enter__()
+            if bar is not None:
+                bar.update(done - bar.pos)
+                if done >= total:
+                    bar.__exit__(None, None, None)
+    try:
+        catalog = _load(catalog_path)
+        result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export, progress=progress)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        data = result.report.to_dict()
+        data["huvudarbetsbok"] = str(result.master)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _summary(result)
+    sys.exit(0 if result.complete else 1)
+
+
+def _summary(result: Any) -> None:
+    reg = result.register
+    count = {s: [e for e in reg if e.state == s] for s in ("levererad", "saknas", "underkänd", "dubblett", "överhoppad")}
+    click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: "
+               + ", ".join(str(p) for p in result.periods))
+    click.echo(f"Levererade: {len(count['levererad'])}  saknas: {len(count['saknas'])}  "
+               f"underkända: {len(count['underkänd'])}  dubbletter: {len(count['dubblett'])}")
+    for entry in count["saknas"]:
+        click.echo(f"  saknas:     {entry.unit_name}")
+    for entry in count["underkänd"]:
+        click.echo(f"  underkänd:  {entry.unit_name or entry.file} ({entry.file}: {entry.errors} fel)")
+    for entry in count["dubblett"]:
+        click.echo(f"  dubblett:   {entry.file} – {entry.note}")
+    click.echo(f"Fynd: {result.report.errors} fel, {result.report.warnings} varningar (se fliken Valideringslogg).")
+    click.echo(f"Huvudarbetsbok: {result.master}")
+
+
+@cli.command(options_metavar="[FLAGGOR]")
+@click.argument("folder", required=False, type=click.Path(path_type=Path), metavar="[MAPP]")
+@_catalog_option
+@_help_option
+def demo(folder: Path | None, catalog_path: Path | None) -> None:
+    """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger."""
+    from .demo import build_demo_folder
+    from .run import run as run_job
+
+    target = folder or Path("exempel")
+    try:
+        catalog = _load(catalog_path)
+        if target.exists() and any(target.iterdir()):
+            for old in sorted(target.rglob("*.xlsx")):
+                if old.name.startswith("20") or old.name.startswith("sammanställning_"):
+                    old.unlink()
+        files = build_demo_folder(catalog, target)
+        click.echo(f"Exempelmapp: {target} ({len(files)} arbetsböcker i {len({f.parent for f in files})} perioder).")
+        result = run_job(target, catalog)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    _summary(result)
+
+
+@cli.command(options_metavar="[FLAGGOR]")
+@click.argument("path", required=False, type=click.Path(path_type=Path), metavar="[FIL]")
+@_help_option
+def katalog(path: Path | None) -> None:
+    """Kontrollera katalogen och visa vad den innehåller."""
+    try:
+        catalog = _load(path)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Katalogen {catalog.path} är giltig (fingeravtryck {catalog.fingerprint}).")
+    click.echo(f"{catalog.board.name}, {catalog.board.municipality}: {len(catalog.units)} enheter, "
+               f"{len(catalog.indicators)} indikatorer, {len(catalog.tables)} tabeller.")
+    for unit in catalog.units:
+        n = len([i for i in catalog.indicators if unit.id in i.units])
+        click.echo(f"  {unit.id:18} {unit.name} ({n} indikatorer, {len(catalog.tables_for(unit.id))} tabeller)")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Avbrutet.", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = f" Se '{exc.ctx.command_path} --help'." if exc.ctx is not None else ""
+        click.echo(f"Fel: {_swedish(exc.format_message())}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"Fel: {_swedish(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except ConsolidateError as exc:
+        click.echo(f"Fel: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,106 @@
+"""Combine accepted submissions across units and periods, and judge each indicator's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from .catalog import Catalog, Indicator
+from .periods import Period
+
+GREEN, YELLOW, RED, GREY = "grön", "gul", "röd", "grå"
+STATUS_TEXT = {
+    GREEN: "Målet är nått",
+    YELLOW: "Närmare målet än nuläget",
+    RED: "Oförändrat eller längre från målet",
+    GREY: "Ej rapporterad",
+}
+STATUS_RULE = (
+    "Status jämför periodens utfall med nuläget och börläget i indikatorns riktning. "
+    "Grön: börläget är nått. Gul: utfallet har rört sig mot börläget sedan nuläget men är inte framme. "
+    "Röd: oförändrat (inom indikatorns tolerans) eller längre från börläget än nuläget. "
+    "Grå: inget värde denna period (ej rapporterad, eller indikatorn följs upp årsvis i T3). "
+    "Saknar indikatorn ett börläge i siffror räcker en förändring i önskad riktning för grön. "
+    "Trendpilen visar förändringen sedan föregående period med värde: ▲ ökning, ▼ minskning, "
+    "► oförändrad; bättre/sämre avgörs av riktningen. Andelar räknas alltid från summerade "
+    "täljare och nämnare, aldrig som medel av procenttal."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    state: str
+    text: str
+    trend: str  # "bättre" | "sämre" | "oförändrad" | "bedömning saknas"
+    arrow: str
+    previous: float | None
+    previous_period: str
+
+
+def unit_indicator_values(values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """Per period, unit and indicator: value, or numerator and denominator for shares."""
+    ind = values.filter(pl.col("name").str.starts_with("ind_") & pl.col("field").is_in(["varde", "taljare", "namnare"]))
+    wide = ind.pivot(on="field", index=["period", "unit", "scope"], values="value", aggregate_function="first")
+    for column in ("varde", "taljare", "namnare"):
+        if column not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
+    return wide.select(
+        "period", "unit", pl.col("scope").alias("indicator"),
+        num=pl.coalesce("taljare", "varde"), den=pl.col("namnare"),
+    ).with_columns(
+        value=pl.when(pl.col("den").is_not_null()).then(
+            pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den"))).otherwise(pl.col("num"))
+    ).sort("period", "indicator", "unit")
+
+
+def board_values(unit_values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """Per period and indicator, by the catalog's rule: sum, ratio of sums, or mean."""
+    rule = {i.id: i.combine for i in catalog.indicators}
+    grouped = unit_values.group_by("period", "indicator").agg(
+        num=pl.col("num").sum(), den=pl.col("den").sum(), mean=pl.col("value").mean(),
+        units=pl.col("unit").filter(pl.col("num").is_not_null()).sort().str.join(", "),
+        reported=pl.col("num").is_not_null().sum(),
+    ).with_columns(combine=pl.col("indicator").replace_strict(rule, default="summa"))
+    return grouped.with_columns(
+        value=pl.when(pl.col("reported") == 0).then(None)
+        .when(pl.col("combine") == "kvot").then(pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")))
+        .when(pl.col("combine") == "medel").then(pl.col("mean"))
+        .otherwise(pl.col("num"))
+    ).sort("indicator", "period")
+
+
+def judge(ind: Indicator, current: float | None, history: list[tuple[str, float | None]], period: Period) -> Judgement:
+    """Status against the target, and the trend since the previous period with a value."""
+    sign = 1.0 if ind.direction == "ökning" else -1.0
+    previous = next(((p, v) for p, v in reversed(history) if v is not None), None)
+    if current is None:
+        text = "Följs upp årsvis (T3)" if not ind.asked_in(period.tertial) else STATUS_TEXT[GREY]
+        state = GREY
+    else:
+        better = (current - ind.baseline) * sign
+        if ind.target is not None and (current - ind.target) * sign >= -1e-12:
+            state = GREEN
+        elif ind.target is None and better > ind.tolerance:
+            state = GREEN
+        elif ind.target is not None and better > ind.tolerance:
+            state = YELLOW
+        else:
+            state = RED
+        text = STATUS_TEXT[state] if ind.target is not None or state != GREEN else "Förändring i önskad riktning"
+    if current is None or previous is None:
+        return Judgement(state, text, "bedömning saknas", "–", None if previous is None else previous[1],
+                         "" if previous is None else previous[0])
+    change = current - previous[1]
+    if abs(change) <= ind.tolerance + 1e-12:
+        trend, arrow = "oförändrad", "►"
+    else:
+        arrow = "▲" if change > 0 else "▼"
+        trend = "bättre" if change * sign > 0 else "sämre"
+    return Judgement(state, text, trend, arrow, previous[1], previous[0])
+
+
+def table_totals(values: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Unit tables of one period summed over units, per table, row and field."""
+    tab = values.filter((pl.col("period") == period) & pl.col("name").str.starts_with("tab_"))
+    return tab.group_by("scope", "item", "field", "unit").agg(value=pl.col("value").first()).sort("scope", "item", "field", "unit")

@@ -1,0 +1,162 @@
+"""The example shared folder: templates filled from the seed figures, as unit heads would."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Indicator
+from .layout import build_layout
+from .periods import MONTHS, Period
+from .template import template_filename, write_template
+
+DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds" / "figurer.toml"
+
+# Which year of the unit-level seed tables stands in for which demo period.
+DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-T2": ("2011", "2019")}
+# Share of the way from the 2023 outcome to the target reached in each constructed period.
+PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6}
+MISSING_UNIT = ("2025-T2", "socialpsykiatri")
+FAULTY_UNIT = ("2025-T2", "vuxen")
+
+
+def load_seeds(path: Path | None = None) -> dict[str, Any]:
+    with open(path or DEFAULT_SEEDS, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def fill_workbook(template: Path, values: dict[str, Any], out: Path) -> Path:
+    """Type values into the named cells with openpyxl, as a person filling the template would."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(template)
+    for name, value in values.items():
+        defined = wb.defined_names[name]
+        for sheet, ref in defined.destinations:
+            wb[sheet][ref.replace("$", "")].value = value
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
+    """The named-cell values of the indicator sheet for one unit and period."""
+    outcome = seeds["utfall_2023"]
+    share = PROGRESS.get(str(period), 0.5)
+    values: dict[str, Any] = {}
+    for ind in catalog.indicators_for(unit, period.tertial):
+        base = outcome[ind.id][unit]
+        if ind.is_share:
+            num, den = base
+            values[f"ind_{ind.id}_taljare"] = round(num * _factor(ind, catalog, seeds, share))
+            values[f"ind_{ind.id}_namnare"] = den
+        else:
+            new = base * _factor(ind, catalog, seeds, share)
+            values[f"ind_{ind.id}_varde"] = round(new) if ind.is_whole else round(new, 1)
+    return values
+
+
+def _factor(ind: Indicator, catalog: Catalog, seeds: dict[str, Any], share: float) -> float:
+    """Scale of each unit's 2023 value so the board total moves `share` of the way to the target."""
+    del catalog
+    total = _board_2023(ind, seeds)
+    if ind.target is None:
+        goal = total * (0.97 if ind.direction == "minskning" else 1.03)
+    else:
+        goal = ind.target
+    new_total = total + share * (goal - total)
+    return new_total / total if total else 1.0
+
+
+def _board_2023(ind: Indicator, seeds: dict[str, Any]) -> float:
+    parts = seeds["utfall_2023"][ind.id].values()
+    if ind.is_share:
+        return sum(p[0] for p in parts) / sum(p[1] for p in parts)
+    return float(sum(parts))
+
+
+def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
+    """Unit tables: the real 001/002 figures for the first unit that reports them, small ones elsewhere."""
+    year, month_year = DEMO_PERIODS.get(str(period), ("2011", "2019"))
+    layout = build_layout(catalog, unit, period)
+    values: dict[str, Any] = {}
+    for block in layout.tables:
+        table = block.table
+        real = unit == table.units[0] or (table.kind in ("manad", "varav") and unit == "barn_unga")
+        scale = 1.0 if real else 0.2 + 0.1 * catalog.unit_ids().index(unit)
+        if table.id == "arenden_per_kalla":
+            data = seeds["arenden_per_kalla"][year]
+            for row, count, pct in zip(table.rows, data["antal"], data["andel"], strict=True):
+                values[f"tab_{table.id}_{row.id}_antal"] = count
+                values[f"tab_{table.id}_{row.id}_andel"] = pct / 100
+            values[f"tab_{table.id}_summa_antal"] = data["summa"]
+            values[f"tab_{table.id}_summa_andel"] = 1.0
+        elif table.id == "service_myndighet":
+            data = seeds["service_myndighet"][year]
+            for row in table.rows:
+                values[f"tab_{table.id}_{row.id}_antal"] = data[row.id]
+            values[f"tab_{table.id}_summa_antal"] = sum(data[row.id] for row in table.rows)
+        elif table.id == "inledda_utredningar":
+            data = seeds["service_myndighet"][year]
+            values[f"tab_{table.id}_total_antal"] = data["service"] + data["myndighetsutovning"]
+            values[f"tab_{table.id}_{table.rows[0].id}_antal"] = seeds["inledda_utredningar"][year]
+        elif table.kind == "enkat":
+            data = seeds[table.id][year]
+            for row, pct in zip(table.rows, data["andel"], strict=True):
+                values[f"tab_{table.id}_{row.id}_andel"] = pct / 100
+            values[f"tab_{table.id}_svar_antal"] = data["svar"]
+        elif table.kind == "manad":
+            series = seeds["avslutade_per_manad"][month_year]
+            for row in table.rows:
+                for index, month in enumerate(MONTHS[: period.last_month]):
+                    count = series[index] if index < len(series) else series[index % len(series)]
+                    values[f"tab_{table.id}_{row.id}_{month}"] = count if real else round(count * scale)
+        elif table.kind == "varav":
+            data = seeds[table.id]
+            if table.id == "inledda_utredningar":
+                continue
+            values[f"tab_{table.id}_total_antal"] = data["total"] if real else 0
+            for row in table.rows:
+                values[f"tab_{table.id}_{row.id}_antal"] = data[row.id] if real else 0
+            if not real:
+                values[f"tab_{table.id}_total_antal"] = 1
+                values[f"tab_{table.id}_{table.rows[-1].id}_antal"] = 1
+    return values
+
+
+def unit_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
+    return {**indicator_values(catalog, seeds, unit, period), **table_values(catalog, seeds, unit, period)}
+
+
+def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | None = None) -> list[Path]:
+    """Shared folder with three periods, one unit missing and one file with entry mistakes."""
+    seeds = seeds or load_seeds()
+    written: list[Path] = []
+    scratch = folder / ".mallar"
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        for period_text in DEMO_PERIODS:
+            period = Period(int(period_text[:4]), int(period_text[-1]))
+            for unit in catalog.unit_ids():
+                if (period_text, unit) == MISSING_UNIT:
+                    continue
+                template = write_template(catalog, unit, period, scratch / template_filename(catalog, unit, period))
+                values = unit_values(catalog, seeds, unit, period)
+                if (period_text, unit) == FAULTY_UNIT:
+                    values = _with_mistakes(values)
+                out = folder / period_text / f"{period_text}_{unit}.xlsx"
+                written.append(fill_workbook(template, values, out))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return written
+
+
+def _with_mistakes(values: dict[str, Any]) -> dict[str, Any]:
+    """Typical entry mistakes: a count typed as text with a word, a dot as thousands separator."""
+    changed = dict(values)
+    changed["ind_icke_bistandsbedomda_vuxen_varde"] = "ca 40"
+    changed["ind_andel_vuxna_utredning_namnare"] = "30.000"
+    changed["ind_kostnad_externa_placeringar_kommentar"] = "-2 placeringar avslutade, se bilaga"
+    return changed

@@ -1,0 +1,57 @@
+"""Long-format export of the accepted values for BI tools: Parquet and CSV."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from .catalog import Catalog
+
+if TYPE_CHECKING:
+    from .run import RunResult
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def long_frame(result: RunResult, catalog: Catalog) -> pl.DataFrame:
+    names = {u.id: u.name for u in catalog.units}
+    return result.values.select(
+        "period", "unit",
+        pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
+        pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("indikator")).otherwise(pl.lit("tabell")).alias("area"),
+        "scope", "item", "field", "value", "text", "sheet", "cell", "file",
+    ).sort("period", "unit", "file", "sheet", "cell")
+
+
+def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(p) for p in _FORMULA_START]))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text_cols
+    )
+
+
+def export_long(result: RunResult, catalog: Catalog, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = long_frame(result, catalog)
+    stem = f"data_{result.period}"
+    written = []
+    for suffix, writer in ((".parquet", lambda p: frame.write_parquet(p)),
+                           (".csv", lambda p: _csv_safe(frame).write_csv(p, separator=";", include_bom=True))):
+        target = folder / f"{stem}{suffix}"
+        fd, tmp = tempfile.mkstemp(prefix=".~tmp_", suffix=suffix, dir=folder)
+        os.close(fd)
+        try:
+            writer(tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written

@@ -1,0 +1,589 @@
+"""The board's master workbook (xlsxwriter): summary, per unit, tables, charts, register, log, data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from . import __version__
+from .catalog import Catalog, Indicator, Table
+from .combine import (GREEN, GREY, RED, STATUS_RULE, YELLOW, Judgement, board_values, judge,
+                      table_totals, unit_indicator_values)
+from .layout import col_letter
+from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
+from .periods import MONTHS, Period
+from .suppress import masked_text, suppress
+from .svformat import sv_value
+
+if TYPE_CHECKING:
+    from .run import RunResult
+
+STATUS_FILL = {GREEN: "#C6EFCE", YELLOW: "#FFEB9C", RED: "#FFC7CE", GREY: "#D9D9D9"}
+STATUS_FONT = {GREEN: "#006100", YELLOW: "#7F6000", RED: "#9C0006", GREY: "#404040"}
+STATUS_LABEL = {GREEN: "● Grön", YELLOW: "● Gul", RED: "● Röd", GREY: "● Grå"}
+STATE_FILL = {"levererad": "#C6EFCE", "saknas": "#FFC7CE", "underkänd": "#FFC7CE", "dubblett": "#FFEB9C",
+              "överhoppad": "#D9D9D9"}
+TABLE_ROW_LIMIT = 200_000  # beyond this the Data sheet is written row by row, as a filtered range
+SUMMARY_SHEET = "Sammanställning"
+
+
+def num_format(ind: Indicator) -> str:
+    if ind.is_share:
+        return "0" + ("." + "0" * ind.decimals if ind.decimals else "") + " %"
+    base = "#,##0" + ("." + "0" * ind.decimals if ind.decimals else "")
+    return base + (' "mnkr"' if ind.kind == "mnkr" else "")
+
+
+def write_master(result: RunResult, catalog: Catalog, path: Path, mask: bool = False,
+                 source: Path | None = None) -> Path:
+    """Write atomically: a unique temp file beside the target, then rename over it."""
+    fd, tmp = tempfile.mkstemp(prefix=".~sammanställning_", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        _Writer(result, catalog, Path(tmp), mask, source).write()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _Writer:
+    def __init__(self, result: RunResult, catalog: Catalog, path: Path, mask: bool, source: Path | None) -> None:
+        self.r = result
+        self.c = catalog
+        self.path = path
+        self.mask = mask
+        self.source = source
+        self.period = result.period
+        self.big = result.values.height > TABLE_ROW_LIMIT
+        self.unit_vals = (unit_indicator_values(result.values, catalog) if result.values.height
+                          else pl.DataFrame(schema={"period": pl.String, "unit": pl.String, "indicator": pl.String,
+                                                    "num": pl.Float64, "den": pl.Float64, "value": pl.Float64}))
+        self.board = board_values(self.unit_vals, catalog) if self.unit_vals.height else None
+        self.columns = self._history_columns()
+        self.judgements = {ind.id: self._judge(ind) for ind in catalog.indicators}
+
+    # ---- data helpers -------------------------------------------------------------------------
+    def _history_columns(self) -> list[tuple[str, str]]:
+        """(header, key) per outcome column: report outcomes of years with no period, then periods."""
+        years = {p.year for p in self.r.periods}
+        extra = sorted({y for ind in self.c.indicators for y, _ in ind.outcomes if int(y) not in years})
+        return [(f"Utfall {y} (rapport)", f"rapport:{y}") for y in extra] + [(str(p), str(p)) for p in self.r.periods]
+
+    def board_value(self, indicator: str, key: str) -> float | None:
+        if key.startswith("rapport:"):
+            year = key.split(":", 1)[1]
+            ind = next(i for i in self.c.indicators if i.id == indicator)
+            return dict(ind.outcomes).get(year)
+        if self.board is None:
+            return None
+        hit = self.board.filter((pl.col("indicator") == indicator) & (pl.col("period") == key))
+        return None if hit.height == 0 else hit["value"][0]
+
+    def _judge(self, ind: Indicator) -> Judgement:
+        keys = [k for _, k in self.columns]
+        current = self.board_value(ind.id, str(self.period))
+        history = [(k, self.board_value(ind.id, k)) for k in keys if k != str(self.period)]
+        return judge(ind, current, history, self.period)
+
+    def comments(self, indicator: str) -> str:
+        vals = self.r.values
+        if vals.height == 0:
+            return ""
+        rows = vals.filter((pl.col("period") == str(self.period)) & (pl.col("scope") == indicator)
+                           & (pl.col("field") == "kommentar") & pl.col("text").is_not_null())
+        names = {u.id: u.name for u in self.c.units}
+        return "\n".join(f"{names.get(u, u)}: {t}" for u, t in zip(rows["unit"], rows["text"], strict=True) if t)
+
+    # ---- workbook -----------------------------------------------------------------------------
+    def write(self) -> None:
+        import xlsxwriter
+
+        options: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False}
+        if self.big:
+            options["constant_memory"] = True
+        wb = xlsxwriter.Workbook(str(self.path), options)
+        self.wb = wb
+        end_month = self.period.last_month
+        wb.set_properties({
+            "title": f"{self.c.board.name} – tertialuppföljning {self.period}",
+            "subject": f"Uppföljning av omställningen, {self.period.label}",
+            "author": self.c.board.administration, "company": self.c.board.municipality,
+            "keywords": f"tertialuppföljning, {self.period}", "comments": f"Skapad av consolidate {__version__}",
+            # The period's end, not the clock: same inputs give the same bytes.
+            "created": dt.datetime(self.period.year, end_month, 28),
+        })
+        self.f = _formats(wb)
+        self._summary()
+        self._per_unit()
+        for table in self.c.tables:
+            self._table(table)
+        self._charts()
+        self._register()
+        self._log()
+        self._data()
+        self._about()
+        write_meta_sheet(wb, self._meta())
+        wb.close()
+
+    def _sheet(self, name: str, landscape: bool = True) -> Any:
+        ws = self.wb.add_worksheet(name)
+        if landscape:
+            ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_header(f"&L{self.c.board.name}&C{name}&R{self.period}")
+        ws.set_footer("&LSkapad av consolidate&RSida &P av &N")
+        return ws
+
+    def _summary(self) -> None:
+        ws = self._sheet(SUMMARY_SHEET)
+        f = self.f
+        first_hist = 3
+        heads = (["Målområde", "Indikator", "Nuläge*"] + [h for h, _ in self.columns]
+                 + ["Börläge", "Uppföljning", "Riktning", "Status", "Trend", "Kommentarer från enheterna"])
+        widths = [30, 46, 11] + [12] * len(self.columns) + [16, 12, 11, 13, 14, 50]
+        last_col = len(heads) - 1
+        ws.merge_range(0, 0, 0, min(last_col, 8), f"{self.c.board.name} – uppföljning av omställningen, "
+                       f"{self.period.label}", f.title)
+        delivered = sum(1 for e in self.r.register if e.state == "levererad")
+        expected = len(self.c.units)
+        ws.write_string(1, 0, f"{self.c.board.municipality}. Underlag från {delivered} av {expected} enheter. "
+                              "Statusregeln står under tabellen och på fliken Om sammanställningen.", f.muted)
+        for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
+            ws.write_string(3, col, head, f.head)
+            ws.set_column(col, col, width)
+        ws.set_row(3, 32)
+        row = 4
+        section = None
+        notes: list[str] = []
+        for ind in self.c.indicators:
+            if ind.section != section:
+                section = ind.section
+                ws.merge_range(row, 0, row, last_col, section, f.section)
+                row += 1
+            fmt = f.num(num_format(ind))
+            judgement = self.judgements[ind.id]
+            ws.write_string(row, 0, ind.goal_area, f.wrap)
+            name = ind.name + (f" (Kolada {ind.kolada})" if ind.kolada else "")
+            if ind.note:
+                notes.append(f"**) {ind.name}: {ind.note}")
+                name += " **"
+            ws.write_string(row, 1, name, f.wrap)
+            ws.write_number(row, 2, ind.baseline, fmt)
+            for offset, (_, key) in enumerate(self.columns):
+                value = self.board_value(ind.id, key)
+                if value is None:
+                    ws.write_string(row, first_hist + offset, "–", f.center)
+                else:
+                    ws.write_number(row, first_hist + offset, value, fmt)
+            col = first_hist + len(self.columns)
+            if ind.target is not None:
+                ws.write_number(row, col, ind.target, fmt)
+            else:
+                ws.write_string(row, col, ind.target_text or "", f.wrap)
+            ws.write_string(row, col + 1, ind.frequency.capitalize(), f.wrap)
+            ws.write_string(row, col + 2, ind.direction.capitalize(), f.wrap)
+            ws.write_string(row, col + 3, f"{STATUS_LABEL[judgement.state]}\n{judgement.text}", f.status[judgement.state])
+            ws.write_string(row, col + 4, f"{judgement.arrow} {judgement.trend}", f.wrap)
+            ws.write_string(row, col + 5, self.comments(ind.id), f.wrap)
+            ws.set_row(row, 48)
+            row += 1
+        dates = sorted({i.baseline_date for i in self.c.indicators})
+        row += 1
+        ws.write_string(row, 0, "*) Nuläget avser mätperioden per " + ", ".join(d.isoformat() for d in dates) + ".", f.muted)
+        for note in notes:
+            row += 1
+            ws.write_string(row, 0, note, f.muted)
+        row += 2
+        ws.merge_range(row, 0, row, min(last_col, 8), "Statusregel: " + STATUS_RULE, f.wrap)
+        ws.set_row(row, 90)
+        ws.freeze_panes(4, 2)
+        ws.repeat_rows(3)
+        ws.activate()
+
+    def _per_unit(self) -> None:
+        ws = self._sheet("Per enhet")
+        f = self.f
+        units = list(self.c.units)
+        ws.write_string(0, 0, f"Per enhet – {self.period.label}", f.title)
+        ws.write_string(1, 0, "Enheternas värden för perioden; andelar räknade från varje enhets täljare och nämnare.", f.muted)
+        heads = ["Indikator"] + [u.name for u in units] + ["Nämnden"]
+        for col, head in enumerate(heads):
+            ws.write_string(3, col, head, f.head)
+        ws.set_column(0, 0, 50)
+        ws.set_column(1, len(heads) - 1, 15)
+        ws.set_row(3, 32)
+        current = self.unit_vals.filter(pl.col("period") == str(self.period))
+        lookup = {(u, i): v for u, i, v in zip(current["unit"], current["indicator"], current["value"], strict=True)}
+        for offset, ind in enumerate(self.c.indicators):
+            row = 4 + offset
+            fmt = f.num(num_format(ind))
+            ws.write_string(row, 0, ind.name, f.wrap)
+            for col, unit in enumerate(units, start=1):
+                if unit.id not in ind.units:
+                    ws.write_blank(row, col, None, f.na)
+                elif (value := lookup.get((unit.id, ind.id))) is None:
+                    ws.write_string(row, col, "ej rapporterad", f.missing)
+                else:
+                    ws.write_number(row, col, value, fmt)
+            total = self.board_value(ind.id, str(self.period))
+            if total is None:
+                ws.write_string(row, len(units) + 1, "–", f.center)
+            else:
+                ws.write_number(row, len(units) + 1, total, f.num(num_format(ind), bold=True))
+        ws.freeze_panes(4, 1)
+        ws.repeat_rows(3)
+
+    # ---- unit tables --------------------------------------------------------------------------
+    def _table(self, table: Table) -> None:
+        ws = self._sheet(table.sheet)
+        f = self.f
+        ws.write_string(0, 0, f"{table.title} – {self.period.label}", f.title)
+        note = "Summerat över enheterna; andelar räknade om från de summerade antalen."
+        if self.mask:
+            note += f" Antal 1–{self.c.settings.suppression_limit - 1} visas som \"{masked_text(self.c.settings.suppression_limit)}\"; fler celler döljs så att inget kan räknas fram."
+        ws.write_string(1, 0, note, f.muted)
+        totals = table_totals(self.r.values, str(self.period)) if self.r.values.height else None
+        units = [u for u in self.c.units if u.id in table.units]
+        data: dict[tuple[str, str, str], float | None] = {}
+        if totals is not None:
+            part = totals.filter(pl.col("scope") == table.id)
+            for item, field, unit, value in zip(part["item"], part["field"], part["unit"], part["value"], strict=True):
+                data[(item, field, unit)] = value
+        if table.kind == "manad":
+            self._monthly(ws, table, units, data)
+        elif table.kind == "enkat":
+            self._survey(ws, table, units, data)
+        else:
+            self._counts(ws, table, units, data)
+        ws.freeze_panes(4, 1)
+        ws.repeat_rows(3)
+
+    def _write_counts(self, ws: Any, row0: int, col0: int, matrix: list[list[float | None]], masks: list[list[bool]],
+                      bold_last_row: bool) -> None:
+        f = self.f
+        for r, line in enumerate(matrix):
+            for c, value in enumerate(line):
+                style = f.count_bold if (bold_last_row and r == len(matrix) - 1) else f.count
+                if value is None:
+                    ws.write_string(row0 + r, col0 + c, "–", f.center)
+                elif masks[r][c]:
+                    ws.write_string(row0 + r, col0 + c, masked_text(self.c.settings.suppression_limit), f.center)
+                else:
+                    ws.write_number(row0 + r, col0 + c, value, style)
+
+    def _masks(self, matrix: list[list[float | None]], total_row: bool, total_col: bool) -> list[list[bool]]:
+        if not self.mask:
+            return [[False] * len(line) for line in matrix]
+        ints = [[None if v is None else int(round(v)) for v in line] for line in matrix]
+        return suppress(ints, total_row=total_row, total_col=total_col, limit=self.c.settings.suppression_limit)
+
+    def _counts(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
+        f = self.f
+        if table.kind == "fordelning":
+            items = [(r.id, r.label) for r in table.rows] + [("summa", "SUMMA")]
+        else:
+            items = [(r.id, f"   varav {r.label.lower()}") for r in table.rows] + [("total", table.total_label or "Totalt")]
+        heads = ["Kategori" if table.kind == "fordelning" else ""] + [u.name for u in units] + ["Totalt"]
+        with_share = table.kind == "fordelning"
+        if with_share:
+            heads.append("Andel")
+        for col, head in enumerate(heads):
+            ws.write_string(3, col, head, f.head)
+        ws.set_column(0, 0, 36)
+        ws.set_column(1, len(heads) - 1, 14)
+        ws.set_row(3, 32)
+        matrix: list[list[float | None]] = []
+        for item, _ in items:
+            line = [data.get((item, "antal", u.id)) for u in units]
+            known = [v for v in line if v is not None]
+            line.append(sum(known) if known else None)
+            matrix.append(line)
+        complete = table.kind == "fordelning" or table.complete
+        masks = self._masks(matrix, total_row=complete, total_col=True)
+        # varav tables list the total first, as the templates do.
+        order = list(range(len(items))) if table.kind == "fordelning" else [len(items) - 1] + list(range(len(items) - 1))
+        grand = matrix[-1][-1]
+        for out_row, index in enumerate(order):
+            row = 4 + out_row
+            is_total = index == len(items) - 1
+            ws.write_string(row, 0, items[index][1], f.bold if is_total else f.wrap)
+            self._write_counts(ws, row, 1, [matrix[index]], [masks[index]], bold_last_row=is_total)
+            if with_share:
+                value = matrix[index][-1]
+                if value is None or not grand or masks[index][-1]:
+                    ws.write_string(row, len(heads) - 1, "–", f.center)
+                else:
+                    ws.write_number(row, len(heads) - 1, value / grand, f.share)
+
+    def _monthly(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
+        f = self.f
+        for trow in table.rows:
+            heads = [trow.label] + [m.capitalize() for m in MONTHS] + ["Summa"]
+            for col, head in enumerate(heads):
+                ws.write_string(3, col, head, f.head)
+            ws.set_column(0, 0, 34)
+            ws.set_column(1, 13, 8)
+            matrix: list[list[float | None]] = []
+            for unit in units:
+                line = [data.get((trow.id, m, unit.id)) for m in MONTHS]
+                known = [v for v in line if v is not None]
+                matrix.append(line + [sum(known) if known else None])
+            total_line: list[float | None] = []
+            for c in range(13):
+                known = [line[c] for line in matrix if line[c] is not None]
+                total_line.append(sum(known) if known else None)  # type: ignore[arg-type]
+            matrix.append(total_line)
+            masks = self._masks(matrix, total_row=True, total_col=True)
+            for r, unit in enumerate(units + [None]):
+                ws.write_string(4 + r, 0, unit.name if unit else "Totalt", f.bold if unit is None else f.wrap)
+            self._write_counts(ws, 4, 1, matrix, masks, bold_last_row=True)
+            break  # one series per monthly table in the catalog today
+
+    def _survey(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
+        f = self.f
+        heads = ["Fråga"] + [u.name for u in units] + ["Samtliga (vägt med antal svar)"]
+        for col, head in enumerate(heads):
+            ws.write_string(3, col, head, f.head)
+        ws.set_column(0, 0, 60)
+        ws.set_column(1, len(heads) - 1, 16)
+        for r, trow in enumerate(table.rows):
+            row = 4 + r
+            ws.write_string(row, 0, trow.label, f.wrap)
+            weighted, answers = 0.0, 0.0
+            for c, unit in enumerate(units, start=1):
+                share = data.get((trow.id, "andel", unit.id))
+                n = data.get(("svar", "antal", unit.id))
+                if share is None:
+                    ws.write_string(row, c, "–", f.center)
+                else:
+                    ws.write_number(row, c, share, f.share)
+                    if n:
+                        weighted += share * n
+                        answers += n
+            if answers:
+                ws.write_number(row, len(units) + 1, weighted / answers, f.share)
+            else:
+                ws.write_string(row, len(units) + 1, "–", f.center)
+        row = 4 + len(table.rows)
+        ws.write_string(row, 0, "Antal inkomna enkäter", f.bold)
+        counts: list[float | None] = [data.get(("svar", "antal", u.id)) for u in units]
+        known = [v for v in counts if v is not None]
+        line = counts + [sum(known) if known else None]
+        self._write_counts(ws, row, 1, [line], self._masks([line], total_row=False, total_col=True), bold_last_row=True)
+
+    # ---- charts, register, log, data ----------------------------------------------------------
+    def _charts(self) -> None:
+        ws = self._sheet("Diagram")
+        data_ws = self.wb.add_worksheet("_diagramdata")
+        data_ws.hide()
+        f = self.f
+        ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", f.title)
+        keys = [(h, k) for h, k in self.columns]
+        for c, (head, _) in enumerate(keys, start=1):
+            data_ws.write_string(0, c, head)
+        for index, ind in enumerate(self.c.indicators):
+            row = 1 + index * 2
+            data_ws.write_string(row, 0, ind.name)
+            data_ws.write_string(row + 1, 0, "Börläge")
+            for c, (_, key) in enumerate(keys, start=1):
+                value = self.board_value(ind.id, key)
+                if value is not None:
+                    data_ws.write_number(row, c, value)
+                if ind.target is not None:
+                    data_ws.write_number(row + 1, c, ind.target)
+            chart = self.wb.add_chart({"type": "line"})
+            last = len(keys)
+            chart.add_series({
+                "name": "Utfall", "categories": ["_diagramdata", 0, 1, 0, last],
+                "values": ["_diagramdata", row, 1, row, last],
+                "marker": {"type": "circle", "size": 6}, "line": {"color": "#1F4E79", "width": 2.25},
+                "data_labels": {"value": True, "num_format": num_format(ind), "position": "above"},
+            })
+            if ind.target is not None:
+                chart.add_series({
+                    "name": f"Börläge {ind.target_year}", "categories": ["_diagramdata", 0, 1, 0, last],
+                    "values": ["_diagramdata", row + 1, 1, row + 1, last],
+                    "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5}, "marker": {"type": "none"},
+                })
+            title = ind.name if len(ind.name) <= 70 else ind.name[:67] + "…"
+            chart.set_title({"name": title, "name_font": {"size": 10, "bold": True}})
+            chart.set_y_axis({"num_format": num_format(ind), "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+            chart.set_legend({"position": "bottom"})
+            chart.set_size({"width": 520, "height": 290})
+            ws.insert_chart(2 + (index // 2) * 15, (index % 2) * 8, chart)
+
+    def _register(self) -> None:
+        ws = self._sheet("Inlämning")
+        f = self.f
+        ws.write_string(0, 0, f"Inlämning – {self.period.label}", f.title)
+        counts = {s: sum(1 for e in self.r.register if e.state == s) for s in STATE_FILL}
+        ws.write_string(1, 0, ", ".join(f"{s}: {n}" for s, n in counts.items() if n), f.muted)
+        heads = ["Enhet", "Status", "Fil", "Ändrad", "Fel", "Varningar", "SHA-256", "Anmärkning"]
+        for col, (head, width) in enumerate(zip(heads, [30, 13, 40, 17, 6, 10, 20, 50], strict=True)):
+            ws.write_string(3, col, head, f.head)
+            ws.set_column(col, col, width)
+        for r, entry in enumerate(self.r.register, start=4):
+            ws.write_string(r, 0, entry.unit_name or "(okänd)", f.wrap)
+            ws.write_string(r, 1, entry.state, f.state[entry.state])
+            ws.write_string(r, 2, entry.file, f.wrap)
+            ws.write_string(r, 3, entry.modified, f.wrap)
+            ws.write_number(r, 4, entry.errors, f.count)
+            ws.write_number(r, 5, entry.warnings, f.count)
+            ws.write_string(r, 6, entry.sha256[:16], f.mono)
+            ws.write_string(r, 7, entry.note, f.wrap)
+        ws.freeze_panes(4, 1)
+        ws.autofilter(3, 0, 3 + len(self.r.register), len(heads) - 1)
+
+    def _log(self) -> None:
+        ws = self._sheet("Valideringslogg")
+        f = self.f
+        findings = self.r.report.findings
+        ws.write_string(0, 0, f"Valideringslogg – {len(findings)} fynd", f.title)
+        ws.write_string(1, 0, "Fel stoppar en inlämning; varningar ska kontrolleras men stoppar inte.", f.muted)
+        heads = ["Allvarlighet", "Fil", "Enhet", "Period", "Flik", "Cell", "Regel", "Meddelande", "Värde", "Förväntat"]
+        for col, (head, width) in enumerate(zip(heads, [11, 34, 16, 9, 20, 7, 28, 70, 14, 14], strict=True)):
+            ws.write_string(3, col, head, f.head)
+            ws.set_column(col, col, width)
+        for r, item in enumerate(findings, start=4):
+            for col, text in enumerate([item.severity, item.file, item.unit, item.period, item.sheet, item.cell,
+                                        item.title, item.message, item.value, item.expected]):
+                ws.write_string(r, col, text, f.fel if (col == 0 and item.severity == "fel") else f.wrap)
+        ws.freeze_panes(4, 0)
+        if findings:
+            ws.autofilter(3, 0, 3 + len(findings), len(heads) - 1)
+
+    def _data(self) -> None:
+        ws = self._sheet("Data")
+        f = self.f
+        heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
+        names = {u.id: u.name for u in self.c.units}
+        vals = self.r.values.sort("period", "unit", "file", "sheet", "name")
+        for col, (head, width) in enumerate(zip(heads, [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34], strict=True)):
+            ws.set_column(col, col, width)
+            if self.big:
+                ws.write_string(0, col, head, f.head)
+        row = 1
+        for rec in vals.iter_rows(named=True):
+            ws.write_string(row, 0, rec["period"])
+            ws.write_string(row, 1, rec["unit"])
+            ws.write_string(row, 2, names.get(rec["unit"], rec["unit"]))
+            ws.write_string(row, 3, "Indikator" if rec["name"].startswith("ind_") else "Tabell")
+            ws.write_string(row, 4, rec["scope"])
+            ws.write_string(row, 5, rec["item"])
+            ws.write_string(row, 6, rec["field"])
+            if rec["value"] is not None:
+                ws.write_number(row, 7, rec["value"])
+            if rec["text"]:
+                ws.write_string(row, 8, rec["text"])
+            ws.write_string(row, 9, rec["sheet"])
+            ws.write_string(row, 10, rec["cell"])
+            ws.write_string(row, 11, rec["file"])
+            row += 1
+        if self.big:
+            ws.autofilter(0, 0, max(row - 1, 1), len(heads) - 1)
+        else:
+            ws.add_table(0, 0, max(row - 1, 1), len(heads) - 1, {
+                "name": "Data", "style": "Table Style Medium 2",
+                "columns": [{"header": h} for h in heads],
+            })
+        ws.freeze_panes(1, 0)
+
+    def _about(self) -> None:
+        ws = self._sheet("Om sammanställningen", landscape=False)
+        f = self.f
+        ws.set_column(0, 0, 110)
+        lines = [
+            (f.title, "Om sammanställningen"),
+            (f.wrap, f"{self.c.board.name}, {self.c.board.municipality}. Period: {self.period.label}."),
+            (f.wrap, "Perioder i underlaget: " + ", ".join(str(p) for p in self.r.periods) + "."),
+            (f.wrap, "Statusregel: " + STATUS_RULE),
+            (f.wrap, "Sammanvägning: antal och belopp summeras över enheterna; andelar räknas från summerade "
+                     "täljare och nämnare; enkätandelar vägs med antal svar."),
+            (f.wrap, "Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
+                     "nyaste giltiga; se fliken Inlämning."),
+            (f.wrap, f"Skapad av consolidate {__version__} från katalogen (fingeravtryck {self.c.fingerprint})."),
+        ]
+        if self.mask:
+            lines.append((f.wrap, f"Små tal (1–{self.c.settings.suppression_limit - 1}) är maskerade som "
+                                  f"\"{masked_text(self.c.settings.suppression_limit)}\", med sekundär maskering."))
+        for row, (style, text) in enumerate(lines):
+            ws.write_string(row, 0, text, style)
+            if row:
+                ws.set_row(row, 45 if len(text) > 110 else 18)
+
+    def _meta(self) -> MasterSummary:
+        names = {u.id: u for u in self.c.units}
+        states: dict[str, str] = {}
+        for entry in self.r.register:
+            if entry.unit and entry.state != "dubblett":
+                states.setdefault(entry.unit, entry.state)
+        units = tuple(UnitStatus(u.id, u.name, u.email, states.get(u.id, "saknas")) for u in self.c.units)
+        counts = {s: 0 for s in (GREEN, YELLOW, RED, GREY)}
+        for j in self.judgements.values():
+            counts[j.state] += 1
+        moves = []
+        for ind in self.c.indicators:
+            j = self.judgements[ind.id]
+            current = self.board_value(ind.id, str(self.period))
+            if current is None or j.previous is None:
+                continue
+            span = abs((ind.target if ind.target is not None else ind.baseline) - ind.baseline) or abs(ind.baseline) or 1.0
+            toward = (current - j.previous) * (1 if ind.direction == "ökning" else -1)
+            text = (f"{ind.name}: {sv_value(j.previous, ind.kind, ind.decimals)} ({j.previous_period}) → "
+                    f"{sv_value(current, ind.kind, ind.decimals)} ({self.period}), "
+                    f"{'mot' if toward > 0 else 'från'} börläget {sv_value(ind.target, ind.kind, ind.decimals) if ind.target is not None else ind.target_text}")
+            moves.append(Move(ind.id, ind.name, text, abs(toward) / span))
+        moves.sort(key=lambda m: (-m.size, m.indicator_id))
+        del names
+        return MasterSummary(
+            tool=f"consolidate {__version__}", board=self.c.board.name, municipality=self.c.board.municipality,
+            period=str(self.period), period_label=self.period.label, errors=self.r.report.errors,
+            warnings=self.r.report.warnings, units=units, status_counts=counts, moves=tuple(moves),
+            masked=self.mask, source=str(self.source or ""),
+        )
+
+
+class _Fmt:
+    pass
+
+
+def _formats(wb: Any) -> Any:
+    f = _Fmt()
+    base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+    f.title = wb.add_format({**base, "bold": True, "font_size": 14})  # type: ignore[attr-defined]
+    f.muted = wb.add_format({**base, "italic": True, "font_color": "#595959"})  # type: ignore[attr-defined]
+    f.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79",  # type: ignore[attr-defined]
+                            "text_wrap": True, "border": 1})
+    f.section = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1})  # type: ignore[attr-defined]
+    f.wrap = wb.add_format({**base, "text_wrap": True, "border": 1})  # type: ignore[attr-defined]
+    f.bold = wb.add_format({**base, "bold": True, "border": 1})  # type: ignore[attr-defined]
+    f.center = wb.add_format({**base, "align": "center", "border": 1, "font_color": "#595959"})  # type: ignore[attr-defined]
+    f.na = wb.add_format({**base, "border": 1, "bg_color": "#F2F2F2"})  # type: ignore[attr-defined]
+    f.missing = wb.add_format({**base, "border": 1, "italic": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
+    f.count = wb.add_format({**base, "num_format": "#,##0", "border": 1})  # type: ignore[attr-defined]
+    f.count_bold = wb.add_format({**base, "num_format": "#,##0", "border": 1, "bold": True})  # type: ignore[attr-defined]
+    f.share = wb.add_format({**base, "num_format": "0.0 %", "border": 1})  # type: ignore[attr-defined]
+    f.mono = wb.add_format({**base, "font_name": "Consolas", "border": 1})  # type: ignore[attr-defined]
+    f.fel = wb.add_format({**base, "border": 1, "bold": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
+    f.status = {s: wb.add_format({**base, "text_wrap": True, "border": 1, "bold": True,  # type: ignore[attr-defined]
+                                  "bg_color": STATUS_FILL[s], "font_color": STATUS_FONT[s]}) for s in STATUS_FILL}
+    f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c}) for s, c in STATE_FILL.items()}  # type: ignore[attr-defined]
+    cache: dict[tuple[str, bool], Any] = {}
+
+    def num(code: str, bold: bool = False) -> Any:
+        if (code, bold) not in cache:
+            cache[(code, bold)] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold})
+        return cache[(code, bold)]
+
+    f.num = num  # type: ignore[attr-defined]
+    return f

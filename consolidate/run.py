@@ -1,0 +1,252 @@
+"""The main job: read a shared folder, validate everything at once, register, combine, write."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .catalog import Catalog
+from .errors import UsageError
+from .findings import FEL, VARNING, FileResult, Finding, Report, sort_key
+from .periods import Period, parse_period
+from .read import Submission, frame_of, is_lock_file, iter_workbooks, read_submission
+from .validate import validate
+
+PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One row of the submission register: per expected unit, or per extra file."""
+
+    unit: str
+    unit_name: str
+    state: str  # levererad | saknas | underkänd | dubblett | överhoppad
+    file: str = ""
+    modified: str = ""
+    sha256: str = ""
+    errors: int = 0
+    warnings: int = 0
+    note: str = ""
+
+
+@dataclass
+class Checked:
+    """Submissions with all their findings, read and validated together."""
+
+    submissions: list[Submission]
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+
+    def of(self, sub: Submission) -> list[Finding]:
+        return self.findings.get(sub.file, [])
+
+    def errors(self, sub: Submission) -> int:
+        return sum(1 for f in self.of(sub) if f.severity == FEL)
+
+    def warnings(self, sub: Submission) -> int:
+        return sum(1 for f in self.of(sub) if f.severity == VARNING)
+
+    def all_findings(self) -> list[Finding]:
+        return sorted((f for sub in self.submissions for f in self.of(sub)), key=sort_key)
+
+
+@dataclass
+class RunResult:
+    period: Period
+    periods: list[Period]
+    register: list[RegisterEntry]
+    checked: Checked
+    accepted: list[Submission]   # the used submission per unit and period, all periods
+    values: pl.DataFrame         # long values of the accepted submissions
+    report: Report
+    master: Path | None = None
+
+    @property
+    def complete(self) -> bool:
+        return all(r.state == "levererad" for r in self.register if r.state != "överhoppad" and r.unit)
+
+
+def _read_chunk(args: tuple[list[str], Catalog, str | None]) -> list[Submission]:
+    paths, catalog, root = args
+    return [read_submission(Path(p), catalog, Path(root) if root else None) for p in paths]
+
+
+def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
+             progress: Progress | None = None, workers: int | None = None) -> list[Submission]:
+    """Read files, in parallel processes when there are many."""
+    total = len(paths)
+    if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
+        out = []
+        for done, path in enumerate(paths, start=1):
+            out.append(read_submission(path, catalog, root))
+            if progress:
+                progress(done, total)
+        return out
+    count = workers or min(os.cpu_count() or 2, 8)
+    size = max(8, total // (count * 8))
+    chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
+    results: list[Submission] = []
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        for chunk in pool.map(_read_chunk, [(c, catalog, str(root) if root else None) for c in chunks]):
+            results.extend(chunk)
+            if progress:
+                progress(len(results), total)
+    return results
+
+
+def check_files(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
+                progress: Progress | None = None) -> Checked:
+    """Read and validate files; the rules run once over all values together."""
+    return check_files_from(read_all(paths, catalog, root, progress), catalog)
+
+
+def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
+    """Files to check from files and folders; lock files are skipped silently."""
+    paths: list[Path] = []
+    root: Path | None = None
+    for item in inputs:
+        if item.is_dir():
+            root = root or item
+            paths.extend(p for p in iter_workbooks(item) if not is_lock_file(p))
+        elif item.exists():
+            if not is_lock_file(item):
+                paths.append(item)
+        else:
+            raise UsageError(f"Hittar inte {item}.")
+    return paths, root if len(inputs) == 1 else None
+
+
+def default_master_path(folder: Path, period: Period) -> Path:
+    return folder / f"sammanställning_{period}.xlsx"
+
+
+def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | None = None,
+        mask: bool = False, export: Path | None = None, progress: Progress | None = None,
+        write: bool = True) -> RunResult:
+    """Everything `consolidate run` does; raises UsageError when nothing can be written."""
+    if not folder.is_dir():
+        raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
+    try:
+        candidates = [p for p in iter_workbooks(folder) if not is_lock_file(p)]
+    except OSError as exc:
+        raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
+    subs_all = read_all(candidates, catalog, folder, progress)
+    tool_outputs = [s for s in subs_all if s.tool_output]
+    checked = check_files_from(subs_all, catalog)
+    periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
+    if period is not None:
+        current = parse_period(period)
+    elif periods:
+        current = periods[-1]
+    else:
+        raise UsageError(f"Hittar inga ifyllda mallar i {folder}. Ange --period om mappen ska vara tom.")
+    if current not in periods:
+        periods.append(current)
+        periods.sort()
+    periods = [p for p in periods if p <= current]
+    register, accepted = _register(checked, catalog, current, tool_outputs)
+    values = frame_of(accepted) if accepted else frame_of([])
+    findings = checked.all_findings()
+    files = tuple(
+        FileResult(s.file, s.unit, s.period, "godkänd" if checked.errors(s) == 0 else "underkänd",
+                   checked.errors(s), checked.warnings(s), s.sha256, s.modified_text)
+        for s in checked.submissions
+    )
+    report = Report(files, tuple(findings), {
+        "period": str(current),
+        "inlamning": [asdict(r) for r in register],
+    })
+    result = RunResult(current, periods, register, checked, accepted, values, report)
+    if write:
+        from .master import write_master
+
+        target = out or default_master_path(folder, current)
+        _guard_output(target, candidates, folder)
+        result.master = write_master(result, catalog, target, mask=mask, source=folder)
+        if export is not None:
+            from .export import export_long
+
+            export_long(result, catalog, export)
+    return result
+
+
+def check_files_from(subs_all: list[Submission], catalog: Catalog) -> Checked:
+    subs = [s for s in subs_all if not s.tool_output]
+    checked = Checked(subs)
+    for sub in subs:
+        checked.findings[sub.file] = list(sub.findings)
+    readable = [s for s in subs if s.readable and s.rows]
+    if readable:
+        values = frame_of(readable)
+        for f in validate(values, catalog, previous=values):
+            checked.findings.setdefault(f.file, []).append(f)
+    for key in checked.findings:
+        checked.findings[key].sort(key=sort_key)
+    return checked
+
+
+def _guard_output(target: Path, inputs: Sequence[Path], folder: Path) -> None:
+    resolved = target.resolve()
+    if any(resolved == p.resolve() for p in inputs if not p.name.startswith("sammanställning_")):
+        raise UsageError(f"{target} är en inlämnad fil; sammanställningen skrivs aldrig över en inlämning.")
+    if "templates_xlsx" in resolved.parts:
+        raise UsageError("Sammanställningen skrivs inte i templates_xlsx/, där mallarna ligger.")
+    if not resolved.parent.exists():
+        raise UsageError(f"Mappen {target.parent} finns inte.")
+    del folder
+
+
+def _register(checked: Checked, catalog: Catalog, current: Period,
+              tool_outputs: list[Submission]) -> tuple[list[RegisterEntry], list[Submission]]:
+    """Per expected unit and the current period: delivered, missing, rejected or duplicate.
+
+    For every period, the newest valid file of a unit is the one used; the others are listed."""
+    by_key: dict[tuple[str, str], list[Submission]] = {}
+    unidentified: list[Submission] = []
+    for sub in checked.submissions:
+        if sub.unit and sub.period:
+            by_key.setdefault((sub.unit, sub.period), []).append(sub)
+        else:
+            unidentified.append(sub)
+    accepted: list[Submission] = []
+    register: list[RegisterEntry] = []
+    for (unit, period), subs in sorted(by_key.items()):
+        valid = sorted((s for s in subs if checked.errors(s) == 0), key=lambda s: (s.modified, s.file), reverse=True)
+        used = valid[0] if valid else None
+        if used is not None:
+            accepted.append(used)
+        if period != str(current):
+            continue
+        name = catalog.unit(unit).name
+        for sub in sorted(subs, key=lambda s: (s.modified, s.file), reverse=True):
+            if sub is used:
+                note = "Används." + (f" Ersätter {len(subs) - 1} äldre fil(er)." if len(subs) > 1 else "")
+                state = "levererad"
+            elif used is not None:
+                state, note = "dubblett", f"Ersatt av den nyare giltiga filen {used.file}."
+            else:
+                state = "underkänd"
+                note = "Har fel som måste rättas." + (" Flera filer; ingen är giltig." if len(subs) > 1 else "")
+            register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text, sub.sha256,
+                                          checked.errors(sub), checked.warnings(sub), note))
+    delivered = {u for (u, p) in by_key if p == str(current)}
+    for unit in catalog.units:
+        if unit.id not in delivered:
+            register.append(RegisterEntry(unit.id, unit.name, "saknas", note="Ingen fil för perioden."))
+    for sub in unidentified:
+        register.append(RegisterEntry("", "", "underkänd", sub.file, sub.modified_text, sub.sha256,
+                                      checked.errors(sub), checked.warnings(sub),
+                                      "Kan inte knytas till en enhet och period."))
+    for sub in tool_outputs:
+        register.append(RegisterEntry("", "", "överhoppad", sub.file, sub.modified_text, sub.sha256,
+                                      note=f"Verktygets egen fil ({sub.tool_output}); läses inte."))
+    order = {u: i for i, u in enumerate(catalog.unit_ids())}
+    register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != "levererad", r.file))
+    return register, accepted
+

@@ -1,0 +1,29 @@
+"""Swedish presentation of numbers in messages: 1 931, 170,2, 4,2 %."""
+
+from __future__ import annotations
+
+_SHARE_KINDS = {"andel", "procent", "beläggningsgrad"}
+
+
+def sv_number(value: float | None, decimals: int | None = None) -> str:
+    if value is None:
+        return "–"
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else (1 if round(value, 1) == round(value, 6) else 2)
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u00a0").replace(".", ",").replace("-", "−")
+
+
+def sv_percent(fraction: float | None, decimals: int | None = None) -> str:
+    if fraction is None:
+        return "–"
+    return f"{sv_number(fraction * 100, decimals)} %"
+
+
+def sv_value(value: float | None, kind: str, decimals: int | None = None) -> str:
+    """A value as a unit head would write it, by kind."""
+    if kind in _SHARE_KINDS:
+        return sv_percent(value, decimals)
+    if kind == "mnkr":
+        return f"{sv_number(value, 1 if decimals is None else decimals)} mnkr"
+    return sv_number(value, decimals)

@@ -1,0 +1,270 @@
+"""Rules on the values of all submissions at once: pandera schemas derived from the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from .catalog import Catalog
+from .findings import Finding, finding
+from .layout import build_layout
+from .periods import MONTHS, Period
+from .svformat import sv_number, sv_percent, sv_value
+
+KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
+_EPS = 1e-9
+_MONTH_INDEX = {m: i for i, m in enumerate(MONTHS, start=1)}
+
+
+def _ok(expr: pl.Expr) -> Callable[[Any], pl.LazyFrame]:
+    """A dataframe-level check: a boolean column, true where the rule holds."""
+    return lambda data: data.lazyframe.select(expr.fill_null(True).alias("ok"))
+
+
+def _schema(name: str, rules: dict[str, pl.Expr]) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(name=name, checks=[pa.Check(_ok(e), name=code) for code, e in rules.items()])
+
+
+def _decimals_tolerance(share: pl.Expr) -> pl.Expr:
+    """Half a unit of the rounding a typed share shows (24 % -> 0,5 %-enheter; 24,3 % -> 0,05)."""
+    pct = share * 100
+    expr = pl.lit(0.5e-6)
+    for digits in (4, 3, 2, 1, 0):
+        scaled = pct * 10**digits
+        expr = pl.when((scaled - scaled.round(0)).abs() < 1e-6).then(pl.lit(0.5 * 10**-digits / 100)).otherwise(expr)
+    return expr
+
+
+@lru_cache(maxsize=8)
+def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], dict[str, float], dict[str, str], set[str]]:
+    table_kind = {t.id: t.kind for t in catalog.tables}
+    low = {i.id: i.plausible[0] for i in catalog.indicators}
+    high = {i.id: i.plausible[1] for i in catalog.indicators}
+    labels: dict[str, str] = {}
+    for unit in catalog.unit_ids():
+        for tertial in (1, 2, 3):
+            for cell in build_layout(catalog, unit, Period(2000, tertial)).cells:
+                labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX else cell.label)
+    complete = {t.id for t in catalog.tables if t.kind == "varav" and t.complete}
+    return table_kind, low, high, labels, complete
+
+
+def validate(values: pl.DataFrame, catalog: Catalog, previous: pl.DataFrame | None = None) -> list[Finding]:
+    """Every rule on every submission in one pass; returns findings (fel and varning)."""
+    table_kind, low, high, labels, complete = _catalog_maps(catalog)
+    if values.height == 0:
+        return []
+    cells = values.with_columns(
+        tkind=pl.col("scope").replace_strict(table_kind, default="indikator", return_dtype=pl.String),
+        month=pl.col("field").replace_strict(_MONTH_INDEX, default=0, return_dtype=pl.Int32),
+        last_month=pl.col("period").str.slice(-1).cast(pl.Int32) * 4,
+        lo=pl.when(pl.col("field") == "varde").then(pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64)),
+        hi=pl.when(pl.col("field") == "varde").then(pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)),
+    )
+    v = pl.col("value")
+    empty = v.is_null() & (pl.col("raw") == "")
+    frames: list[tuple[pl.DataFrame, pa.DataFrameSchema]] = [(cells, _schema("celler", {
+        "saknas": ~(pl.col("required") & empty & (pl.col("tkind") != "manad")),
+        "manad_saknas": ~(pl.col("required") & empty & (pl.col("tkind") == "manad")),
+        "negativ": v.is_null() | (v >= 0),
+        "heltal": ~pl.col("kind").is_in(["antal", "dygn"]) | v.is_null() | (v == v.round(0)),
+        "andel_intervall": ~pl.col("kind").is_in(["andel", "procent"]) | v.is_null() | v.is_between(0, 1),
+        "orimligt": pl.col("lo").is_null() | v.is_null() | v.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
+        "framtida_manad": (pl.col("tkind") != "manad") | (pl.col("month") <= pl.col("last_month")) | v.is_null(),
+    }))]
+    frames += _distribution_frames(cells)
+    frames += _varav_frames(cells, complete)
+    frames += _ratio_frames(cells, low, high)
+    frames += _survey_frames(cells)
+    if previous is not None and previous.height:
+        frames += _jump_frames(cells, previous, catalog)
+    found: list[Finding] = []
+    for frame, schema in frames:
+        if frame.height:
+            found += _failures_to_findings(frame, schema, labels)
+    return found
+
+
+def _distribution_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    dist = cells.filter(pl.col("tkind") == "fordelning")
+    counts = dist.filter(pl.col("field") == "antal")
+    parts = (counts.filter(pl.col("item") != "summa").group_by("file", "scope")
+             .agg(parts=pl.col("value").sum(), gaps=pl.col("value").is_null().sum()))
+    totals = counts.filter(pl.col("item") == "summa").select(*KEY, "name", total=pl.col("value"))
+    sums = totals.join(parts, on=["file", "scope"], how="inner").sort("file", "scope")
+    summa = pl.col("total").is_null() | (pl.col("gaps") > 0) | ((pl.col("parts") - pl.col("total")).abs() < _EPS)
+    shares = (dist.filter(pl.col("field") == "andel")
+              .join(counts.select("file", "scope", "item", count=pl.col("value")), on=["file", "scope", "item"], how="left")
+              .join(totals.select("file", "scope", total=pl.col("total")), on=["file", "scope"], how="left")
+              .with_columns(expected=pl.when(pl.col("item") == "summa").then(pl.lit(1.0))
+                            .otherwise(pl.col("count") / pl.col("total")),
+                            tol=_decimals_tolerance(pl.col("value"))))
+    close = (pl.col("value") - pl.col("expected")).abs() <= pl.col("tol") + _EPS
+    is_summa = pl.col("item") == "summa"
+    usable = pl.col("value").is_not_null() & pl.col("expected").is_not_null() & (pl.col("total") > 0)
+    return [
+        (sums, _schema("summor", {"summa": summa})),
+        (shares, _schema("andelar", {
+            "andel_antal": is_summa | ~usable | close,
+            "andel_summa": ~is_summa | pl.col("value").is_null() | close,
+        })),
+    ]
+
+
+def _varav_frames(cells: pl.DataFrame, complete: set[str]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    varav = cells.filter(pl.col("tkind") == "varav")
+    totals = varav.filter(pl.col("item") == "total").select(*KEY, "name", total=pl.col("value"))
+    parts = varav.filter(pl.col("item") != "total").join(
+        totals.select("file", "scope", total=pl.col("total")), on=["file", "scope"], how="left")
+    sums = (parts.filter(pl.col("scope").is_in(sorted(complete))).group_by("file", "scope")
+            .agg(parts=pl.col("value").sum(), gaps=pl.col("value").is_null().sum()))
+    whole = totals.join(sums, on=["file", "scope"], how="inner").sort("file", "scope")
+    return [
+        (parts, _schema("varav", {"varav_storre": pl.col("value").is_null() | pl.col("total").is_null()
+                                  | (pl.col("value") <= pl.col("total") + _EPS)})),
+        (whole, _schema("varav_summa", {"varav_summa": pl.col("total").is_null() | (pl.col("gaps") > 0)
+                                        | ((pl.col("parts") - pl.col("total")).abs() < _EPS)})),
+    ]
+
+
+def _ratio_frames(cells: pl.DataFrame, low: dict[str, float], high: dict[str, float]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    num = cells.filter(pl.col("field") == "taljare").select(*KEY, "name", num=pl.col("value"))
+    den = cells.filter(pl.col("field") == "namnare").select(*KEY, "name", den=pl.col("value"))
+    ratios = num.join(den.select("file", "scope", "den"), on=["file", "scope"], how="left").with_columns(
+        ratio=pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")),
+        lo=pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64),
+        hi=pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64),
+    )
+    dens = den.join(num.select("file", "scope", "num"), on=["file", "scope"], how="left")
+    r = pl.col("ratio")
+    return [
+        (ratios, _schema("kvoter", {
+            "taljare_storre": pl.col("num").is_null() | pl.col("den").is_null() | (pl.col("num") <= pl.col("den")),
+            "orimligt": r.is_null() | (pl.col("num") > pl.col("den")) | r.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
+        })),
+        (dens, _schema("namnare", {"namnare_noll": pl.col("den").is_null() | (pl.col("den") > 0)})),
+    ]
+
+
+def _survey_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    survey = cells.filter(pl.col("tkind") == "enkat")
+    answers = survey.filter(pl.col("item") == "svar").select("file", "scope", answers=pl.col("value"))
+    shares = survey.filter(pl.col("item") != "svar").join(answers, on=["file", "scope"], how="left")
+    n = pl.col("answers")
+    return [(shares, _schema("enkat", {
+        "enkat_utan_svar": n.is_null() | (n > 0) | pl.col("value").is_null(),
+        "enkat_andel_saknas": n.is_null() | (n == 0) | pl.col("value").is_not_null() | (pl.col("raw") != ""),
+    }))]
+
+
+def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """One value per file and indicator: the number itself, or numerator/denominator."""
+    plain = frame.filter(pl.col("field") == "varde").select(*KEY, "name", "kind", cur=pl.col("value"))
+    num = frame.filter(pl.col("field") == "taljare").select(*KEY, "name", "kind", n=pl.col("value"))
+    den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
+    ratio = num.join(den, on=["file", "scope"], how="left").select(
+        *KEY, "name", pl.lit("andel").alias("kind"),
+        cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")))
+    return pl.concat([plain, ratio], how="vertical_relaxed")
+
+
+def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame, catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
+    before = _indicator_values(previous).select("unit", "scope", prev=pl.col("cur"), prev_period=pl.col("period"))
+    joined = now.with_columns(
+        want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
+    ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"], how="inner")
+    factor = (pl.col("cur") / pl.col("prev"))
+    thousand = (pl.col("kind") == "mnkr") & (factor.is_between(500, 2000) | factor.is_between(1 / 2000, 1 / 500))
+    limit = catalog.settings.jump_warning
+    usable = pl.col("cur").is_not_null() & pl.col("prev").is_not_null() & (pl.col("prev") != 0)
+    return [(joined, _schema("hopp", {
+        "tkr_mnkr": ~usable | ~thousand,
+        "hopp": ~usable | thousand | ((factor - 1).abs() <= limit),
+    }))]
+
+
+def _previous(period_text: str) -> Period:
+    year, tertial = period_text.split("-T")
+    return Period(int(year), int(tertial)).previous
+
+
+def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema, labels: dict[str, str]) -> list[Finding]:
+    """The one place where pandera's failure cases become findings."""
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    except pa.errors.SchemaError as error:  # pragma: no cover - lazy=True collects instead
+        raise RuntimeError(str(error)) from None
+    rows = frame.with_row_index("__row")
+    picked = cases.select(pl.col("check").cast(pl.String), pl.col("index").cast(pl.UInt32)).join(
+        rows, left_on="index", right_on="__row", how="inner").sort("file", "index", "check")
+    found = []
+    for row in picked.iter_rows(named=True):
+        code = row["check"]
+        message, value, expected = _MESSAGES[code](row, labels.get(row.get("name") or "", row.get("scope", "")))
+        found.append(finding(code, row["file"], message, unit=row["unit"], period=row["period"], sheet=row["sheet"],
+                             cell=row["cell"], scope=row["scope"], value=value, expected=expected))
+    return found
+
+
+def _shown(row: dict[str, Any]) -> str:
+    value, kind = row.get("value"), row.get("kind", "")
+    return sv_value(value, kind) if value is not None else (row.get("raw") or "")
+
+
+Message = Callable[[dict[str, Any], str], tuple[str, str, str]]
+_MESSAGES: dict[str, Message] = {
+    "saknas": lambda r, lab: (f"{lab}: värdet saknas. Skriv 0 om värdet är noll.", "", "ett värde"),
+    "manad_saknas": lambda r, lab: (
+        f"{lab}: {r['field']} saknas. Månaderna januari–{MONTHS[r['last_month'] - 1]} ska fyllas i för {r['period']}.",
+        "", "ett värde"),
+    "negativ": lambda r, lab: (f"{lab}: {_shown(r)} är negativt; värdet ska vara 0 eller större.", _shown(r), "≥ 0"),
+    "heltal": lambda r, lab: (f"{lab}: {_shown(r)} är inte ett heltal; ett antal skrivs utan decimaler.", _shown(r), "heltal"),
+    "andel_intervall": lambda r, lab: (f"{lab}: {_shown(r)} ligger utanför 0–100 %.", _shown(r), "0–100 %"),
+    "orimligt": lambda r, lab: (
+        f"{lab}: {sv_value(r.get('ratio', r.get('value')), r.get('kind', ''))} ligger utanför det rimliga intervallet "
+        f"{sv_value(r['lo'], r.get('kind', ''))}–{sv_value(r['hi'], r.get('kind', ''))}. Kontrollera värdet.",
+        sv_value(r.get('ratio', r.get('value')), r.get('kind', '')), f"{r['lo']:g}–{r['hi']:g}"),
+    "framtida_manad": lambda r, lab: (
+        f"{lab}: {r['field']} ligger efter periodens slut ({r['period']}) men är ifyllt. Lämna senare månader tomma.",
+        _shown(r), "tom"),
+    "summa": lambda r, lab: (
+        f"Delarna blir {sv_number(r['parts'])} men SUMMA är {sv_number(r['total'])}. Rätta delarna eller SUMMA.",
+        sv_number(r["total"]), sv_number(r["parts"])),
+    "andel_antal": lambda r, lab: (
+        f"{lab}: {sv_percent(r['value'])} stämmer inte med {sv_number(r['count'])} av {sv_number(r['total'])} "
+        f"= {sv_percent(r['expected'], 1)}. Kontrollera andelen och antalet (skrevs 42 när 0,42 menades?).",
+        sv_percent(r["value"]), sv_percent(r["expected"], 1)),
+    "andel_summa": lambda r, lab: (f"SUMMA-raden har andelen {sv_percent(r['value'])}; den ska vara 100 %.",
+                                   sv_percent(r["value"]), "100 %"),
+    "varav_storre": lambda r, lab: (
+        f"{lab}: {sv_number(r['value'])} är större än totalen {sv_number(r['total'])}.", sv_number(r["value"]),
+        f"≤ {sv_number(r['total'])}"),
+    "varav_summa": lambda r, lab: (
+        f"Varav-raderna blir {sv_number(r['parts'])} men totalen är {sv_number(r['total'])}; de ska vara lika.",
+        sv_number(r["total"]), sv_number(r["parts"])),
+    "taljare_storre": lambda r, lab: (
+        f"{lab.split(':')[0]}: täljaren {sv_number(r['num'])} är större än nämnaren {sv_number(r['den'])}.",
+        sv_number(r["num"]), f"≤ {sv_number(r['den'])}"),
+    "namnare_noll": lambda r, lab: (f"{lab}: nämnaren är 0, så andelen kan inte räknas ut.", "0", "> 0"),
+    "enkat_utan_svar": lambda r, lab: (
+        f"{lab}: andelen {sv_percent(r['value'])} är ifylld men antal inkomna enkäter är 0.", sv_percent(r["value"]),
+        "tom när inga enkäter kommit in"),
+    "enkat_andel_saknas": lambda r, lab: (
+        f"{lab}: andelen saknas fast {sv_number(r['answers'])} enkäter kommit in.", "", "en andel"),
+    "hopp": lambda r, lab: (
+        f"{lab.split(':')[0]}: {sv_value(r['cur'], r['kind'])} jämfört med {sv_value(r['prev'], r['kind'])} "
+        f"föregående tertial ({r['want']}). Stämmer förändringen?", sv_value(r["cur"], r["kind"]),
+        f"nära {sv_value(r['prev'], r['kind'])}"),
+    "tkr_mnkr": lambda r, lab: (
+        f"{lab}: {sv_value(r['cur'], r['kind'])} är ungefär 1 000 gånger {'större' if r['cur'] > r['prev'] else 'mindre'} "
+        f"än föregående tertial ({sv_value(r['prev'], r['kind'])}). Har tkr och mnkr förväxlats?",
+        sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
+}
