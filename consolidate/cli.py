@@ -16,7 +16,7 @@ from .errors import ConsolidateError
 
 # click's own texts are English; these make --help and usage errors Swedish.
 _CLICK_ERRORS = [
-    (r"No such option: (.+?)(?: Did you mean (.+)\?)?$", "Okänd flagga: {0}."),
+    (r"No such option:? '?([^'.]+)'?\.?(?: Did you mean '?([^'?]+)'?\?)?$", "Okänd flagga: {0}."),
     (r"Missing argument '(.+)'\.?", "Argumentet {0} saknas."),
     (r"Missing option '(.+)'\.?", "Flaggan {0} krävs."),
     (r"No such command '(.+)'\.?", "Okänt kommando: {0}."),
@@ -40,7 +40,8 @@ class _Command(click.Command):
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        rows = [r for p in self.get_params(ctx)
+                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None]
         if rows:
             with formatter.section("Flaggor"):
                 formatter.write_dl(rows)
@@ -190,7 +191,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", type=click.Path(path_type=Path), metavar="MAPP")
-@click.option("--period", metavar="PERIOD", help="Periodens som sammanställs (standard: den senaste i mappen).")
+@click.option("--period", metavar="PERIOD", help="Perioden som sammanställs (standard: den senaste i mappen).")
 @click.option("--out", "out", type=click.Path(path_type=Path), metavar="FIL",
               help="Huvudarbetsboken (standard: MAPP/sammanställning_PERIOD.xlsx).")
 @click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
