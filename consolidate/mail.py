@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.errors
 import email.policy
 import email.utils
 import html
@@ -25,7 +26,14 @@ from . import __version__
 from .errors import MailError
 from .layout import FEEDBACK_SHEET
 from .mastermeta import (
-    DUBBLETT, LEVERERAD, SAKNAS, STATUS_KEYS, UNDERKAND, MasterSummary, UnitStatus, meta_of,
+    DUBBLETT,
+    LEVERERAD,
+    SAKNAS,
+    STATUS_KEYS,
+    UNDERKAND,
+    MasterSummary,
+    UnitStatus,
+    meta_of,
     open_read_only,
 )
 from .svformat import sv_number
@@ -121,8 +129,11 @@ def parse_addresses(values: Sequence[str]) -> tuple[str, ...]:
         for name, address in email.utils.getaddresses([value]):
             if not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+", address):
                 raise MailError(f"Ogiltig e-postadress {value!r}: skriv t.ex. namn@kommun.se.")
-            # Address, not formataddr: the header policy encodes å, ä, ö itself, once.
-            found.append(str(Address(display_name=name, addr_spec=address)) if name else address)
+            try:
+                # Address, not formataddr: the header policy encodes å, ä, ö itself, once.
+                found.append(str(Address(display_name=name, addr_spec=address)) if name else address)
+            except (ValueError, email.errors.HeaderParseError) as error:
+                raise MailError(f"Ogiltig e-postadress {value!r}.") from error
     return tuple(found)
 
 
@@ -152,8 +163,8 @@ class _Block:
     lines: tuple[str, ...]
 
 
-def _p(text: str) -> _Block:
-    return _Block("p", (text,))
+def _p(text: str, kind: str = "p") -> _Block:
+    return _Block(kind, (text,))
 
 
 def _plain(blocks: Sequence[_Block]) -> str:
@@ -206,7 +217,7 @@ def _new_message(*, sender: str, to: Sequence[str], cc: Sequence[str], subject: 
     copies = parse_addresses(cc)
     if not recipients:
         raise MailError("Ange minst en mottagare.")
-    when = date if date is not None else dt.datetime.now(dt.timezone.utc)
+    when = date if date is not None else dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         when = when.astimezone()  # a naive time is this computer's local time
     msg = EmailMessage(policy=_POLICY)
@@ -262,10 +273,10 @@ def _names(units: Sequence[UnitStatus]) -> str:
 def _master_blocks(summary: MasterSummary, attachment: str) -> list[_Block]:
     blocks: list[_Block] = []
     if summary.errors > 0:
-        blocks.append(_Block("warning", (
+        blocks.append(_p(
             f"Sammanställningen har {summary.errors} fel i valideringen och skickades ändå med "
             "--force. Uppgifter från enheter med fel kan saknas eller vara felaktiga.",
-        )))
+            kind="warning"))
     blocks.append(_p("Hej!"))
     blocks.append(_p(f"Här kommer sammanställningen av tertialuppföljningen för "
                      f"{summary.period_label} till {summary.board}, {summary.municipality}. "
@@ -380,8 +391,8 @@ def _read_feedback(path: Path) -> tuple[dict[str, str], tuple[FeedbackFinding, .
         findings: list[FeedbackFinding] = []
         for row in rows:
             values = {key: _cell_text(row, index) for key, index in columns.items()}
-            if not any(values.values()):
-                continue
+            if not values["severity"]:
+                continue  # not a finding: blank, or the "Inga fel eller varningar" line
             findings.append(FeedbackFinding(
                 severity=values.get("severity", ""), sheet=values.get("sheet", ""),
                 cell=values.get("cell", ""), rule=values.get("rule", ""),
@@ -424,8 +435,8 @@ def _feedback_blocks(unit_name: str, period: str, findings: Sequence[FeedbackFin
     blocks.append(_Block("heading", ("Så gör ni",)))
     blocks.append(_Block("list", (
         "Öppna er ursprungliga arbetsbok – inte den bifogade kopian.",
-        "Rätta de markerade cellerna. Den bifogade filen "
-        f"{attachment} visar var de finns och vad som är fel.",
+        (f"Rätta de markerade cellerna. Den bifogade filen {attachment} visar var de finns och "
+         "vad som är fel."),
         "Spara och skicka tillbaka arbetsboken genom att svara på det här meddelandet.",
     )))
     if not errors:
@@ -624,6 +635,10 @@ def send(msg: EmailMessage, settings: SmtpSettings) -> SendResult:
                         "tecken utanför ASCII. Använd en adress utan sådana tecken. "
                         "Inget har skickats.") from error
     except smtplib.SMTPServerDisconnected as error:
+        if isinstance(error.__context__, TimeoutError):
+            # smtplib turns a read timeout into "disconnected"; the user needs to know it was time.
+            raise MailError(f"Servern {where} svarade inte inom {sv_number(settings.timeout)} s. "
+                            "Inget har skickats.") from error
         raise MailError(f"E-postservern {where} stängde anslutningen oväntat. Inget har skickats."
                         ) from error
     except smtplib.SMTPResponseException as error:
