@@ -127,7 +127,7 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
         return
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(written)} mallar skrivna till {out_dir}.", err=True)
+    click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} till {out_dir}.", err=True)
 
 
 def _print_findings(findings: list[Any]) -> None:

@@ -11,11 +11,14 @@ MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", 
 _TERTIAL_MONTHS = {1: (1, 4), 2: (5, 8), 3: (9, 12)}
 _LABELS = {1: "jan–apr", 2: "maj–aug", 3: "sep–dec"}
 
+# ASCII only: a year in other scripts' digits or a look-alike letter is not a period we wrote.
+_FLAGS = re.IGNORECASE | re.ASCII
+_SEP = "[-\u2013_ /]"  # an en dash too: word processors turn "2025-T2" into "2025–T2"
 _PATTERNS = (
-    re.compile(r"^(?P<y>\d{4})\s*[-_ /]?\s*T(?P<t>[123])$", re.IGNORECASE),
-    re.compile(r"^T(?P<t>[123])\s*[-_ /]?\s*(?P<y>\d{4})$", re.IGNORECASE),
-    re.compile(r"^tertial\s*(?P<t>[123])\s*[-_ /,]?\s*(?P<y>\d{4})$", re.IGNORECASE),
-    re.compile(r"^(?P<y>\d{4})\s*[-_ /,]?\s*tertial\s*(?P<t>[123])$", re.IGNORECASE),
+    re.compile(rf"^(?P<y>\d{{4}})\s*{_SEP}?\s*T(?P<t>[123])$", _FLAGS),
+    re.compile(rf"^T(?P<t>[123])\s*{_SEP}?\s*(?P<y>\d{{4}})$", _FLAGS),
+    re.compile(r"^tertial\s*(?P<t>[123])\s*[-\u2013_ /,]?\s*(?P<y>\d{4})$", _FLAGS),
+    re.compile(r"^(?P<y>\d{4})\s*[-\u2013_ /,]?\s*tertial\s*(?P<t>[123])$", _FLAGS),
 )
 
 
@@ -25,6 +28,10 @@ class Period:
 
     year: int
     tertial: int
+
+    def __post_init__(self) -> None:
+        if self.tertial not in _TERTIAL_MONTHS:
+            raise PeriodError(f"Tertial {self.tertial} finns inte; ett år har tertial 1, 2 och 3.")
 
     def __str__(self) -> str:
         return f"{self.year}-T{self.tertial}"
@@ -68,10 +75,10 @@ def parse_period(text: str) -> Period:
 
 def find_period_in_text(text: str) -> Period | None:
     """The period a file or folder name suggests, if any (used to spot mislabelled files)."""
-    match = re.search(r"(?<!\d)(\d{4})[-_ ]?T([123])(?![0-9])", text, re.IGNORECASE)
+    match = re.search(r"(?<!\d)(\d{4})[-_ ]?T([123])(?!\d)", text, _FLAGS)
     if match:
         return Period(int(match.group(1)), int(match.group(2)))
-    match = re.search(r"T([123])[-_ ]?(\d{4})(?!\d)", text, re.IGNORECASE)
+    match = re.search(r"T([123])[-_ ]?(\d{4})(?!\d)", text, _FLAGS)
     if match:
         return Period(int(match.group(2)), int(match.group(1)))
     return None

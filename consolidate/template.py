@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import tempfile
 from collections.abc import Iterable
@@ -12,10 +13,27 @@ from typing import Any
 from .catalog import Catalog, Indicator, Table
 from .errors import UsageError
 from .layout import (
-    COL_BASELINE, COL_CHECK, COL_COMMENT, COL_DENOM, COL_GOAL, COL_MEASURE, COL_NAME,
-    COL_SHARE, COL_TARGET, COL_VALUE, FIRST_ROW, HEADER_ROW, INDICATOR_SHEET,
-    INSTRUCTION_SHEET, META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, InputCell, Layout,
-    TableBlock, build_layout, col_letter,
+    COL_BASELINE,
+    COL_CHECK,
+    COL_DENOM,
+    COL_GOAL,
+    COL_MEASURE,
+    COL_NAME,
+    COL_SHARE,
+    COL_TARGET,
+    COL_VALUE,
+    FIRST_ROW,
+    HEADER_ROW,
+    INDICATOR_SHEET,
+    INSTRUCTION_SHEET,
+    META_SHEET,
+    TEMPLATE_ID,
+    TEMPLATE_VERSION,
+    InputCell,
+    Layout,
+    TableBlock,
+    build_layout,
+    col_letter,
 )
 from .periods import MONTHS, Period
 
@@ -67,6 +85,24 @@ _VALIDATION: dict[str, dict[str, Any]] = {
 }
 
 
+def _file_mode() -> int:
+    """The mode a plainly created file gets (mkstemp makes 0600, which hides templates from colleagues)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
+_OS_REASONS = {
+    errno.ENOTDIR: "är ingen mapp (en del av sökvägen är en fil)",
+    errno.EEXIST: "finns redan och är ingen mapp",
+    errno.EACCES: "går inte att skriva till (behörighet saknas)",
+    errno.EPERM: "går inte att skriva till (behörighet saknas)",
+    errno.EROFS: "ligger på en skrivskyddad disk",
+    errno.ENOSPC: "kan inte skrivas: disken är full",
+}
+
+
 def template_filename(catalog: Catalog, unit_id: str, period: Period) -> str:
     return f"{period}_{unit_id}.xlsx"
 
@@ -80,9 +116,13 @@ def write_templates(catalog: Catalog, period: Period, out_dir: Path,
         raise UsageError(
             f"Okänd enhet: {', '.join(unknown)}. Enheter i katalogen: {', '.join(catalog.unit_ids())}."
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_template(catalog, unit, period, out_dir / template_filename(catalog, unit, period))
-            for unit in wanted]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return [write_template(catalog, unit, period, out_dir / template_filename(catalog, unit, period))
+                for unit in wanted]
+    except OSError as exc:
+        reason = _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+        raise UsageError(f"Mallarna kan inte skrivas till {out_dir}: {exc.filename or out_dir} {reason}.") from None
 
 
 def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -> Path:
@@ -92,6 +132,7 @@ def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -
     os.close(fd)
     try:
         _write(catalog, layout, Path(tmp_name))
+        os.chmod(tmp_name, _FILE_MODE)
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -194,16 +235,16 @@ def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> N
     ws.set_column(0, 0, 100)
     lines = [
         (fmt.title, f"Tertialuppföljning {layout.period.label} – {unit.name}"),
-        (fmt.text, f"{catalog.board.name}, {catalog.board.municipality}. Mallen gäller bara {unit.name} "
-                   f"och perioden {layout.period}."),
+        (fmt.text, (f"{catalog.board.name}, {catalog.board.municipality}. Mallen gäller bara "
+                    f"{unit.name} och perioden {layout.period}.")),
         (fmt.text, ""),
         (fmt.text, "Så fyller du i mallen"),
         (fmt.text, "1. Fyll i de gula cellerna på flikarna. Övriga celler är låsta."),
         (fmt.text, "2. Skriv tal som vanligt: 1 931, 170,2 eller 4,2 %. Belopp anges i miljoner kronor (mnkr)."),
         (fmt.text, "3. Andelar på fliken Indikatorer fylls i som täljare och nämnare; andelen räknas ut åt dig."),
         (fmt.text, "4. Lämna inte en cell tom om värdet är noll: skriv 0. En tom cell betyder att värdet saknas."),
-        (fmt.text, "5. Kontrollkolumnen blir röd när delarna inte stämmer med SUMMA eller andelarna inte "
-                   "stämmer med antalen. Rätta innan du lämnar in."),
+        (fmt.text, ("5. Kontrollkolumnen blir röd när delarna inte stämmer med SUMMA, när andelarna inte "
+                    "stämmer med antalen eller inte blir 100 %. Rätta innan du lämnar in.")),
         (fmt.text, "6. Du får infoga rader och kolumner, men byt inte namn på flikarna och ta inte bort celler."),
         (fmt.text, "7. Spara som Excel-arbetsbok (.xlsx) och lämna filen i den gemensamma mappen."),
         (fmt.text, ""),
@@ -216,7 +257,7 @@ def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> N
 
 
 def _value_format(fmt: _Formats, ind: Indicator) -> Any:
-    if ind.is_share:
+    if ind.in_percent:
         return fmt.shown["%2" if ind.decimals >= 2 else "%"]
     return fmt.shown[str(min(ind.decimals, 2))]
 
@@ -224,7 +265,7 @@ def _value_format(fmt: _Formats, ind: Indicator) -> Any:
 def _sv_value(ind: Indicator, value: float | None) -> str:
     if value is None:
         return ind.target_text or ""
-    if ind.is_share:
+    if ind.in_percent:
         return f"{value * 100:.{max(ind.decimals, 0)}f} %".replace(".", ",")
     return f"{value:,.{ind.decimals}f}".replace(",", " ").replace(".", ",")
 
@@ -328,13 +369,19 @@ def _distribution(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, s
     ws.write_string(summa_row, 0, "SUMMA", fmt.bold_label)
     _input(ws, fmt, cells[("summa", "antal")])
     first, last = FIRST_ROW + 1, summa_row
-    sum_check = (f'IF(AND(ISNUMBER({total}),SUM(B{first}:B{last})<>{total}),'
-                 f'"Delarna blir "&SUM(B{first}:B{last})&", inte SUMMA","")')
+    parts = f"SUM(B{first}:B{last})"
+    otherwise = '""'
     if table.with_share:
         _input(ws, fmt, cells[("summa", "andel")])
-        ws.write_formula(summa_row, check_col, f"={sum_check}", fmt.check, "")
-    else:
-        ws.write_formula(summa_row, check_col, f"={sum_check}", fmt.check, "")
+        shares, n = f"C{first}:C{last}", len(table.rows)
+        # Shares typed as whole percent may each be half a percent off, so their sum may be n/2 off.
+        otherwise = (f'IF(AND(ISNUMBER($C${summa_row + 1}),ABS($C${summa_row + 1}-1)>0.005+1E-9),'
+                     f'"SUMMA-andelen ska vara 100 %",'
+                     f'IF(AND(COUNT({shares})={n},ABS(SUM({shares})-1)>{n}*0.005+1E-9),'
+                     f'"Andelarna blir "&ROUND(SUM({shares})*100,1)&" %, inte 100 %",""))')
+    ws.write_formula(summa_row, check_col,
+                     f'=IF(AND(ISNUMBER({total}),{parts}<>{total}),"Delarna blir "&{parts}&", inte SUMMA",'
+                     f'{otherwise})', fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, summa_row, check_col)
 
 
