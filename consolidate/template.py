@@ -232,7 +232,10 @@ def _setup(ws: Any, header_cols: int) -> None:
 def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
     ws = wb.add_worksheet(INSTRUCTION_SHEET)
     unit = catalog.unit(layout.unit_id)
-    ws.set_column(0, 0, 100)
+    ws.set_column(0, 0, 88)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
     lines = [
         (fmt.title, f"Tertialuppföljning {layout.period.label} – {unit.name}"),
         (fmt.text, (f"{catalog.board.name}, {catalog.board.municipality}. Mallen gäller bara "
@@ -252,6 +255,9 @@ def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> N
     ]
     for row, (style, text) in enumerate(lines):
         ws.write_string(row, 0, text, style)
+        if len(text) > 85:
+            # Wrapped lines need the room; Excel does not grow rows written by a library.
+            ws.set_row(row, 15 * (len(text) // 85 + 1) + 2)
     ws.protect("", {"select_locked_cells": True})
     ws.activate()
 
