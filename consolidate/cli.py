@@ -231,11 +231,11 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
         data["huvudarbetsbok"] = str(result.master)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _summary(result)
+        _summary(result, catalog)
     sys.exit(0 if result.complete else 1)
 
 
-def _summary(result: Any) -> None:
+def _summary(result: Any, catalog: Any = None) -> None:
     reg = result.register
     count = {s: [e for e in reg if e.state == s] for s in ("levererad", "saknas", "underkänd", "dubblett", "överhoppad")}
     click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: "
@@ -248,6 +248,13 @@ def _summary(result: Any) -> None:
         click.echo(f"  underkänd:  {entry.unit_name or entry.file} ({entry.file}: {entry.errors} fel)")
     for entry in count["dubblett"]:
         click.echo(f"  dubblett:   {entry.file} – {entry.note}")
+    if catalog is not None:
+        used = {s.unit for s in result.accepted if s.period == str(result.period)}
+        incomplete = [i for i in catalog.indicators
+                      if i.asked_in(result.period.tertial) and set(i.units) - used and set(i.units) & used]
+        if incomplete:
+            missing = sorted({catalog.unit(u).name for i in incomplete for u in set(i.units) - used})
+            click.echo(f"Ofullständigt underlag: {len(incomplete)} indikatorer (saknar {', '.join(missing)}).")
     click.echo(f"Fynd: {result.report.errors} fel, {result.report.warnings} varningar (se fliken Valideringslogg).")
     click.echo(f"Huvudarbetsbok: {result.master}")
 
@@ -381,7 +388,7 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
     except ConsolidateError as exc:
         _fail(exc)
         return
-    _summary(result)
+    _summary(result, catalog)
 
 
 @cli.command(options_metavar="[FLAGGOR]")

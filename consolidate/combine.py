@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,7 +21,10 @@ STATUS_RULE = (
     "Status jämför periodens utfall med nuläget och börläget i indikatorns riktning. "
     "Grön: börläget är nått. Gul: utfallet har rört sig mot börläget sedan nuläget men är inte framme. "
     "Röd: oförändrat (inom indikatorns tolerans) eller längre från börläget än nuläget. "
-    "Grå: inget värde denna period (ej rapporterad, eller indikatorn följs upp årsvis i T3). "
+    "Grå: inget värde denna period (ej rapporterad, eller indikatorn följs upp årsvis i T3), eller "
+    "ofullständigt underlag: någon av enheterna som rapporterar indikatorn saknas eller är underkänd, så "
+    "värdet gäller bara en del av nämnden. Ett sådant värde visas kursivt med en kommentar om vilka enheter "
+    "som saknas, bedöms inte och tas inte med i diagrammen eller i trendpilen. "
     "Saknar indikatorn ett börläge i siffror räcker en förändring i önskad riktning för grön. "
     "Trendpilen visar förändringen sedan föregående period med värde: ▲ ökning, ▼ minskning, "
     "► oförändrad; bättre/sämre avgörs av riktningen. Andelar räknas alltid från summerade "
@@ -70,18 +74,34 @@ def board_values(unit_values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     ).sort("indicator", "period")
 
 
-def judge(ind: Indicator, current: float | None, history: list[tuple[str, float | None]], period: Period) -> Judgement:
-    """Status against the target, and the trend since the previous period with a value."""
+def names_text(names: Sequence[str]) -> str:
+    """'A', 'A och B', 'A, B och C'."""
+    items = list(names)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def judge(ind: Indicator, current: float | None, history: list[tuple[str, float | None]], period: Period,
+          missing: Sequence[str] = ()) -> Judgement:
+    """Status against the target, and the trend since the previous period with a value.
+
+    `missing` names the units that report the indicator but have no accepted workbook this period; the
+    caller leaves incomplete periods out of `history` (None) so the trend compares like with like."""
     sign = 1.0 if ind.direction == "ökning" else -1.0
     previous = next(((p, v) for p, v in reversed(history) if v is not None), None)
     if current is None:
         text = "Följs upp årsvis (T3)" if not ind.asked_in(period.tertial) else STATUS_TEXT[GREY]
+        if missing and ind.asked_in(period.tertial):
+            text += f": saknar {names_text(missing)}"
         state = GREY
+    elif missing:
+        # A sum over some of the units, or a ratio of part of the population, is not the board's figure.
+        return Judgement(GREY, f"Ofullständigt underlag: saknar {names_text(missing)}", "bedömning saknas", "–",
+                         None, "")
     else:
         better = (current - ind.baseline) * sign
-        if ind.target is not None and (current - ind.target) * sign >= -1e-12:
-            state = GREEN
-        elif ind.target is None and better > ind.tolerance:
+        # Without a numeric target, a move in the wanted direction beyond the tolerance counts as reached.
+        reached = (current - ind.target) * sign >= -1e-12 if ind.target is not None else better > ind.tolerance
+        if reached:
             state = GREEN
         elif ind.target is not None and better > ind.tolerance:
             state = YELLOW

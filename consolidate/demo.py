@@ -62,8 +62,10 @@ def _factor(ind: Indicator, catalog: Catalog, seeds: dict[str, Any], share: floa
     """Scale of each unit's 2023 value so the board total moves `share` of the way to the target."""
     del catalog
     total = _board_2023(ind, seeds)
-    if ind.target is None:
-        goal = total * (0.97 if ind.direction == "minskning" else 1.03)
+    sign = 1.0 if ind.direction == "ökning" else -1.0
+    if ind.target is None or (total - ind.target) * sign >= 0:
+        # No numeric target, or already past it: keep moving a little in the wanted direction.
+        goal = total * (1.0 + 0.03 * sign)
     else:
         goal = ind.target
     new_total = total + share * (goal - total)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from .catalog import Catalog
+from .master import publish
 
 if TYPE_CHECKING:
     from .run import RunResult
@@ -49,7 +50,7 @@ def export_long(result: RunResult, catalog: Catalog, folder: Path) -> list[Path]
         os.close(fd)
         try:
             writer(tmp)
-            os.replace(tmp, target)
+            publish(Path(tmp), target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -12,11 +12,21 @@ import polars as pl
 
 from . import __version__
 from .catalog import Catalog, Indicator, Table
-from .combine import (GREEN, GREY, RED, STATUS_RULE, YELLOW, Judgement, board_values, judge,
-                      table_totals, unit_indicator_values)
-from .layout import col_letter
+from .combine import (
+    GREEN,
+    GREY,
+    RED,
+    STATUS_RULE,
+    YELLOW,
+    Judgement,
+    board_values,
+    judge,
+    names_text,
+    table_totals,
+    unit_indicator_values,
+)
 from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
-from .periods import MONTHS, Period
+from .periods import MONTHS, parse_period
 from .suppress import masked_text, suppress
 from .svformat import sv_value
 
@@ -46,11 +56,22 @@ def write_master(result: RunResult, catalog: Catalog, path: Path, mask: bool = F
     os.close(fd)
     try:
         _Writer(result, catalog, Path(tmp), mask, source).write()
-        os.replace(tmp, path)
+        publish(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def publish(tmp: Path, target: Path) -> None:
+    """Rename a finished temp file over the target, with the mode a new file would get.
+
+    mkstemp creates files readable by their owner only; on a shared drive the board's other
+    controllers must be able to open the master, as they could any file saved there."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, target)
 
 
 class _Writer:
@@ -66,6 +87,10 @@ class _Writer:
                           else pl.DataFrame(schema={"period": pl.String, "unit": pl.String, "indicator": pl.String,
                                                     "num": pl.Float64, "den": pl.Float64, "value": pl.Float64}))
         self.board = board_values(self.unit_vals, catalog) if self.unit_vals.height else None
+        reported = self.unit_vals.filter(pl.col("num").is_not_null())
+        self.reporting: dict[tuple[str, str], set[str]] = {}
+        for period, unit, indicator in zip(reported["period"], reported["unit"], reported["indicator"], strict=True):
+            self.reporting.setdefault((indicator, period), set()).add(unit)
         self.columns = self._history_columns()
         self.judgements = {ind.id: self._judge(ind) for ind in catalog.indicators}
 
@@ -86,11 +111,36 @@ class _Writer:
         hit = self.board.filter((pl.col("indicator") == indicator) & (pl.col("period") == key))
         return None if hit.height == 0 else hit["value"][0]
 
+    def missing(self, ind: Indicator, key: str) -> tuple[str, ...]:
+        """Names of the units that report the indicator but have no accepted value for the period."""
+        if key.startswith("rapport:") or not ind.asked_in(parse_period(key).tertial):
+            return ()
+        have = self.reporting.get((ind.id, key), set())
+        return tuple(u.name for u in self.c.units if u.id in ind.units and u.id not in have)
+
+    def complete_value(self, ind: Indicator, key: str) -> float | None:
+        """The board value when every reporting unit is in it; a partial value is not the board's figure."""
+        return None if self.missing(ind, key) else self.board_value(ind.id, key)
+
     def _judge(self, ind: Indicator) -> Judgement:
         keys = [k for _, k in self.columns]
         current = self.board_value(ind.id, str(self.period))
-        history = [(k, self.board_value(ind.id, k)) for k in keys if k != str(self.period)]
-        return judge(ind, current, history, self.period)
+        history = [(k, self.complete_value(ind, k)) for k in keys if k != str(self.period)]
+        return judge(ind, current, history, self.period, self.missing(ind, str(self.period)))
+
+    def _write_value(self, ws: Any, row: int, col: int, ind: Indicator, key: str, bold: bool = False) -> None:
+        """A board value; a partial one in italics with a comment naming the units it lacks."""
+        value = self.board_value(ind.id, key)
+        if value is None:
+            ws.write_string(row, col, "–", self.f.center)
+            return
+        missing = self.missing(ind, key)
+        ws.write_number(row, col, value, self.f.num(num_format(ind), bold=bold, italic=bool(missing)))
+        if missing:
+            have = [u.name for u in self.c.units if u.id in self.reporting.get((ind.id, key), set())]
+            ws.write_comment(row, col, f"Ofullständigt underlag: saknar {names_text(missing)}. "
+                                       f"Värdet gäller bara {names_text(have)}.",
+                             {"author": "consolidate", "x_scale": 2, "y_scale": 1.2})
 
     def comments(self, indicator: str) -> str:
         vals = self.r.values
@@ -150,7 +200,7 @@ class _Writer:
         first_hist = 3
         heads = (["Målområde", "Indikator", "Nuläge*"] + [h for h, _ in self.columns]
                  + ["Börläge", "Uppföljning", "Riktning", "Status", "Trend", "Kommentarer från enheterna"])
-        widths = [30, 46, 11] + [12] * len(self.columns) + [16, 12, 11, 13, 14, 50]
+        widths = [30, 46, 11] + [12] * len(self.columns) + [16, 12, 11, 26, 14, 50]
         last_col = len(heads) - 1
         ws.merge_range(0, 0, 0, min(last_col, 8), f"{self.c.board.name} – uppföljning av omställningen, "
                        f"{self.period.label}", f.title)
@@ -180,11 +230,7 @@ class _Writer:
             ws.write_string(row, 1, name, f.wrap)
             ws.write_number(row, 2, ind.baseline, fmt)
             for offset, (_, key) in enumerate(self.columns):
-                value = self.board_value(ind.id, key)
-                if value is None:
-                    ws.write_string(row, first_hist + offset, "–", f.center)
-                else:
-                    ws.write_number(row, first_hist + offset, value, fmt)
+                self._write_value(ws, row, first_hist + offset, ind, key)
             col = first_hist + len(self.columns)
             if ind.target is not None:
                 ws.write_number(row, col, ind.target, fmt)
@@ -235,11 +281,7 @@ class _Writer:
                     ws.write_string(row, col, "ej rapporterad", f.missing)
                 else:
                     ws.write_number(row, col, value, fmt)
-            total = self.board_value(ind.id, str(self.period))
-            if total is None:
-                ws.write_string(row, len(units) + 1, "–", f.center)
-            else:
-                ws.write_number(row, len(units) + 1, total, f.num(num_format(ind), bold=True))
+            self._write_value(ws, row, len(units) + 1, ind, str(self.period), bold=True)
         ws.freeze_panes(4, 1)
         ws.repeat_rows(3)
 
@@ -284,7 +326,7 @@ class _Writer:
     def _masks(self, matrix: list[list[float | None]], total_row: bool, total_col: bool) -> list[list[bool]]:
         if not self.mask:
             return [[False] * len(line) for line in matrix]
-        ints = [[None if v is None else int(round(v)) for v in line] for line in matrix]
+        ints = [[None if v is None else round(v) for v in line] for line in matrix]
         return suppress(ints, total_row=total_row, total_col=total_col, limit=self.c.settings.suppression_limit)
 
     def _counts(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
@@ -340,8 +382,8 @@ class _Writer:
                 matrix.append(line + [sum(known) if known else None])
             total_line: list[float | None] = []
             for c in range(13):
-                known = [line[c] for line in matrix if line[c] is not None]
-                total_line.append(sum(known) if known else None)  # type: ignore[arg-type]
+                column = [v for line in matrix if (v := line[c]) is not None]
+                total_line.append(sum(column) if column else None)
             matrix.append(total_line)
             masks = self._masks(matrix, total_row=True, total_col=True)
             for r, unit in enumerate(units + [None]):
@@ -388,6 +430,8 @@ class _Writer:
         data_ws.hide()
         f = self.f
         ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", f.title)
+        ws.write_string(1, 0, "Perioder med ofullständigt underlag (någon enhet saknas eller är underkänd) "
+                              "visas inte i diagrammen; se Sammanställning.", f.muted)
         keys = [(h, k) for h, k in self.columns]
         for c, (head, _) in enumerate(keys, start=1):
             data_ws.write_string(0, c, head)
@@ -396,7 +440,7 @@ class _Writer:
             data_ws.write_string(row, 0, ind.name)
             data_ws.write_string(row + 1, 0, "Börläge")
             for c, (_, key) in enumerate(keys, start=1):
-                value = self.board_value(ind.id, key)
+                value = self.complete_value(ind, key)
                 if value is not None:
                     data_ws.write_number(row, c, value)
                 if ind.target is not None:
@@ -420,7 +464,7 @@ class _Writer:
             chart.set_y_axis({"num_format": num_format(ind), "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
             chart.set_legend({"position": "bottom"})
             chart.set_size({"width": 520, "height": 290})
-            ws.insert_chart(2 + (index // 2) * 15, (index % 2) * 8, chart)
+            ws.insert_chart(3 + (index // 2) * 15, (index % 2) * 8, chart)
 
     def _register(self) -> None:
         ws = self._sheet("Inlämning")
@@ -507,15 +551,15 @@ class _Writer:
             (f.wrap, f"{self.c.board.name}, {self.c.board.municipality}. Period: {self.period.label}."),
             (f.wrap, "Perioder i underlaget: " + ", ".join(str(p) for p in self.r.periods) + "."),
             (f.wrap, "Statusregel: " + STATUS_RULE),
-            (f.wrap, "Sammanvägning: antal och belopp summeras över enheterna; andelar räknas från summerade "
-                     "täljare och nämnare; enkätandelar vägs med antal svar."),
-            (f.wrap, "Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
-                     "nyaste giltiga; se fliken Inlämning."),
+            (f.wrap, ("Sammanvägning: antal och belopp summeras över enheterna; andelar räknas från summerade "
+                     "täljare och nämnare; enkätandelar vägs med antal svar.")),
+            (f.wrap, ("Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
+                     "nyaste giltiga; se fliken Inlämning.")),
             (f.wrap, f"Skapad av consolidate {__version__} från katalogen (fingeravtryck {self.c.fingerprint})."),
         ]
         if self.mask:
-            lines.append((f.wrap, f"Små tal (1–{self.c.settings.suppression_limit - 1}) är maskerade som "
-                                  f"\"{masked_text(self.c.settings.suppression_limit)}\", med sekundär maskering."))
+            lines.append((f.wrap, (f"Små tal (1–{self.c.settings.suppression_limit - 1}) är maskerade som "
+                                  f"\"{masked_text(self.c.settings.suppression_limit)}\", med sekundär maskering.")))
         for row, (style, text) in enumerate(lines):
             ws.write_string(row, 0, text, style)
             if row:
@@ -578,12 +622,14 @@ def _formats(wb: Any) -> Any:
     f.status = {s: wb.add_format({**base, "text_wrap": True, "border": 1, "bold": True,  # type: ignore[attr-defined]
                                   "bg_color": STATUS_FILL[s], "font_color": STATUS_FONT[s]}) for s in STATUS_FILL}
     f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c}) for s, c in STATE_FILL.items()}  # type: ignore[attr-defined]
-    cache: dict[tuple[str, bool], Any] = {}
+    cache: dict[tuple[str, bool, bool], Any] = {}
 
-    def num(code: str, bold: bool = False) -> Any:
-        if (code, bold) not in cache:
-            cache[(code, bold)] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold})
-        return cache[(code, bold)]
+    def num(code: str, bold: bool = False, italic: bool = False) -> Any:
+        if (code, bold, italic) not in cache:
+            extra = {"italic": True, "font_color": "#7F7F7F"} if italic else {}
+            cache[(code, bold, italic)] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold,
+                                                          **extra})
+        return cache[(code, bold, italic)]
 
     f.num = num  # type: ignore[attr-defined]
     return f

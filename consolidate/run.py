@@ -12,7 +12,7 @@ import polars as pl
 
 from .catalog import Catalog
 from .errors import UsageError
-from .findings import FEL, VARNING, FileResult, Finding, Report, sort_key
+from .findings import FEL, VARNING, FileResult, Finding, Report, finding, sort_key
 from .periods import Period, parse_period
 from .read import Submission, frame_of, is_lock_file, iter_workbooks, read_submission
 from .validate import validate
@@ -69,7 +69,8 @@ class RunResult:
 
     @property
     def complete(self) -> bool:
-        return all(r.state == "levererad" for r in self.register if r.state != "överhoppad" and r.unit)
+        """Every expected unit has a valid workbook for the period (older duplicates do not count)."""
+        return not any(r.state in ("saknas", "underkänd") for r in self.register if r.unit)
 
 
 def _read_chunk(args: tuple[list[str], Catalog, str | None]) -> list[Submission]:
@@ -113,9 +114,9 @@ def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
     for item in inputs:
         if item.is_dir():
             root = root or item
-            paths.extend(p for p in iter_workbooks(item) if not is_lock_file(p))
+            paths.extend(p for p in iter_workbooks(item) if not _skipped(p))
         elif item.exists():
-            if not is_lock_file(item):
+            if not _skipped(item):
                 paths.append(item)
         else:
             raise UsageError(f"Hittar inte {item}.")
@@ -133,7 +134,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     if not folder.is_dir():
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
     try:
-        candidates = [p for p in iter_workbooks(folder) if not is_lock_file(p)]
+        candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
     except OSError as exc:
         raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
     subs_all = read_all(candidates, catalog, folder, progress)
@@ -167,12 +168,18 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         from .master import write_master
 
         target = out or default_master_path(folder, current)
-        _guard_output(target, candidates, folder)
-        result.master = write_master(result, catalog, target, mask=mask, source=folder)
+        _guard_output(target, [Path(s.path) for s in subs_all if not s.tool_output])
         if export is not None:
-            from .export import export_long
+            _guard_export(export)
+        try:
+            result.master = write_master(result, catalog, target, mask=mask, source=folder)
+            if export is not None:
+                from .export import export_long
 
-            export_long(result, catalog, export)
+                export_long(result, catalog, export)
+        except OSError as exc:
+            where = exc.filename or target
+            raise UsageError(f"Kan inte skriva {where}: {exc.strerror or exc}.") from None
     return result
 
 
@@ -191,15 +198,45 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog) -> Checked:
     return checked
 
 
-def _guard_output(target: Path, inputs: Sequence[Path], folder: Path) -> None:
+def _skipped(path: Path) -> bool:
+    """Lock files of Excel and LibreOffice, and temp files of our own writes left by a killed run."""
+    return is_lock_file(path) or path.name.startswith((".~tmp_", ".~sammanställning_"))
+
+
+def _guard_output(target: Path, inputs: Sequence[Path]) -> None:
+    """The master may replace an earlier master, never a submitted file, a template or a folder."""
     resolved = target.resolve()
-    if any(resolved == p.resolve() for p in inputs if not p.name.startswith("sammanställning_")):
+    if any(resolved == p.resolve() for p in inputs):
         raise UsageError(f"{target} är en inlämnad fil; sammanställningen skrivs aldrig över en inlämning.")
     if "templates_xlsx" in resolved.parts:
         raise UsageError("Sammanställningen skrivs inte i templates_xlsx/, där mallarna ligger.")
-    if not resolved.parent.exists():
+    if not resolved.parent.is_dir():
         raise UsageError(f"Mappen {target.parent} finns inte.")
-    del folder
+    if resolved.is_dir():
+        raise UsageError(f"{target} är en mapp; ange filnamnet för sammanställningen, t.ex. {target / 'sammanställning.xlsx'}.")
+
+
+def _guard_export(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} är en fil; --export ska vara en mapp.")
+    if "templates_xlsx" in folder.resolve().parts:
+        raise UsageError("Exporten skrivs inte i templates_xlsx/, där mallarna ligger.")
+
+
+def _duplicate_note(checked: Checked, sub: Submission, used: Submission) -> str:
+    if checked.errors(sub):
+        return f"Underkänd ({checked.errors(sub)} fel); den giltiga filen {used.file} används i stället."
+    if sub.modified < used.modified:
+        return f"Ersatt av den nyare giltiga filen {used.file}."
+    return f"Lika gammal som {used.file}, som används (sist i namnordning)."
+
+
+def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_name: str) -> None:
+    """A warning in the log, so the controller sees which file of the two was left out and why."""
+    checked.findings.setdefault(sub.file, []).append(finding(
+        "dubblett", sub.file,
+        f"Det finns flera filer för {unit_name} {sub.period}. Den här filen används inte: "
+        + _duplicate_note(checked, sub, used), unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
 def _register(checked: Checked, catalog: Catalog, current: Period,
@@ -221,24 +258,27 @@ def _register(checked: Checked, catalog: Catalog, current: Period,
         used = valid[0] if valid else None
         if used is not None:
             accepted.append(used)
+            for other in subs:
+                if other is not used:
+                    _flag_duplicate(checked, other, used, catalog.unit(unit).name)
         if period != str(current):
             continue
         name = catalog.unit(unit).name
         for sub in sorted(subs, key=lambda s: (s.modified, s.file), reverse=True):
             if sub is used:
-                note = "Används." + (f" Ersätter {len(subs) - 1} äldre fil(er)." if len(subs) > 1 else "")
+                note = "Används." + (f" {len(subs) - 1} fil(er) till för samma period används inte." if len(subs) > 1 else "")
                 state = "levererad"
             elif used is not None:
-                state, note = "dubblett", f"Ersatt av den nyare giltiga filen {used.file}."
+                state, note = "dubblett", _duplicate_note(checked, sub, used)
             else:
                 state = "underkänd"
                 note = "Har fel som måste rättas." + (" Flera filer; ingen är giltig." if len(subs) > 1 else "")
             register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text, sub.sha256,
                                           checked.errors(sub), checked.warnings(sub), note))
     delivered = {u for (u, p) in by_key if p == str(current)}
-    for unit in catalog.units:
-        if unit.id not in delivered:
-            register.append(RegisterEntry(unit.id, unit.name, "saknas", note="Ingen fil för perioden."))
+    for expected in catalog.units:
+        if expected.id not in delivered:
+            register.append(RegisterEntry(expected.id, expected.name, "saknas", note="Ingen fil för perioden."))
     for sub in unidentified:
         register.append(RegisterEntry("", "", "underkänd", sub.file, sub.modified_text, sub.sha256,
                                       checked.errors(sub), checked.warnings(sub),
