@@ -130,13 +130,16 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
     click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} till {out_dir}.", err=True)
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _print_findings(findings: list[Any]) -> None:
     if not findings:
         return
     width = max(len(f.address) for f in findings)
     for f in findings:
-        where = f"{f.file}  {f.address.ljust(width)}" if f.address else f.file
-        click.echo(f"  {f.severity.upper():8} {where}  {f.message}")
+        click.echo(f"  {f.severity.upper():8} {f.address.ljust(width)}  {f.message}")
 
 
 @cli.command(options_metavar="[FLAGGOR]")
@@ -150,7 +153,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     """Kontrollera ifyllda arbetsböcker (filer eller mappar).
 
     Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning."""
-    from .findings import FileResult, Report
+    from .read import values_digest
     from .run import check_files, collect_paths
 
     try:
@@ -160,32 +163,34 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     except ConsolidateError as exc:
         _fail(exc)
         return
-    results = tuple(FileResult(s.file, s.unit, s.period, "godkänd" if checked.errors(s) == 0 else "underkänd",
-                               checked.errors(s), checked.warnings(s), s.sha256, s.modified_text)
-                    for s in checked.submissions)
-    report = Report(results, tuple(checked.all_findings()))
-    written = []
+    report = checked.report()
+    written, not_written = [], []
     if feedback_dir is not None:
         from .feedback import write_feedback
 
         for sub in checked.submissions:
             if sub.readable:
-                out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir)
-                if out is not None:
-                    written.append(out)
+                out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir, inputs=files,
+                                     value_digest=values_digest(sub.rows))
+                (written if out is not None else not_written).append(out or sub.file)
     if as_json:
         click.echo(report.to_json())
     else:
-        for sub, result in zip(checked.submissions, results, strict=True):
+        for sub, result in zip(checked.submissions, report.files, strict=True):
             state = "OK" if result.errors == 0 else "UNDERKÄND"
             who = f"{sub.unit} {sub.period}".strip() or "okänd enhet"
-            click.echo(f"{state:9} {sub.file} ({who}): {result.errors} fel, {result.warnings} varningar")
+            click.echo(f"{state:9} {sub.file} ({who}): {_count(result.errors, 'fel', 'fel')}, "
+                       f"{_count(result.warnings, 'varning', 'varningar')}")
             _print_findings(checked.of(sub))
         if not checked.submissions:
             click.echo("Inga arbetsböcker att kontrollera.")
         for out in written:
             click.echo(f"Återkoppling: {out}", err=True)
-        click.echo(f"Totalt: {len(results)} filer, {report.errors} fel, {report.warnings} varningar.")
+        for name in not_written:
+            click.echo(f"Återkopplingskopian för {name} skrevs inte (filen kan inte öppnas, eller kopian "
+                       "skulle hamna över en inlämnad fil).", err=True)
+        click.echo(f"Totalt: {len(report.files)} filer, {_count(report.errors, 'fel', 'fel')}, "
+                   f"{_count(report.warnings, 'varning', 'varningar')}.")
     sys.exit(0 if report.valid else 1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,47 @@ from .layout import FEEDBACK_SHEET, META_SHEET
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"
+INPUT = "FFF2CC"  # the template's fill of input cells (template.INPUT_FILL)
+AUTHOR = "consolidate"
+_SUFFIX = "_återkoppling"
 
 
 def feedback_name(source: Path) -> str:
-    return f"{source.stem}_återkoppling.xlsx"
+    """'2025-T2_vuxen.xlsx' -> '2025-T2_vuxen_återkoppling.xlsx'; a returned feedback copy keeps its name."""
+    stem = source.stem
+    return f"{stem}.xlsx" if stem.endswith(_SUFFIX) else f"{stem}{_SUFFIX}.xlsx"
+
+
+def _anchor(ws: Any, ref: str) -> Any:
+    """The cell to mark: a cell swallowed by a merged range is marked on the range's top left cell."""
+    from openpyxl.cell.cell import MergedCell
+
+    cell = ws[ref]
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if cell.coordinate in rng:
+                return ws.cell(row=rng.min_row, column=rng.min_col)
+    return cell
+
+
+def _clear_earlier_marks(wb: Any) -> None:
+    """A returned feedback copy: remove our old comments and colours so only current findings show."""
+    from openpyxl.styles import PatternFill
+
+    plain = PatternFill("solid", start_color=INPUT, end_color=INPUT)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                    cell.fill = plain
+
+
+def _link(cell: Any, sheet: str, ref: str) -> Any:
+    """An in-workbook link (location, not an external target), as Excel writes one."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    return Hyperlink(ref=cell.coordinate, location="'" + sheet.replace("'", "''") + "'!" + ref)
 
 
 def _text(cell: Any, value: str) -> None:
@@ -26,18 +63,32 @@ def _text(cell: Any, value: str) -> None:
         cell.data_type = "s"
 
 
-def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path) -> Path | None:
+def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) -> Path | None:
+    """Where the copy of `source` goes, or None when that path is a submitted file (never overwritten)."""
+    target = (out_dir / feedback_name(source)).resolve()
+    protected = {source.resolve(), *(p.resolve() for p in inputs)}
+    return None if target in protected else out_dir / feedback_name(source)
+
+
+def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
+                   inputs: Collection[Path] = (), value_digest: str = "") -> Path | None:
     """Write a feedback copy of `source` into out_dir; the source file is only read.
 
-    Returns None when the workbook cannot be opened at all (its findings say why)."""
+    Returns None when the workbook cannot be opened at all (its findings say why), or when the
+    copy would land on a submitted file: `source` itself (a returned feedback copy checked in
+    place) or any of `inputs` (pass every checked file)."""
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
+    target_path = feedback_target(source, out_dir, inputs)
+    if target_path is None:
+        return None
     try:
         wb = openpyxl.load_workbook(source)
     except Exception:
         return None
+    _clear_earlier_marks(wb)
     red = PatternFill("solid", start_color=RED, end_color=RED)
     yellow = PatternFill("solid", start_color=YELLOW, end_color=YELLOW)
     by_cell: dict[tuple[str, str], list[Finding]] = {}
@@ -45,11 +96,11 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path) -> 
         if item.sheet and item.cell and item.sheet in wb.sheetnames:
             by_cell.setdefault((item.sheet, item.cell), []).append(item)
     for (sheet, ref), items in by_cell.items():
-        cell = wb[sheet][ref]
+        cell = _anchor(wb[sheet], ref)
         worst = FEL if any(i.severity == FEL for i in items) else "varning"
         cell.fill = red if worst == FEL else yellow
         text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in items)
-        comment = Comment(text, "consolidate")
+        comment = Comment(text, AUTHOR)
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 45 + len(items))
         cell.comment = comment
     if FEEDBACK_SHEET in wb.sheetnames:
@@ -64,27 +115,32 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path) -> 
         target = ws.cell(row=row, column=3)
         _text(target, item.cell)
         if item.sheet in wb.sheetnames and item.cell:
-            target.hyperlink = f"#'{item.sheet}'!{item.cell}"
+            target.hyperlink = _link(target, item.sheet, item.cell)
             target.font = Font(color="0563C1", underline="single")
         _text(ws.cell(row=row, column=4), item.title)
         _text(ws.cell(row=row, column=5), item.message)
     if not findings:
         ws.cell(row=2, column=5, value="Inga fel eller varningar. Tack!")
-    for col, width in zip("ABCDE", (12, 22, 8, 30, 100), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDE", (12, 22, 8, 30, 100), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
     if META_SHEET in wb.sheetnames:
         meta = wb[META_SHEET]
+        keys = {}
         for row in meta.iter_rows(min_col=1, max_col=2):
+            keys[row[0].value] = row[1]
             if row[0].value == "typ":
                 row[1].value = "återkoppling"
+        if value_digest:
+            # Lets a later run skip this copy until a unit head changes a value in it.
+            if "vardehash" in keys:
+                keys["vardehash"].value = value_digest
+            else:
+                meta.append(["vardehash", value_digest])
     out_dir.mkdir(parents=True, exist_ok=True)
-    target_path = out_dir / feedback_name(source)
-    if target_path.resolve() == source.resolve():
-        raise ValueError("feedback would overwrite its source")
     fd, tmp = tempfile.mkstemp(prefix=".~tmp_", suffix=".xlsx", dir=out_dir)
     os.close(fd)
     try:

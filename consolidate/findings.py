@@ -37,6 +37,7 @@ _RULES = [
     Rule("annan_katalog", VARNING, "Mallen är gjord från en äldre katalog"),
     Rule("extern_lank", VARNING, "Extern länk"),
     Rule("flik_saknas", FEL, "Fliken saknas"),
+    Rule("flik_omdopt", VARNING, "Fliken har bytt namn"),
     Rule("namn_saknas", FEL, "Namngiven cell saknas"),
     Rule("sammanfogad", FEL, "Sammanfogad cell"),
     Rule("formel_utan_varde", FEL, "Formel utan sparat värde"),

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,13 @@ _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d{1,7})$")
-TOOL_KINDS = {"sammanställning": "en sammanställning", "återkoppling": "en återkopplingskopia"}
+# The tool's own outputs that are never submissions. A feedback copy ("återkoppling") is not one of
+# them: a unit head corrects the marked cells in it and hands it in again.
+TOOL_KINDS = {"sammanställning": "en sammanställning"}
+# Raw text of input cells whose value cannot be read; the finding says why, no other rule fires.
+UNREAD_FORMULA = "(formel utan värde)"
+UNREAD_MERGED = "(sammanfogad cell)"
+UNREAD_NAME = "(namnet saknas)"
 
 COLUMNS = ("file", "unit", "period", "sheet", "cell", "name", "scope", "item", "field", "kind",
            "required", "value", "text", "raw")
@@ -50,6 +56,7 @@ class Submission:
     unit: str = ""
     period: str = ""
     tool_output: str = ""  # set for the tool's own outputs, which are skipped
+    unchanged_copy: bool = False  # a feedback copy with the values it was written with
     rows: tuple[tuple[Any, ...], ...] = ()
     findings: tuple[Finding, ...] = ()
     readable: bool = False
@@ -141,17 +148,22 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
     _check_sizes(archive, label)
     if "content.xml" in names and "xl/workbook.xml" not in names:
         raise _Refused(finding("ods", label, "Filen är sparad i OpenDocument-format (.ods). Spara som Excel-arbetsbok (.xlsx) i LibreOffice: Arkiv > Spara som > Excel 2007-365."))
+    if "xl/workbook.bin" in names:
+        raise _Refused(finding("ej_excel", label, "Filen är sparad som binär Excel-arbetsbok (.xlsb). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
     if "xl/workbook.xml" not in names:
         raise _Refused(finding("ej_excel", label, "Filen är ett zip-arkiv men ingen Excel-arbetsbok."))
-    if suffix == ".xlsm" or "xl/vbaProject.bin" in names:
-        raise _Refused(finding("makro", label, "Arbetsboken innehåller makron (.xlsm). Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan makron och lämna in igen."))
+    if "xl/vbaProject.bin" in names:
+        raise _Refused(finding("makro", label, "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan makron och lämna in igen."))
+    if suffix == ".xlsm":
+        raise _Refused(finding("makro", label, "Filen har ändelsen .xlsm (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
     book = _workbook_xml(archive, label)
     extra: list[Finding] = []
     if any(n.startswith("xl/externalLinks/") for n in names):
         extra.append(finding("extern_lank", label, "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."))
     if len(book.sheets) > MAX_SHEETS:
         raise _Refused(finding("for_stor", label, f"Arbetsboken har {len(book.sheets)} flikar; mallen har färre än 20. Den läses inte."))
-    meta = _meta(archive, book, data, label)
+    workbook = _open_calamine(data, label) if META_SHEET in book.sheets else None
+    meta = _meta(workbook, archive, book, label)
     kind = meta.get("typ", "")
     if kind in TOOL_KINDS:
         return _replace(base, tool_output=kind, unit=meta.get("enhet", ""), period=meta.get("period", ""),
@@ -172,9 +184,17 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
     _check_place(path, root, unit, period, catalog, label)
     if meta.get("katalog") != catalog.fingerprint:
         extra.append(finding("annan_katalog", label, "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men kontrollera att alla rader finns med.", **where))
-    rows, found = _values(archive, book, data, catalog, unit, period, label)
-    return _replace(base, unit=unit, period=str(period), rows=tuple(rows),
+    rows, found = _values(workbook, archive, book, catalog, unit, period, label)
+    # A feedback copy nobody has changed is our own output to `run`; a corrected one is a submission.
+    unchanged = kind == "återkoppling" and meta.get("vardehash") == values_digest(rows)
+    return _replace(base, unit=unit, period=str(period), rows=tuple(rows), unchanged_copy=unchanged,
                     findings=tuple(extra + found), readable=True)
+
+
+def values_digest(rows: Sequence[tuple[Any, ...]]) -> str:
+    """A fingerprint of what was typed (name and raw text of every input cell)."""
+    text = "\n".join(sorted(f"{row[5]}\t{row[13]}" for row in rows))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -254,10 +274,9 @@ def _sheet_rows(workbook: Any, archive: zipfile.ZipFile, book: _Book, sheet: str
     return rows
 
 
-def _meta(archive: zipfile.ZipFile, book: _Book, data: bytes, label: str) -> dict[str, str]:
-    if META_SHEET not in book.sheets:
+def _meta(workbook: Any, archive: zipfile.ZipFile, book: _Book, label: str) -> dict[str, str]:
+    if workbook is None:
         return {}
-    workbook = _open_calamine(data, label)
     rows = _sheet_rows(workbook, archive, book, META_SHEET, label)
     meta: dict[str, str] = {}
     for row in rows[:50]:
@@ -269,25 +288,44 @@ def _meta(archive: zipfile.ZipFile, book: _Book, data: bytes, label: str) -> dic
 
 def _check_place(path: Path, root: Path | None, unit: str, period: Period, catalog: Catalog, label: str) -> None:
     """A file whose name or folder suggests another period or unit than its meta is refused."""
-    context = label if root is not None else path.name
-    suggested = find_period_in_text(context)
-    if suggested is not None and suggested != period:
-        raise _Refused(finding("fel_period", label, f"Filens namn eller mapp anger {suggested}, men mallen gäller {period}. Kontrollera att rätt mall har fyllts i för rätt period.", unit=unit, period=str(period), value=str(period), expected=str(suggested)))
+    where = {"unit": unit, "period": str(period)}
+    by_name = find_period_in_text(path.name)
+    if by_name is not None and by_name != period:
+        raise _Refused(finding("fel_period", label, f"Filnamnet anger {by_name}, men mallen gäller {period}. Kontrollera att rätt mall har fyllts i för rätt period.", **where, value=str(period), expected=str(by_name)))
+    for folder in _folders(path, root):
+        by_folder = find_period_in_text(folder)
+        if by_folder is not None:
+            if by_folder != period:
+                raise _Refused(finding("fel_period", label, f"Filen ligger i mappen '{folder}' ({by_folder}), men mallen gäller {period}. Kontrollera att rätt mall har fyllts i och att filen ligger i rätt mapp.", **where, value=str(period), expected=str(by_folder)))
+            break
     stem = path.stem.lower()
     named = [u.id for u in catalog.units if u.id in stem]
     if named:
         longest = max(named, key=len)
         if longest != unit and unit not in stem:
             name = catalog.unit(unit).name
-            raise _Refused(finding("fel_enhet_fil", label, f"Filnamnet anger enheten '{longest}', men mallen gäller {name} ({unit}). Kontrollera att rätt enhets mall har använts.", unit=unit, period=str(period), value=unit, expected=longest))
+            raise _Refused(finding("fel_enhet_fil", label, f"Filnamnet anger enheten '{longest}', men mallen gäller {name} ({unit}). Kontrollera att rätt enhets mall har använts.", **where, value=unit, expected=longest))
+
+
+def _folders(path: Path, root: Path | None) -> list[str]:
+    """Folder names from the file upwards: up to and including the checked folder, or just the parent."""
+    if root is None:
+        return [path.parent.name]
+    try:
+        inside = path.parent.relative_to(root)
+    except ValueError:
+        return [path.parent.name]
+    return [*reversed(inside.parts), root.resolve().name]
 
 
 def _resolve(ref: str) -> tuple[str, int, int] | None:
-    text = ref[1:] if ref.startswith("=") else ref
+    text = ref.removeprefix("=")
     match = _REF.match(text)
     if not match:
         return None
     sheet = (match.group(1) or "").replace("''", "'") or (match.group(2) or "")
+    if sheet.upper() == "#REF":  # Excel's mark for a name whose sheet was deleted
+        return None
     letters, digits = match.group(3), match.group(4)
     col = 0
     for ch in letters:
@@ -295,66 +333,75 @@ def _resolve(ref: str) -> tuple[str, int, int] | None:
     return sheet, int(digits) - 1, col - 1
 
 
-def _values(archive: zipfile.ZipFile, book: _Book, data: bytes, catalog: Catalog, unit: str,
+def _values(workbook: Any, archive: zipfile.ZipFile, book: _Book, catalog: Catalog, unit: str,
             period: Period, label: str) -> tuple[list[tuple[Any, ...]], list[Finding]]:
     layout = build_layout(catalog, unit, period)
     where = {"unit": unit, "period": str(period)}
     found: list[Finding] = []
-    workbook = _open_calamine(data, label)
-    grids: dict[str, list[list[Any]] | None] = {}
-    merged: dict[str, list[tuple[int, int, int, int]]] = {}
+    grids: dict[str, list[list[Any]]] = {}
+    merged: dict[str, list[tuple[Any, ...]]] = {}
     located: list[tuple[InputCell, str, int, int]] = []
-    missing_sheets: set[str] = set()
+    gone: set[str] = set()  # template sheets reported missing, once each
+    renamed: dict[str, str] = {}  # template sheet -> the name it has now
+    rows: list[tuple[Any, ...]] = []
+
+    def unread(cell: InputCell, sheet: str, ref: str, marker: str) -> None:
+        rows.append((label, unit, str(period), sheet, ref, cell.name, cell.scope, cell.item, cell.field,
+                     cell.kind, cell.required, None, None, marker))
+
+    def sheet_gone(sheet: str, cell: InputCell) -> None:
+        if sheet not in gone:
+            gone.add(sheet)
+            found.append(finding("flik_saknas", label, f"Fliken '{sheet}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny mall och fyll i fliken.", sheet=sheet, scope=cell.scope, expected=sheet, **where))
+
     for cell in layout.cells:
         ref = book.names.get(cell.name.lower())
         place = _resolve(ref) if ref else None
         if place is None:
             if cell.sheet not in book.sheets:
-                if cell.sheet not in missing_sheets:
-                    missing_sheets.add(cell.sheet)
-                    found.append(finding("flik_saknas", label, f"Fliken '{cell.sheet}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny mall.", sheet=cell.sheet, scope=cell.scope, **where))
+                sheet_gone(cell.sheet, cell)
                 continue
-            found.append(finding("namn_saknas", label, f"Cellen för \"{cell.label}\" hittas inte: det definierade namnet {cell.name} är borttaget eller pekar på en raderad cell (#REFERENS!). Använd en ny mall.", sheet=cell.sheet, cell=cell.ref, scope=cell.scope, expected=cell.name, **where))
+            found.append(finding("namn_saknas", label, f"Cellen för \"{cell.label}\" hittas inte: det definierade namnet {cell.name} är borttaget eller pekar på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall.", sheet=cell.sheet, cell=cell.ref, scope=cell.scope, expected=cell.name, **where))
+            unread(cell, cell.sheet, cell.ref, UNREAD_NAME)
             continue
         sheet, row, col = place
         if sheet not in book.sheets:
-            found.append(finding("flik_saknas", label, f"Cellen för \"{cell.label}\" pekar på fliken '{sheet}', som saknas.", sheet=sheet, scope=cell.scope, **where))
+            sheet_gone(sheet, cell)
             continue
+        if sheet != cell.sheet and cell.sheet not in renamed:
+            renamed[cell.sheet] = sheet
+            found.append(finding("flik_omdopt", label, f"Fliken '{cell.sheet}' har bytt namn till '{sheet}'. Värdena läses ändå via cellernas namn, men byt gärna tillbaka namnet.", sheet=sheet, scope=cell.scope, value=sheet, expected=cell.sheet, **where))
         if sheet not in grids:
             grids[sheet] = _sheet_rows(workbook, archive, book, sheet, label)
             try:
-                merged[sheet] = [tuple(r) for r in (workbook.get_sheet_by_name(sheet).merged_cell_ranges or [])]  # type: ignore[misc]
+                merged[sheet] = list(workbook.get_sheet_by_name(sheet).merged_cell_ranges or [])
             except Exception:
                 merged[sheet] = []
         located.append((cell, sheet, row, col))
-    rows: list[tuple[Any, ...]] = []
-    formula_check: dict[str, list[int]] = {}
+    formulas = {sheet: _formulas_without_value(archive, book.sheets[sheet]) for sheet in grids}
     for cell, sheet, row, col in located:
-        grid = grids[sheet] or []
+        grid = grids[sheet]
         raw = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
         ref = f"{col_letter(col)}{row + 1}"
         spot = {"sheet": sheet, "cell": ref, "scope": cell.scope, **where}
         inside = _merged_inside(merged.get(sheet, []), row, col)
         if inside is not None:
-            found.append(finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}. Dela upp den sammanfogade cellen så att varje värde har en egen cell.", **spot))
+            found.append(finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}, så dess värde har gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen.", **spot))
+            unread(cell, sheet, ref, UNREAD_MERGED)
+            continue
+        if (raw is None or raw == "") and ref in formulas[sheet]:
+            found.append(finding("formel_utan_varde", label, f"{cell.label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel och lämna in den igen; värdet läses inte som 0.", **spot))
+            unread(cell, sheet, ref, UNREAD_FORMULA)
+            continue
         parsed = parse_cell(raw, cell.kind)
         raw_text = "" if raw is None else _raw_text(raw)
+        value: float | None = None
         if parsed.code is not None:
             found.append(finding(parsed.code, label, f"{cell.label}: {parsed.message}", value=raw_text, **spot))
-            value: float | None = None
         else:
             value = parsed.value
-        if raw is None or raw == "":
-            formula_check.setdefault(sheet, []).append(len(rows))
         rows.append((label, unit, str(period), sheet, ref, cell.name, cell.scope, cell.item,
                      cell.field, cell.kind, cell.required, value, parsed.text, raw_text))
-    for sheet, indexes in formula_check.items():
-        refs = _formulas_without_value(archive, book.sheets[sheet])
-        for index in indexes:
-            entry = rows[index]
-            if entry[4] in refs:
-                found.append(finding("formel_utan_varde", label, f"Cellen {entry[4]} innehåller en formel utan sparat värde. Öppna filen i Excel, spara den och lämna in igen; värdet läses inte som 0.", sheet=sheet, cell=entry[4], scope=entry[6], **where))
-                rows[index] = entry[:11] + (None, entry[12], "(formel utan värde)")
     return rows, found
 
 
@@ -365,6 +412,7 @@ def _raw_text(raw: Any) -> str:
 
 
 def _merged_inside(ranges: list[tuple[Any, ...]], row: int, col: int) -> str | None:
+    """The merged range that swallowed this cell (any cell of it but the top left one)."""
     for rng in ranges:
         try:
             (r0, c0), (r1, c1) = rng[0], rng[1]
@@ -375,22 +423,32 @@ def _merged_inside(ranges: list[tuple[Any, ...]], row: int, col: int) -> str | N
     return None
 
 
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_CELL_REF = re.compile(rb"""\br=["']\$?([A-Z]{1,3})\$?([0-9]{1,7})["']""")
+_STRING_TYPE = re.compile(rb"""\bt=["']str["']""")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CACHED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]+</")
 
 
 def _formulas_without_value(archive: zipfile.ZipFile, part: str) -> set[str]:
-    """Refs of cells holding a formula but no cached value (openpyxl and some tools write these)."""
+    """Refs of cells holding a formula but no cached value (openpyxl and some tools write these).
+
+    Excel and LibreOffice always store the last computed value; a formula result that is an empty
+    string is stored with t="str", so only a formula with no or an empty <v> and no string type counts."""
     try:
         xml = archive.read(part)
-    except (KeyError, zipfile.BadZipFile, OSError):
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError):
         return set()
-    if b"<f" not in xml:
+    if b"<f" not in xml and b":f" not in xml:
         return set()
     refs = set()
-    for match in _FORMULA_CELL.finditer(xml):
-        body = match.group(2) or b""
-        if b"<f" in body and b"<v>" not in body and b"<v " not in body and b"<is>" not in body:
-            refs.add(match.group(1).decode("ascii"))
+    for match in _CELL_XML.finditer(xml):
+        attrs, body = match.group(1), match.group(2) or b""
+        if not _FORMULA.search(body) or _CACHED.search(body) or _STRING_TYPE.search(attrs):
+            continue
+        where = _CELL_REF.search(attrs)
+        if where:
+            refs.add((where.group(1) + where.group(2)).decode("ascii"))
     return refs
 
 

@@ -52,6 +52,15 @@ class Checked:
     def warnings(self, sub: Submission) -> int:
         return sum(1 for f in self.of(sub) if f.severity == VARNING)
 
+    def report(self) -> Report:
+        """The library's report of a check; `consolidate check --json` prints exactly this."""
+        files = tuple(
+            FileResult(s.file, s.unit, s.period, "godkänd" if self.errors(s) == 0 else "underkänd",
+                       self.errors(s), self.warnings(s), s.sha256, s.modified_text)
+            for s in self.submissions
+        )
+        return Report(files, tuple(self.all_findings()))
+
     def all_findings(self) -> list[Finding]:
         return sorted((f for sub in self.submissions for f in self.of(sub)), key=sort_key)
 
@@ -138,8 +147,8 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     except OSError as exc:
         raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
     subs_all = read_all(candidates, catalog, folder, progress)
-    tool_outputs = [s for s in subs_all if s.tool_output]
-    checked = check_files_from(subs_all, catalog)
+    tool_outputs = [s for s in subs_all if s.tool_output or s.unchanged_copy]
+    checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog)
     periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
     if period is not None:
         current = parse_period(period)
@@ -285,7 +294,9 @@ def _register(checked: Checked, catalog: Catalog, current: Period,
                                       "Kan inte knytas till en enhet och period."))
     for sub in tool_outputs:
         register.append(RegisterEntry("", "", "överhoppad", sub.file, sub.modified_text, sub.sha256,
-                                      note=f"Verktygets egen fil ({sub.tool_output}); läses inte."))
+                                      note=("Oförändrad återkopplingskopia; läses först när enheten ändrat något i den."
+                                            if sub.unchanged_copy else
+                                            f"Verktygets egen fil ({sub.tool_output}); läses inte.")))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
     register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != "levererad", r.file))
     return register, accepted

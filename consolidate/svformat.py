@@ -9,7 +9,9 @@ def sv_number(value: float | None, decimals: int | None = None) -> str:
     if value is None:
         return "–"
     if decimals is None:
-        decimals = 0 if float(value).is_integer() else (1 if round(value, 1) == round(value, 6) else 2)
+        # Float noise (56 / 200 * 100 = 28.000000000000004) must not show as "28,0".
+        near = round(float(value), 6)
+        decimals = 0 if near.is_integer() else (1 if round(near, 1) == near else 2)
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u00a0").replace(".", ",").replace("-", "−")
 

@@ -18,6 +18,12 @@ from .svformat import sv_number, sv_percent, sv_value
 KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
 _EPS = 1e-9
 _MONTH_INDEX = {m: i for i, m in enumerate(MONTHS, start=1)}
+_BLANK = r"[\s\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def _blank_raw() -> pl.Expr:
+    """Nothing typed: empty, blanks, invisible characters or a lone dash (which parse as empty)."""
+    return pl.col("raw").str.replace_all(_BLANK, "").is_in(["", "-", "–", "—", "−"])
 
 
 def _ok(expr: pl.Expr) -> Callable[[Any], pl.LazyFrame]:
@@ -66,14 +72,18 @@ def validate(values: pl.DataFrame, catalog: Catalog, previous: pl.DataFrame | No
         hi=pl.when(pl.col("field") == "varde").then(pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)),
     )
     v = pl.col("value")
-    empty = v.is_null() & (pl.col("raw") == "")
+    # A lone dash or invisible characters parse as "nothing": in a required cell that is a missing value.
+    empty = v.is_null() & _blank_raw()
+    share = pl.col("kind").is_in(["andel", "procent"])
     frames: list[tuple[pl.DataFrame, pa.DataFrameSchema]] = [(cells, _schema("celler", {
         "saknas": ~(pl.col("required") & empty & (pl.col("tkind") != "manad")),
         "manad_saknas": ~(pl.col("required") & empty & (pl.col("tkind") == "manad")),
-        "negativ": v.is_null() | (v >= 0),
+        "negativ": share | v.is_null() | (v >= 0),
         "heltal": ~pl.col("kind").is_in(["antal", "dygn"]) | v.is_null() | (v == v.round(0)),
-        "andel_intervall": ~pl.col("kind").is_in(["andel", "procent"]) | v.is_null() | v.is_between(0, 1),
-        "orimligt": pl.col("lo").is_null() | v.is_null() | v.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
+        "andel_intervall": ~share | v.is_null() | v.is_between(0, 1),
+        # A negative value is already an error; do not also call it implausible.
+        "orimligt": pl.col("lo").is_null() | v.is_null() | (v < 0)
+        | v.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
         "framtida_manad": (pl.col("tkind") != "manad") | (pl.col("month") <= pl.col("last_month")) | v.is_null(),
     }))]
     frames += _distribution_frames(cells)
@@ -136,6 +146,7 @@ def _ratio_frames(cells: pl.DataFrame, low: dict[str, float], high: dict[str, fl
     den = cells.filter(pl.col("field") == "namnare").select(*KEY, "name", den=pl.col("value"))
     ratios = num.join(den.select("file", "scope", "den"), on=["file", "scope"], how="left").with_columns(
         ratio=pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")),
+        kind=pl.lit("andel"),
         lo=pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64),
         hi=pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64),
     )
@@ -143,10 +154,13 @@ def _ratio_frames(cells: pl.DataFrame, low: dict[str, float], high: dict[str, fl
     r = pl.col("ratio")
     return [
         (ratios, _schema("kvoter", {
-            "taljare_storre": pl.col("num").is_null() | pl.col("den").is_null() | (pl.col("num") <= pl.col("den")),
-            "orimligt": r.is_null() | (pl.col("num") > pl.col("den")) | r.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
+            "taljare_storre": pl.col("num").is_null() | pl.col("den").is_null() | (pl.col("den") < 0)
+            | (pl.col("num") <= pl.col("den")),
+            # A numerator above the denominator or below 0 is already an error.
+            "orimligt": r.is_null() | (pl.col("num") > pl.col("den")) | (pl.col("num") < 0)
+            | r.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
         })),
-        (dens, _schema("namnare", {"namnare_noll": pl.col("den").is_null() | (pl.col("den") > 0)})),
+        (dens, _schema("namnare", {"namnare_noll": pl.col("den").is_null() | (pl.col("den") != 0)})),
     ]
 
 
@@ -157,7 +171,7 @@ def _survey_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrame
     n = pl.col("answers")
     return [(shares, _schema("enkat", {
         "enkat_utan_svar": n.is_null() | (n > 0) | pl.col("value").is_null(),
-        "enkat_andel_saknas": n.is_null() | (n == 0) | pl.col("value").is_not_null() | (pl.col("raw") != ""),
+        "enkat_andel_saknas": n.is_null() | (n == 0) | pl.col("value").is_not_null() | ~_blank_raw(),
     }))]
 
 
@@ -174,7 +188,10 @@ def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame, catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
-    before = _indicator_values(previous).select("unit", "scope", prev=pl.col("cur"), prev_period=pl.col("period"))
+    # One previous value per unit and indicator, even when the folder holds two files for that tertial.
+    before = (_indicator_values(previous).sort("file")
+              .select("unit", "scope", prev=pl.col("cur"), prev_period=pl.col("period"))
+              .unique(subset=["unit", "scope", "prev_period"], keep="first", maintain_order=True))
     joined = now.with_columns(
         want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
     ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"], how="inner")
@@ -219,19 +236,31 @@ def _shown(row: dict[str, Any]) -> str:
     return sv_value(value, kind) if value is not None else (row.get("raw") or "")
 
 
+def _typed_blank(row: dict[str, Any]) -> str:
+    typed = (row.get("raw") or "").strip()
+    return f'"{typed}" räknas som tomt; ' if typed else ""
+
+
+def _implausible(row: dict[str, Any], label: str) -> tuple[str, str, str]:
+    kind = row.get("kind", "")
+    value = row["ratio"] if "ratio" in row else row.get("value")
+    name = label.split(": täljare")[0]
+    span = f"{sv_value(row['lo'], kind)}–{sv_value(row['hi'], kind)}"
+    return (f"{name}: {sv_value(value, kind)} ligger utanför det rimliga intervallet {span}. Kontrollera värdet.",
+            sv_value(value, kind), span)
+
+
 Message = Callable[[dict[str, Any], str], tuple[str, str, str]]
 _MESSAGES: dict[str, Message] = {
-    "saknas": lambda r, lab: (f"{lab}: värdet saknas. Skriv 0 om värdet är noll.", "", "ett värde"),
+    "saknas": lambda r, lab: (f"{lab}: {_typed_blank(r)}värdet saknas. Skriv 0 om värdet är noll.",
+                              (r.get("raw") or "").strip(), "ett värde"),
     "manad_saknas": lambda r, lab: (
         f"{lab}: {r['field']} saknas. Månaderna januari–{MONTHS[r['last_month'] - 1]} ska fyllas i för {r['period']}.",
         "", "ett värde"),
     "negativ": lambda r, lab: (f"{lab}: {_shown(r)} är negativt; värdet ska vara 0 eller större.", _shown(r), "≥ 0"),
     "heltal": lambda r, lab: (f"{lab}: {_shown(r)} är inte ett heltal; ett antal skrivs utan decimaler.", _shown(r), "heltal"),
     "andel_intervall": lambda r, lab: (f"{lab}: {_shown(r)} ligger utanför 0–100 %.", _shown(r), "0–100 %"),
-    "orimligt": lambda r, lab: (
-        f"{lab}: {sv_value(r.get('ratio', r.get('value')), r.get('kind', ''))} ligger utanför det rimliga intervallet "
-        f"{sv_value(r['lo'], r.get('kind', ''))}–{sv_value(r['hi'], r.get('kind', ''))}. Kontrollera värdet.",
-        sv_value(r.get('ratio', r.get('value')), r.get('kind', '')), f"{r['lo']:g}–{r['hi']:g}"),
+    "orimligt": lambda r, lab: _implausible(r, lab),
     "framtida_manad": lambda r, lab: (
         f"{lab}: {r['field']} ligger efter periodens slut ({r['period']}) men är ifyllt. Lämna senare månader tomma.",
         _shown(r), "tom"),
@@ -239,8 +268,8 @@ _MESSAGES: dict[str, Message] = {
         f"Delarna blir {sv_number(r['parts'])} men SUMMA är {sv_number(r['total'])}. Rätta delarna eller SUMMA.",
         sv_number(r["total"]), sv_number(r["parts"])),
     "andel_antal": lambda r, lab: (
-        f"{lab}: {sv_percent(r['value'])} stämmer inte med {sv_number(r['count'])} av {sv_number(r['total'])} "
-        f"= {sv_percent(r['expected'], 1)}. Kontrollera andelen och antalet (skrevs 42 när 0,42 menades?).",
+        (f"{lab}: {sv_percent(r['value'])} stämmer inte med {sv_number(r['count'])} av {sv_number(r['total'])} "
+         f"= {sv_percent(r['expected'], 1)}. Andelen ska vara antalet delat med SUMMA; kontrollera andelen och antalet."),
         sv_percent(r["value"]), sv_percent(r["expected"], 1)),
     "andel_summa": lambda r, lab: (f"SUMMA-raden har andelen {sv_percent(r['value'])}; den ska vara 100 %.",
                                    sv_percent(r["value"]), "100 %"),
@@ -260,11 +289,12 @@ _MESSAGES: dict[str, Message] = {
     "enkat_andel_saknas": lambda r, lab: (
         f"{lab}: andelen saknas fast {sv_number(r['answers'])} enkäter kommit in.", "", "en andel"),
     "hopp": lambda r, lab: (
-        f"{lab.split(':')[0]}: {sv_value(r['cur'], r['kind'])} jämfört med {sv_value(r['prev'], r['kind'])} "
-        f"föregående tertial ({r['want']}). Stämmer förändringen?", sv_value(r["cur"], r["kind"]),
+        (f"{lab.split(':')[0]}: {sv_value(r['cur'], r['kind'])} jämfört med {sv_value(r['prev'], r['kind'])} "
+         f"föregående tertial ({r['want']}). Stämmer förändringen?"), sv_value(r["cur"], r["kind"]),
         f"nära {sv_value(r['prev'], r['kind'])}"),
     "tkr_mnkr": lambda r, lab: (
-        f"{lab}: {sv_value(r['cur'], r['kind'])} är ungefär 1 000 gånger {'större' if r['cur'] > r['prev'] else 'mindre'} "
-        f"än föregående tertial ({sv_value(r['prev'], r['kind'])}). Har tkr och mnkr förväxlats?",
+        (f"{lab}: {sv_value(r['cur'], r['kind'])} är ungefär 1 000 gånger "
+         f"{'större' if r['cur'] > r['prev'] else 'mindre'} "
+         f"än föregående tertial ({sv_value(r['prev'], r['kind'])}). Har tkr och mnkr förväxlats?"),
         sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
 }
