@@ -9,6 +9,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ class Settings:
     jump_warning: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalog:
     board: Board
     settings: Settings
@@ -143,20 +144,54 @@ class Catalog:
     fingerprint: str
     path: str = field(default="", compare=False)
 
-    def unit(self, unit_id: str) -> Unit:
-        for unit in self.units:
-            if unit.id == unit_id:
-                return unit
-        raise KeyError(unit_id)
+    # Hashing all units and indicators on every cached call is quadratic for a region's
+    # thousands of units; the content is fixed once loaded, so hash what identifies it.
+    def __hash__(self) -> int:
+        return hash((self.fingerprint, len(self.units), self.board.id))
 
-    def unit_ids(self) -> tuple[str, ...]:
+    @cached_property
+    def _units_by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+    @cached_property
+    def _unit_ids(self) -> tuple[str, ...]:
         return tuple(u.id for u in self.units)
 
+    @cached_property
+    def _indicators_by_unit(self) -> dict[str, tuple[Indicator, ...]]:
+        by_unit: dict[str, list[Indicator]] = {u.id: [] for u in self.units}
+        for ind in self.indicators:
+            for unit in ind.units:
+                by_unit.setdefault(unit, []).append(ind)
+        return {u: tuple(items) for u, items in by_unit.items()}
+
+    @cached_property
+    def _tables_by_unit(self) -> dict[str, tuple[Table, ...]]:
+        by_unit: dict[str, list[Table]] = {u.id: [] for u in self.units}
+        for table in self.tables:
+            for unit in table.units:
+                by_unit.setdefault(unit, []).append(table)
+        return {u: tuple(items) for u, items in by_unit.items()}
+
+    def unit(self, unit_id: str) -> Unit:
+        return self._units_by_id[unit_id]
+
+    def has_unit(self, unit_id: str) -> bool:
+        return unit_id in self._units_by_id
+
+    def unit_ids(self) -> tuple[str, ...]:
+        return self._unit_ids
+
     def indicators_for(self, unit_id: str, tertial: int) -> tuple[Indicator, ...]:
-        return tuple(i for i in self.indicators if unit_id in i.units and i.asked_in(tertial))
+        return tuple(i for i in self._indicators_by_unit.get(unit_id, ()) if i.asked_in(tertial))
 
     def tables_for(self, unit_id: str) -> tuple[Table, ...]:
-        return tuple(t for t in self.tables if unit_id in t.units)
+        return self._tables_by_unit.get(unit_id, ())
+
+    def signature(self, unit_id: str, tertial: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What decides a unit's template cells: its indicators and tables in that tertial."""
+        return (tuple(i.id for i in self.indicators_for(unit_id, tertial)),
+                tuple(t.id for t in self.tables_for(unit_id)))
 
 
 def slug(text: str) -> str:

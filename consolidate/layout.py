@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .catalog import Catalog, Indicator, Table
 from .periods import MONTHS, Period
@@ -87,8 +86,23 @@ def month_required(period: Period, month: int) -> bool:
     return month <= period.last_month
 
 
-@lru_cache(maxsize=256)
 def build_layout(catalog: Catalog, unit_id: str, period: Period) -> Layout:
+    """The cell map of one unit's template; units reporting the same things share one map."""
+    key = (catalog, catalog.signature(unit_id, period.tertial), period)
+    shared = _SHARED.get(key)
+    if shared is None:
+        if len(_SHARED) > 1024:
+            _SHARED.clear()
+        shared = _SHARED[key] = _build_layout(catalog, unit_id, period)
+    if shared.unit_id == unit_id:
+        return shared
+    return Layout(unit_id, period, shared.indicators, shared.indicator_cells, shared.tables)
+
+
+_SHARED: dict[tuple[Catalog, tuple[tuple[str, ...], tuple[str, ...]], Period], Layout] = {}
+
+
+def _build_layout(catalog: Catalog, unit_id: str, period: Period) -> Layout:
     indicators = catalog.indicators_for(unit_id, period.tertial)
     indicator_cells: list[InputCell] = []
     for offset, ind in enumerate(indicators):

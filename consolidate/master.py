@@ -81,6 +81,7 @@ class _Writer:
         self.path = path
         self.mask = mask
         self.source = source
+        self._missing_memo: dict[tuple[str, str], tuple[str, ...]] = {}
         self.period = result.period
         self.big = result.values.height > TABLE_ROW_LIMIT
         self.unit_vals = (unit_indicator_values(result.values, catalog) if result.values.height
@@ -115,8 +116,11 @@ class _Writer:
         """Names of the units that report the indicator but have no accepted value for the period."""
         if key.startswith("rapport:") or not ind.asked_in(parse_period(key).tertial):
             return ()
-        have = self.reporting.get((ind.id, key), set())
-        return tuple(u.name for u in self.c.units if u.id in ind.units and u.id not in have)
+        memo = self._missing_memo.get((ind.id, key))
+        if memo is None:
+            have = self.reporting.get((ind.id, key), set())
+            memo = self._missing_memo[(ind.id, key)] = tuple(self.c.unit(u).name for u in ind.units if u not in have)
+        return memo
 
     def complete_value(self, ind: Indicator, key: str) -> float | None:
         """The board value when every reporting unit is in it; a partial value is not the board's figure."""

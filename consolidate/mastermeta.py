@@ -26,8 +26,8 @@ STATUS_KEYS = ("grön", "gul", "röd", "grå")
 # Keys in the order they are written; "typ" first so a person opening the sheet sees what it is.
 _KEYS = ("typ", "metaversion", "verktyg", "namndnamn", "kommun", "period", "periodtext", "fel",
          "varningar", "maskerad", "kalla", "enheter", "status", "forandringar")
-_MAX_META_ROWS = 200
-_MAX_CELL_CHARS = 32_767
+_MAX_META_ROWS = 5000
+_CHUNK = 30_000
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,14 @@ def write_meta_sheet(workbook: Any, summary: MasterSummary) -> None:
 
     Call it after the visible sheets: Excel needs a visible sheet to show first.
     """
-    rows = meta_rows(summary)
-    for key, value in rows:
-        if len(value) > _MAX_CELL_CHARS:
-            # xlsxwriter would silently cut the text and leave JSON nobody can read back.
-            raise ValueError(f"_meta value {key!r} is longer than an Excel cell can hold")
+    rows: list[tuple[str, str]] = []
+    for key, value in meta_rows(summary):
+        # A cell holds 32 767 characters; a region's unit list is longer, so it continues on
+        # rows named "key:2", "key:3" … that the reader joins back in order.
+        parts = [value[i:i + _CHUNK] for i in range(0, len(value), _CHUNK)] or [""]
+        rows.extend((key if n == 1 else f"{key}:{n}", part) for n, part in enumerate(parts, start=1))
+    if len(rows) > _MAX_META_ROWS:
+        raise ValueError("_meta would need more rows than the reader accepts")
     sheet = workbook.add_worksheet(META_SHEET)
     for row, (key, value) in enumerate(rows):
         # write_string, never write(): a name or text starting with "=" must stay text.
@@ -149,8 +152,14 @@ def meta_of(workbook: Any) -> dict[str, str] | None:
     for row in workbook[META_SHEET].iter_rows(min_col=1, max_col=2, max_row=_MAX_META_ROWS,
                                               values_only=True):
         key, value = (tuple(row) + (None, None))[:2]
-        if key is not None:
-            meta[str(key)] = "" if value is None else str(value)
+        if key is None:
+            continue
+        text = "" if value is None else str(value)
+        base, _, number = str(key).rpartition(":")
+        if base and number.isdigit() and base in meta:
+            meta[base] += text
+        else:
+            meta[str(key)] = text
     return meta
 
 

@@ -51,8 +51,13 @@ def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], d
     low = {i.id: i.plausible[0] for i in catalog.indicators}
     high = {i.id: i.plausible[1] for i in catalog.indicators}
     labels: dict[str, str] = {}
+    seen: set[tuple[tuple[str, ...], tuple[str, ...], int]] = set()
     for unit in catalog.unit_ids():
         for tertial in (1, 2, 3):
+            signature = (*catalog.signature(unit, tertial), tertial)
+            if signature in seen:  # units reporting the same things have the same labels
+                continue
+            seen.add(signature)
             for cell in build_layout(catalog, unit, Period(2000, tertial)).cells:
                 labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX else cell.label)
     complete = {t.id for t in catalog.tables if t.kind == "varav" and t.complete}
