@@ -38,7 +38,6 @@ STATUS_FONT = {GREEN: "#006100", YELLOW: "#7F6000", RED: "#9C0006", GREY: "#4040
 STATUS_LABEL = {GREEN: "● Grön", YELLOW: "● Gul", RED: "● Röd", GREY: "● Grå"}
 STATE_FILL = {"levererad": "#C6EFCE", "saknas": "#FFC7CE", "underkänd": "#FFC7CE", "dubblett": "#FFEB9C",
               "överhoppad": "#D9D9D9"}
-TABLE_ROW_LIMIT = 200_000  # beyond this the Data sheet is written row by row, as a filtered range
 SUMMARY_SHEET = "Sammanställning"
 
 
@@ -83,7 +82,6 @@ class _Writer:
         self.source = source
         self._missing_memo: dict[tuple[str, str], tuple[str, ...]] = {}
         self.period = result.period
-        self.big = result.values.height > TABLE_ROW_LIMIT
         self.unit_vals = (unit_indicator_values(result.values, catalog) if result.values.height
                           else pl.DataFrame(schema={"period": pl.String, "unit": pl.String, "indicator": pl.String,
                                                     "num": pl.Float64, "den": pl.Float64, "value": pl.Float64}))
@@ -161,8 +159,8 @@ class _Writer:
 
         options: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False}
-        if self.big:
-            options["constant_memory"] = True
+        # Rows are flushed to disk as they are written: memory stays flat for thousands of files.
+        options["constant_memory"] = True
         wb = xlsxwriter.Workbook(str(self.path), options)
         self.wb = wb
         end_month = self.period.last_month
@@ -189,6 +187,10 @@ class _Writer:
 
     def _sheet(self, name: str, landscape: bool = True) -> Any:
         ws = self.wb.add_worksheet(name)
+        if name != "Data":
+            # Only the Data sheet grows with the number of files; the others stay in memory so
+            # charts get their cached values and cells may be written in any order.
+            ws.constant_memory = 0
         if landscape:
             ws.set_landscape()
         ws.set_paper(9)
@@ -390,9 +392,10 @@ class _Writer:
                 total_line.append(sum(column) if column else None)
             matrix.append(total_line)
             masks = self._masks(matrix, total_row=True, total_col=True)
+            # Row by row: the workbook is written with constant memory, which needs row order.
             for r, unit in enumerate(units + [None]):
                 ws.write_string(4 + r, 0, unit.name if unit else "Totalt", f.bold if unit is None else f.wrap)
-            self._write_counts(ws, 4, 1, matrix, masks, bold_last_row=True)
+                self._write_counts(ws, 4 + r, 1, [matrix[r]], [masks[r]], bold_last_row=unit is None)
             break  # one series per monthly table in the catalog today
 
     def _survey(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
@@ -431,6 +434,7 @@ class _Writer:
     def _charts(self) -> None:
         ws = self._sheet("Diagram")
         data_ws = self.wb.add_worksheet("_diagramdata")
+        data_ws.constant_memory = 0
         data_ws.hide()
         f = self.f
         ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", f.title)
@@ -442,11 +446,12 @@ class _Writer:
         for index, ind in enumerate(self.c.indicators):
             row = 1 + index * 2
             data_ws.write_string(row, 0, ind.name)
-            data_ws.write_string(row + 1, 0, "Börläge")
             for c, (_, key) in enumerate(keys, start=1):
                 value = self.complete_value(ind, key)
                 if value is not None:
                     data_ws.write_number(row, c, value)
+            data_ws.write_string(row + 1, 0, "Börläge")
+            for c in range(1, len(keys) + 1):
                 if ind.target is not None:
                     data_ws.write_number(row + 1, c, ind.target)
             chart = self.wb.add_chart({"type": "line"})
@@ -515,35 +520,32 @@ class _Writer:
         f = self.f
         heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
         names = {u.id: u.name for u in self.c.units}
-        vals = self.r.values.sort("period", "unit", "file", "sheet", "name")
+        vals = self.r.values.sort("period", "unit", "file", "sheet", "name").select(
+            "period", "unit", pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
+            pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("Indikator")).otherwise(pl.lit("Tabell"))
+            .alias("area"),
+            "scope", "item", "field", "value", "text", "sheet", "cell", "file")
+        last_row = max(vals.height, 1)
+        # The workbook is written with constant memory, where xlsxwriter refuses add_table(): declare
+        # the table before any row is flushed with that mode switched off for the call, then write
+        # the header cells again in the streaming mode (checked by the tests and LibreOffice).
+        streaming = ws.constant_memory
+        ws.constant_memory = 0
+        ws.add_table(0, 0, last_row, len(heads) - 1, {
+            "name": "Data", "style": "Table Style Medium 2", "columns": [{"header": h} for h in heads]})
+        ws.constant_memory = streaming
         for col, (head, width) in enumerate(zip(heads, [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34], strict=True)):
             ws.set_column(col, col, width)
-            if self.big:
-                ws.write_string(0, col, head, f.head)
-        row = 1
-        for rec in vals.iter_rows(named=True):
-            ws.write_string(row, 0, rec["period"])
-            ws.write_string(row, 1, rec["unit"])
-            ws.write_string(row, 2, names.get(rec["unit"], rec["unit"]))
-            ws.write_string(row, 3, "Indikator" if rec["name"].startswith("ind_") else "Tabell")
-            ws.write_string(row, 4, rec["scope"])
-            ws.write_string(row, 5, rec["item"])
-            ws.write_string(row, 6, rec["field"])
-            if rec["value"] is not None:
-                ws.write_number(row, 7, rec["value"])
-            if rec["text"]:
-                ws.write_string(row, 8, rec["text"])
-            ws.write_string(row, 9, rec["sheet"])
-            ws.write_string(row, 10, rec["cell"])
-            ws.write_string(row, 11, rec["file"])
-            row += 1
-        if self.big:
-            ws.autofilter(0, 0, max(row - 1, 1), len(heads) - 1)
-        else:
-            ws.add_table(0, 0, max(row - 1, 1), len(heads) - 1, {
-                "name": "Data", "style": "Table Style Medium 2",
-                "columns": [{"header": h} for h in heads],
-            })
+            ws.write_string(0, col, head, f.head)
+        write_string, write_number = ws.write_string, ws.write_number
+        for row, rec in enumerate(vals.iter_rows(), start=1):
+            for col, item in enumerate(rec):
+                if item is None or item == "":
+                    continue
+                if col == 7:
+                    write_number(row, col, item)
+                else:
+                    write_string(row, col, item)
         ws.freeze_panes(1, 0)
 
     def _about(self) -> None:
