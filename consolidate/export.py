@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from .catalog import Catalog
-from .master import publish
+from .atomic import publish
 
 if TYPE_CHECKING:
     from .run import RunResult
@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def filled_cells(values: pl.DataFrame) -> pl.DataFrame:
+    """The cells that hold something; empty optional cells carry nothing to pivot on."""
+    return values.filter(pl.col("value").is_not_null() | (pl.col("text").fill_null("") != ""))
+
+
 def long_frame(result: RunResult, catalog: Catalog) -> pl.DataFrame:
     names = {u.id: u.name for u in catalog.units}
-    return result.values.select(
+    return filled_cells(result.values).select(
         "period", "unit",
         pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
         pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("indikator")).otherwise(pl.lit("tabell")).alias("area"),

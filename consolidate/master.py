@@ -25,6 +25,8 @@ from .combine import (
     table_totals,
     unit_indicator_values,
 )
+from .atomic import publish
+from .export import filled_cells
 from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
 from .periods import MONTHS, parse_period
 from .suppress import masked_text, suppress
@@ -60,17 +62,6 @@ def write_master(result: RunResult, catalog: Catalog, path: Path, mask: bool = F
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def publish(tmp: Path, target: Path) -> None:
-    """Rename a finished temp file over the target, with the mode a new file would get.
-
-    mkstemp creates files readable by their owner only; on a shared drive the board's other
-    controllers must be able to open the master, as they could any file saved there."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, target)
 
 
 class _Writer:
@@ -520,7 +511,7 @@ class _Writer:
         f = self.f
         heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
         names = {u.id: u.name for u in self.c.units}
-        vals = self.r.values.sort("period", "unit", "file", "sheet", "name").select(
+        vals = filled_cells(self.r.values).sort("period", "unit", "file", "sheet", "name").select(
             "period", "unit", pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
             pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("Indikator")).otherwise(pl.lit("Tabell"))
             .alias("area"),
