@@ -157,6 +157,10 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     from .run import check_files, collect_paths
 
     try:
+        if feedback_dir is not None:
+            from .feedback import check_feedback_dir
+
+            check_feedback_dir(feedback_dir)
         catalog = _load(catalog_path)
         files, root = collect_paths(list(paths))
         checked = check_files(files, catalog, root)
@@ -377,19 +381,18 @@ def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | N
 @_help_option
 def demo(folder: Path | None, catalog_path: Path | None) -> None:
     """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger."""
-    from .demo import build_demo_folder
+    from .demo import build_demo_folder, prepare_demo_folder, remember_demo_file
     from .run import run as run_job
 
     target = folder or Path("exempel")
     try:
         catalog = _load(catalog_path)
-        if target.exists() and any(target.iterdir()):
-            for old in sorted(target.rglob("*.xlsx")):
-                if old.name.startswith("20") or old.name.startswith("sammanställning_"):
-                    old.unlink()
+        prepare_demo_folder(target)  # removes only what an earlier example wrote
         files = build_demo_folder(catalog, target)
         click.echo(f"Exempelmapp: {target} ({len(files)} arbetsböcker i {len({f.parent for f in files})} perioder).")
         result = run_job(target, catalog)
+        if result.master is not None:
+            remember_demo_file(target, result.master)
     except ConsolidateError as exc:
         _fail(exc)
         return

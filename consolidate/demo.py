@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog, Indicator
+from .errors import UsageError
 from .layout import build_layout
 from .periods import MONTHS, Period
 from .template import template_filename, write_template
@@ -20,6 +21,9 @@ DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-
 PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6}
 MISSING_UNIT = ("2025-T2", "socialpsykiatri")
 FAULTY_UNIT = ("2025-T2", "vuxen")
+# Lists every file the example wrote: a later `consolidate demo` removes those and nothing else.
+DEMO_MARKER = ".consolidate-demo"
+_MARKER_HEAD = "# Exempelmapp från consolidate demo. Filerna nedan skrevs av exemplet och tas bort när det byggs om.\n"
 
 
 def load_seeds(path: Path | None = None) -> dict[str, Any]:
@@ -132,12 +136,47 @@ def unit_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Peri
     return {**indicator_values(catalog, seeds, unit, period), **table_values(catalog, seeds, unit, period)}
 
 
+def prepare_demo_folder(folder: Path) -> None:
+    """Make room for the example: a new or empty folder, or one an earlier example wrote, from which
+    only the files its marker lists are removed. A folder with anyone else's files is refused."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} är en fil; ange en mapp för exemplet.")
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    marker = folder / DEMO_MARKER
+    if not marker.is_file():
+        raise UsageError(f"Mappen {folder} innehåller redan filer och är ingen exempelmapp; exemplet byggs "
+                         "bara i en ny eller tom mapp. Ange en annan mapp, t.ex. exempel.")
+    base = folder.resolve()
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        path = folder / line
+        try:
+            inside = path.resolve().is_relative_to(base)
+        except (OSError, RuntimeError):
+            continue
+        if inside and path.suffix.lower() == ".xlsx" and path.is_file() and not path.is_symlink():
+            path.unlink()
+
+
+def remember_demo_file(folder: Path, path: Path) -> None:
+    """Add a file the example wrote to the folder's marker."""
+    try:
+        relative = path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return  # not inside the folder: never listed, so never removed
+    with open(folder / DEMO_MARKER, "a", encoding="utf-8") as marker:
+        marker.write(relative.as_posix() + "\n")
+
+
 def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | None = None) -> list[Path]:
     """Shared folder with three periods, one unit missing and one file with entry mistakes."""
     seeds = seeds or load_seeds()
     written: list[Path] = []
     scratch = folder / ".mallar"
     scratch.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text(_MARKER_HEAD, encoding="utf-8")
     try:
         for period_text in DEMO_PERIODS:
             period = Period(int(period_text[:4]), int(period_text[-1]))
@@ -150,6 +189,7 @@ def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | No
                     values = _with_mistakes(values)
                 out = folder / period_text / f"{period_text}_{unit}.xlsx"
                 written.append(fill_workbook(template, values, out))
+                remember_demo_file(folder, out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return written

@@ -8,6 +8,8 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from .atomic import publish
+from .errors import UsageError
 from .findings import FEL, Finding
 from .layout import FEEDBACK_SHEET, META_SHEET
 
@@ -61,6 +63,14 @@ def _text(cell: Any, value: str) -> None:
     cell.value = value
     if cell.data_type == "f":
         cell.data_type = "s"
+
+
+def check_feedback_dir(out_dir: Path) -> None:
+    """Refuse a feedback folder that is a file or lies in templates_xlsx/, before anything is read."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} är en fil; --feedback ska vara en mapp.")
+    if "templates_xlsx" in out_dir.resolve().parts:
+        raise UsageError("Återkopplingskopiorna skrivs inte i templates_xlsx/, där mallarna ligger.")
 
 
 def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) -> Path | None:
@@ -145,7 +155,7 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
     os.close(fd)
     try:
         wb.save(tmp)
-        os.replace(tmp, target_path)
+        publish(Path(tmp), target_path)  # the folder's normal mode, not mkstemp's 0600
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

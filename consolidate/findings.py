@@ -28,6 +28,7 @@ _RULES = [
     Rule("for_stor", FEL, "Filen är för stor"),
     Rule("osaker_xml", FEL, "Otillåtet innehåll i filen"),
     Rule("oläsbar", FEL, "Filen kan inte läsas"),
+    Rule("lank_utanfor", FEL, "Länk ut ur mappen"),
     Rule("ej_mall", FEL, "Inte en av nämndens mallar"),
     Rule("gammal_mall", FEL, "Äldre mallversion"),
     Rule("okand_enhet", FEL, "Okänd enhet"),

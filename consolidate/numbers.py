@@ -26,6 +26,9 @@ _NOTHING = frozenset({"-", "\u2013", "\u2014", "\u2212"})  # a lone dash means "
 
 _FAST = re.compile(r"-?[0-9]+(?:,[0-9]+)?")
 _SUFFIX = re.compile(r"(.*?)\s*(%|[^\W\d_]+\.?)", re.DOTALL)
+# Longer than any number a person types with its unit; _SUFFIX backtracks quadratically on
+# long text (Excel allows 32 767 characters in a cell), so such text is refused before it.
+_MAX_NUMBER_TEXT = 64
 # What babel may see: babel (through decimal.Decimal) also accepts "1e5", "NaN", "Infinity",
 # "1_000", "2.500" and non-ASCII digits, none of which a unit head means in a number cell.
 _BABEL_INPUT = re.compile(r"[-+]?[0-9\u00a0,]*[0-9][0-9\u00a0,]*")
@@ -153,6 +156,8 @@ def _string(raw: str, kind: str) -> Parsed:
         return _finish(float(s.replace(",", ".")), False, typed, kind)
     if _EXCEL_ERROR.fullmatch(s):
         return _problem("ej_tal", f'Cellen innehåller Excel-felet "{_quote(typed)}", inte ett tal.')
+    if len(s) > _MAX_NUMBER_TEXT:
+        return _not_a_number(typed, kind)
 
     number, unit = s, None
     match = _SUFFIX.fullmatch(s)
@@ -266,6 +271,10 @@ def _group(digits: str) -> str:
 
 def _sv(value: float) -> str:
     """A number for a message: up to six decimals, no trailing zeros, no-break thousands space."""
+    if abs(value) >= 1e15:  # a pasted or computed giant: not hundreds of digits in the message
+        mantissa, exponent = f"{abs(value):.2e}".split("e")
+        shown = f"{mantissa.replace('.', ',')}·10^{int(exponent)}"
+        return ("−" + shown) if value < 0 else shown
     text = f"{abs(value):.6f}".rstrip("0").rstrip(".")
     whole, _, decimals = text.partition(".")
     shown = _group(whole) + ("," + decimals if decimals else "")

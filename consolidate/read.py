@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import functools
 import hashlib
 import io
 import re
+import stat as stat_mode
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +23,16 @@ from .layout import META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, InputCell, build_
 from .numbers import parse_cell
 from .periods import Period, find_period_in_text, parse_period
 
-# Limits against hostile files (zip bombs, huge sheets): far above any real template.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-MAX_PART_BYTES = 25 * 1024 * 1024
+# Limits against hostile files (zip bombs, huge sheets): far above any real template. In decimal
+# megabytes, as the messages state them.
+MAX_FILE_BYTES = 20_000_000
+MAX_UNPACKED_BYTES = 100_000_000
+MAX_PART_BYTES = 25_000_000
 MAX_RATIO = 200
 MAX_SHEETS = 200
 MAX_ROWS = 10_000
+MAX_COLUMNS = 200  # column GR; a template uses fewer than 30
+_SHEET_LIMITS = f"högst {MAX_ROWS:,} rader och {MAX_COLUMNS} kolumner".replace(",", "\u00a0")
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
@@ -88,12 +96,17 @@ def is_lock_file(path: Path) -> bool:
 
 
 def file_label(path: Path, root: Path | None) -> str:
+    """The file's name for people: relative to the checked folder, always printable text.
+
+    A name that is not valid UTF-8 (Latin-1 bytes from an old share) reaches Python with
+    surrogates, which no report, workbook or terminal can encode: those bytes show as U+FFFD."""
+    label = path.name
     if root is not None:
         try:
-            return path.relative_to(root).as_posix()
+            label = path.relative_to(root).as_posix()
         except ValueError:
             pass
-    return path.name
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class _Refused(Exception):
@@ -105,17 +118,54 @@ class _Refused(Exception):
 def read_submission(path: Path, catalog: Catalog, root: Path | None = None) -> Submission:
     """Read one workbook. Never raises for what is in the file: problems become findings."""
     label = file_label(path, root)
+    if _links_out(path, root):
+        try:
+            modified = path.lstat().st_mtime
+        except OSError:
+            modified = 0.0
+        return Submission(str(path), label, 0, modified, "", findings=(finding("lank_utanfor", label, (
+            "Filen är en länk (genväg) till en fil utanför mappen och läses inte. Lägg själva "
+            "arbetsboken i mappen.")),))
     try:
         stat = path.stat()
+        if not stat_mode.S_ISREG(stat.st_mode):  # a FIFO or device would block or never end
+            return Submission(str(path), label, 0, stat.st_mtime, "", findings=(
+                finding("oläsbar", label, "Filen kan inte läsas: det är ingen vanlig fil."),))
         data = path.read_bytes() if stat.st_size <= MAX_FILE_BYTES else b""
     except OSError as exc:
         return Submission(str(path), label, 0, 0.0, "", findings=(
-            finding("oläsbar", label, f"Filen kan inte läsas: {exc.strerror or exc}."),))
+            finding("oläsbar", label, f"Filen kan inte läsas: {_os_reason(exc)}."),))
     base = Submission(str(path), label, stat.st_size, stat.st_mtime, hashlib.sha256(data).hexdigest())
     try:
         return _read(base, data, path, catalog, root)
     except _Refused as refused:
         return _replace(base, findings=(refused.finding,))
+    except Exception:  # noqa: BLE001 - a bug in the reader must not stop a run with a traceback
+        return _replace(base, findings=(finding("trasig_fil", label, (
+            "Arbetsboken kan inte läsas (oväntat innehåll). Spara den igen i Excel och lämna in på "
+            "nytt; hör av dig till den som kör sammanställningen om felet kvarstår.")),))
+
+
+def _links_out(path: Path, root: Path | None) -> bool:
+    """A symbolic link, in a checked folder, to something outside that folder."""
+    if root is None or not path.is_symlink():
+        return False
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why the file system refused, in Swedish (the OS's own text may be English)."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "behörighet saknas"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "filen finns inte"
+    if exc.errno == errno.EISDIR:
+        return "det är en mapp"
+    return "okänt fel"
 
 
 def _replace(base: Submission, **changes: Any) -> Submission:
@@ -141,7 +191,7 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
         what = "en textfil (t.ex. CSV)" if _looks_like_text(data) else "inte en Excel-arbetsbok"
         raise _Refused(finding("ej_excel", label, f"Filen är {what}, trots ändelsen {suffix or '(ingen)'}. Använd mallen och spara som .xlsx."))
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = _Zip(data)
         names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise _Refused(finding("trasig_fil", label, "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). Spara arbetsboken igen och lämna in den på nytt.")) from None
@@ -174,7 +224,7 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
     if version != str(TEMPLATE_VERSION):
         raise _Refused(finding("gammal_mall", label, f"Arbetsboken är gjord med mallversion {version or 'okänd'}; nu gäller version {TEMPLATE_VERSION}. Flytta över värdena till den nya mallen.", value=version, expected=str(TEMPLATE_VERSION)))
     unit = meta.get("enhet", "")
-    if unit not in catalog.unit_ids():
+    if not catalog.has_unit(unit):
         raise _Refused(finding("okand_enhet", label, f"Enheten '{unit}' i arbetsboken finns inte i katalogen.", value=unit))
     try:
         period = parse_period(meta.get("period", ""))
@@ -215,25 +265,120 @@ def _check_sizes(archive: zipfile.ZipFile, label: str) -> None:
             info.file_size > 1_000_000 and ratio > MAX_RATIO
         ):
             raise _Refused(finding("for_stor", label, f"Filen packas upp till mer än {MAX_UNPACKED_BYTES // 1_000_000} MB eller är orimligt hårt packad (del {info.filename}). Den läses inte."))
+        # Deflate adds at most a few bytes per 16 KB to data it cannot pack: a part much larger
+        # packed than unpacked has a forged size (a zip bomb behind a small declared size).
+        if info.compress_size > info.file_size + info.file_size // 1000 + 1024:
+            raise _Refused(finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större packad än uppackad enligt filen. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
+
+
+class _Zip(zipfile.ZipFile):
+    """A zip in memory that keeps its bytes, so that its parts can be inflated directly."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.data = data
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
+
+
+def _read_part(archive: _Zip, part: str | zipfile.ZipInfo, label: str) -> bytes:
+    """One part of the zip, in bounded memory whatever its declared sizes say.
+
+    zipfile's archive.read() inflates the whole member before cutting it to the declared size;
+    this inflates at most the declared size (+1, to notice more). Raises KeyError for a missing part."""
+    info = part if isinstance(part, zipfile.ZipInfo) else archive.getinfo(part)
+    if info.file_size > MAX_PART_BYTES:
+        raise _Refused(finding("for_stor", label, f"Delen {info.filename} packas upp till mer än {MAX_PART_BYTES // 1_000_000} MB. Filen läses inte."))
+    try:
+        data = _inflate(archive.data, info)
+        if data is None:  # another method or encryption: zipfile, still bounded
+            with archive.open(info) as handle:
+                data = handle.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, struct.error, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError):
+        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+    if len(data) > info.file_size:
+        raise _Refused(finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större än filen anger. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
+    return data
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A stored or deflated part straight from the file's bytes (zipfile's reader costs more than
+    the inflating for parts this small), checked against its CRC; None for anything else."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    if signature != b"PK\x03\x04":
+        raise zipfile.BadZipFile("no local header")
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    packed = data[start:start + info.compress_size]
+    if len(packed) < info.compress_size:
+        raise zipfile.BadZipFile("truncated")
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = packed[:info.file_size + 1]
+    else:
+        out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(packed, info.file_size + 1)
+    if len(out) == info.file_size and zlib.crc32(out) != info.CRC:
+        raise zipfile.BadZipFile("bad CRC")
+    if len(out) < info.file_size:
+        raise zipfile.BadZipFile("short part")
+    return out
+
+
+_DAMAGED = "Arbetsbokens innehåll är skadat och kan inte läsas. Spara den igen i Excel och lämna in på nytt."
 
 
 @dataclass
 class _Book:
+    """What workbook.xml says: shared between files with the same parts, so never changed."""
+
     sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> part path in the zip
     names: dict[str, str] = field(default_factory=dict)   # defined name (lower) -> reference text
+    # defined name (lower) -> (sheet, row, column, "B7"), None when it points nowhere
+    places: dict[str, tuple[str, int, int, str] | None] = field(default_factory=dict)
 
 
-def _workbook_xml(archive: zipfile.ZipFile, label: str) -> _Book:
+class _UnsafeXml(Exception):
+    pass
+
+
+class _BadXml(Exception):
+    pass
+
+
+def _workbook_xml(archive: _Zip, label: str) -> _Book:
+    try:
+        workbook = _read_part(archive, "xl/workbook.xml", label)
+        rels = _read_part(archive, "xl/_rels/workbook.xml.rels", label)
+    except KeyError:
+        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+    try:
+        # A template's parts are a few KB; larger ones are parsed without being kept.
+        small = len(workbook) + len(rels) <= _CACHED_BOOK_BYTES
+        return _parse_book(workbook, rels) if small else _parse_book.__wrapped__(workbook, rels)
+    except _UnsafeXml:
+        raise _Refused(finding("osaker_xml", label, "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) och läses inte.")) from None
+    except _BadXml:
+        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+
+
+# Files filled from the same template have byte-identical workbook parts: parse those once.
+_CACHED_BOOK_BYTES = 256_000
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_book(workbook: bytes, rels: bytes) -> _Book:
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
 
     try:
-        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels_root = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        root = ElementTree.fromstring(workbook)
+        rels_root = ElementTree.fromstring(rels)
     except DefusedXmlException:
-        raise _Refused(finding("osaker_xml", label, "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) och läses inte.")) from None
-    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError, EOFError, ValueError):
-        raise _Refused(finding("trasig_fil", label, "Arbetsbokens innehåll är skadat och kan inte läsas. Spara den igen i Excel och lämna in på nytt.")) from None
+        raise _UnsafeXml from None
+    except (ElementTree.ParseError, ValueError):
+        raise _BadXml from None
     targets = {}
     for rel in rels_root.iter(f"{_NS_PKG_REL}Relationship"):
         target = rel.get("Target", "")
@@ -245,6 +390,9 @@ def _workbook_xml(archive: zipfile.ZipFile, label: str) -> _Book:
     for dn in root.iter(f"{_NS_MAIN}definedName"):
         if dn.get("localSheetId") is None:
             book.names[dn.get("name", "").lower()] = (dn.text or "").strip()
+    for name, ref in book.names.items():
+        place = _resolve(ref) if ref else None
+        book.places[name] = None if place is None else (*place, f"{col_letter(place[2])}{place[1] + 1}")
     return book
 
 
@@ -257,27 +405,102 @@ def _open_calamine(data: bytes, label: str) -> Any:
         raise _Refused(finding("trasig_fil", label, "Arbetsboken kan inte läsas (skadat innehåll). Spara den igen i Excel och lämna in på nytt.")) from None
 
 
-def _sheet_rows(workbook: Any, archive: zipfile.ZipFile, book: _Book, sheet: str, label: str) -> list[list[Any]]:
+@dataclass
+class _Sheet:
+    xml: bytes  # the sheet part, for what calamine does not tell (formulas without a value)
+    rows: list[list[Any]]
+    merged: list[tuple[Any, ...]]
+    _formulas: set[str] | None = None
+
+    def formula_without_value(self, ref: str) -> bool:
+        """Whether the (empty) cell at ref holds a formula without a cached value.
+
+        Looks at that one cell's XML when its reference is written the usual way; only otherwise
+        are all the sheet's formulas scanned (an empty optional cell is common, scans add up)."""
+        if self._formulas is not None:
+            return ref in self._formulas
+        xml = self.xml
+        if b"<f" not in xml and b":f" not in xml:
+            self._formulas = set()
+            return False
+        at = xml.find(b' r="' + ref.encode("ascii") + b'"')
+        start = xml.rfind(b"<", 0, at) if at > 0 else -1
+        if start >= 0 and _CELL_START.match(xml, start) and xml.find(b">", start, at) < 0:
+            end = xml.find(b">", at)
+            if end > 0 and xml[end - 1] == 0x2F:  # "/>": an empty cell, as most are
+                return False
+        match = _CELL_XML.match(xml, start) if start >= 0 else None
+        if match is None or not match.start(1) <= at < match.end(1):
+            # Written otherwise (other quotes or whitespace, no reference, the text in a string):
+            # decide from the full scan.
+            self._formulas = _formulas_without_value(xml)
+            return ref in self._formulas
+        return _lacks_value(match)
+
+
+def _sheet(workbook: Any, archive: _Zip, book: _Book, sheet: str, label: str) -> _Sheet:
     part = book.sheets.get(sheet, "")
     try:
-        info = archive.getinfo(part)
+        xml = _read_part(archive, part, label)
     except KeyError:
         raise _Refused(finding("trasig_fil", label, f"Fliken '{sheet}' saknar innehåll i filen.")) from None
-    if info.file_size > MAX_PART_BYTES:
-        raise _Refused(finding("for_stor", label, f"Fliken '{sheet}' är orimligt stor och läses inte."))
+    # calamine builds the dense grid from A1 to the last cell holding a value: one value in
+    # XFD1048576 makes a 15 KB file ask for gigabytes (and Rust aborts the process), so the
+    # sheet XML is checked first.
+    far = _far_cell(xml)
+    if far is not None:
+        raise _Refused(finding("for_stor", label, f"Fliken '{sheet}' har innehåll i {far}, långt utanför mallen ({_SHEET_LIMITS} läses). Ta bort det och lämna in igen."))
     try:
-        rows: list[list[Any]] = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        found = workbook.get_sheet_by_name(sheet)  # parses the sheet: once
+        rows: list[list[Any]] = found.to_python(skip_empty_area=False)
     except Exception:
         raise _Refused(finding("trasig_fil", label, f"Fliken '{sheet}' kan inte läsas (skadat innehåll).")) from None
     if len(rows) > MAX_ROWS:
         raise _Refused(finding("for_stor", label, f"Fliken '{sheet}' har {len(rows)} rader; mallen har färre än 100. Den läses inte."))
-    return rows
+    try:
+        merged = list(found.merged_cell_ranges or [])
+    except Exception:
+        merged = []
+    return _Sheet(xml, rows, merged)
 
 
-def _meta(workbook: Any, archive: zipfile.ZipFile, book: _Book, label: str) -> dict[str, str]:
+# A cell or row start tag with a reference past MAX_COLUMNS (column GS on) or with a row number of
+# five digits or more; _far_cell then checks the exact limits and that the cell holds something.
+# Tags never hold a raw '<', so every pattern stops at the next one: linear on any input.
+_FAR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^<>]*?\br=["']((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])\d+|[A-Z]{1,3}\d{5,})["'][^<>]*>""")
+_FAR_ROW = re.compile(rb"""<(?:\w+:)?row\s[^<>]*?\br=["'](\d{5,})["'][^<>]*>""")
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)[\s>]")
+# Cheap first look (a literal prefix the regex engine jumps between): any far reference at all?
+_FAR_ANY = re.compile(rb"""r=["'](?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z]|[A-Z]{0,2}\d{5})""")
+
+
+def _far_cell(xml: bytes) -> str | None:
+    """The first cell holding a value beyond MAX_ROWS or MAX_COLUMNS (calamine skips empty ones)."""
+    if _FAR_ANY.search(xml) is None:
+        return None
+    for match in _FAR_CELL.finditer(xml):
+        if match.group(0).endswith(b"/>"):
+            continue
+        ref = match.group(1).decode("ascii")
+        letters = ref.rstrip("0123456789")
+        col = 0
+        for ch in letters:
+            col = col * 26 + (ord(ch) - 64)
+        if col > MAX_COLUMNS or int(ref[len(letters):]) > MAX_ROWS:
+            return f"cellen {ref}"
+    for match in _FAR_ROW.finditer(xml):
+        if match.group(0).endswith(b"/>") or int(match.group(1)) <= MAX_ROWS:
+            continue
+        end = xml.find(b"row>", match.end())
+        if _HAS_VALUE.search(xml, match.end(), len(xml) if end < 0 else end):
+            return f"rad {int(match.group(1))}"
+    return None
+
+
+def _meta(workbook: Any, archive: _Zip, book: _Book, label: str) -> dict[str, str]:
     if workbook is None:
         return {}
-    rows = _sheet_rows(workbook, archive, book, META_SHEET, label)
+    rows = _sheet(workbook, archive, book, META_SHEET, label).rows
     meta: dict[str, str] = {}
     for row in rows[:50]:
         if len(row) >= 2 and isinstance(row[0], str) and row[0]:
@@ -298,13 +521,30 @@ def _check_place(path: Path, root: Path | None, unit: str, period: Period, catal
             if by_folder != period:
                 raise _Refused(finding("fel_period", label, f"Filen ligger i mappen '{folder}' ({by_folder}), men mallen gäller {period}. Kontrollera att rätt mall har fyllts i och att filen ligger i rätt mapp.", **where, value=str(period), expected=str(by_folder)))
             break
-    stem = path.stem.lower()
-    named = [u.id for u in catalog.units if u.id in stem]
+    named = _units_named(path.stem, catalog)
     if named:
         longest = max(named, key=len)
-        if longest != unit and unit not in stem:
+        if longest != unit and unit not in named:
             name = catalog.unit(unit).name
             raise _Refused(finding("fel_enhet_fil", label, f"Filnamnet anger enheten '{longest}', men mallen gäller {name} ({unit}). Kontrollera att rätt enhets mall har använts.", **where, value=unit, expected=longest))
+
+
+_NOT_ID = re.compile(r"[^a-z0-9_]+")
+
+
+def _units_named(stem: str, catalog: Catalog) -> set[str]:
+    """Unit ids in a file name as whole words ('_' joins or separates them): '2025-T2_barn_unga_v2'
+    names barn_unga, 'vuxenstöd' names no unit vuxen. One set lookup per run of words: thousands of
+    units cost nothing per file."""
+    found = set()
+    for chunk in _NOT_ID.split(stem.lower()):
+        words = chunk.split("_")
+        for start in range(len(words)):
+            for end in range(start + 1, len(words) + 1):
+                candidate = "_".join(words[start:end])
+                if catalog.has_unit(candidate):
+                    found.add(candidate)
+    return found
 
 
 def _folders(path: Path, root: Path | None) -> list[str]:
@@ -315,7 +555,13 @@ def _folders(path: Path, root: Path | None) -> list[str]:
         inside = path.parent.relative_to(root)
     except ValueError:
         return [path.parent.name]
-    return [*reversed(inside.parts), root.resolve().name]
+    return [*reversed(inside.parts), _folder_name(str(root.absolute()))]
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_name(root: str) -> str:
+    """The checked folder's real name ('.' or a link named 'aktuell' says nothing); once per run."""
+    return Path(root).resolve().name
 
 
 def _resolve(ref: str) -> tuple[str, int, int] | None:
@@ -333,20 +579,20 @@ def _resolve(ref: str) -> tuple[str, int, int] | None:
     return sheet, int(digits) - 1, col - 1
 
 
-def _values(workbook: Any, archive: zipfile.ZipFile, book: _Book, catalog: Catalog, unit: str,
+def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: str,
             period: Period, label: str) -> tuple[list[tuple[Any, ...]], list[Finding]]:
     layout = build_layout(catalog, unit, period)
-    where = {"unit": unit, "period": str(period)}
+    period_text = str(period)
+    where = {"unit": unit, "period": period_text}
     found: list[Finding] = []
-    grids: dict[str, list[list[Any]]] = {}
-    merged: dict[str, list[tuple[Any, ...]]] = {}
-    located: list[tuple[InputCell, str, int, int]] = []
+    sheets: dict[str, _Sheet] = {}
+    located: list[tuple[InputCell, str, int, int, str]] = []
     gone: set[str] = set()  # template sheets reported missing, once each
     renamed: dict[str, str] = {}  # template sheet -> the name it has now
     rows: list[tuple[Any, ...]] = []
 
     def unread(cell: InputCell, sheet: str, ref: str, marker: str) -> None:
-        rows.append((label, unit, str(period), sheet, ref, cell.name, cell.scope, cell.item, cell.field,
+        rows.append((label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item, cell.field,
                      cell.kind, cell.required, None, None, marker))
 
     def sheet_gone(sheet: str, cell: InputCell) -> None:
@@ -355,8 +601,7 @@ def _values(workbook: Any, archive: zipfile.ZipFile, book: _Book, catalog: Catal
             found.append(finding("flik_saknas", label, f"Fliken '{sheet}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny mall och fyll i fliken.", sheet=sheet, scope=cell.scope, expected=sheet, **where))
 
     for cell in layout.cells:
-        ref = book.names.get(cell.name.lower())
-        place = _resolve(ref) if ref else None
+        place = book.places.get(cell.name.lower())
         if place is None:
             if cell.sheet not in book.sheets:
                 sheet_gone(cell.sheet, cell)
@@ -364,43 +609,37 @@ def _values(workbook: Any, archive: zipfile.ZipFile, book: _Book, catalog: Catal
             found.append(finding("namn_saknas", label, f"Cellen för \"{cell.label}\" hittas inte: det definierade namnet {cell.name} är borttaget eller pekar på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall.", sheet=cell.sheet, cell=cell.ref, scope=cell.scope, expected=cell.name, **where))
             unread(cell, cell.sheet, cell.ref, UNREAD_NAME)
             continue
-        sheet, row, col = place
+        sheet, row, col, ref = place
         if sheet not in book.sheets:
             sheet_gone(sheet, cell)
             continue
         if sheet != cell.sheet and cell.sheet not in renamed:
             renamed[cell.sheet] = sheet
             found.append(finding("flik_omdopt", label, f"Fliken '{cell.sheet}' har bytt namn till '{sheet}'. Värdena läses ändå via cellernas namn, men byt gärna tillbaka namnet.", sheet=sheet, scope=cell.scope, value=sheet, expected=cell.sheet, **where))
-        if sheet not in grids:
-            grids[sheet] = _sheet_rows(workbook, archive, book, sheet, label)
-            try:
-                merged[sheet] = list(workbook.get_sheet_by_name(sheet).merged_cell_ranges or [])
-            except Exception:
-                merged[sheet] = []
-        located.append((cell, sheet, row, col))
-    formulas = {sheet: _formulas_without_value(archive, book.sheets[sheet]) for sheet in grids}
-    for cell, sheet, row, col in located:
-        grid = grids[sheet]
+        if sheet not in sheets:
+            sheets[sheet] = _sheet(workbook, archive, book, sheet, label)
+        located.append((cell, sheet, row, col, ref))
+    for cell, sheet, row, col, ref in located:
+        read = sheets[sheet]
+        grid = read.rows
         raw = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
-        ref = f"{col_letter(col)}{row + 1}"
-        spot = {"sheet": sheet, "cell": ref, "scope": cell.scope, **where}
-        inside = _merged_inside(merged.get(sheet, []), row, col)
+        inside = _merged_inside(read.merged, row, col) if read.merged else None
         if inside is not None:
-            found.append(finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}, så dess värde har gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen.", **spot))
+            found.append(finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}, så dess värde har gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen.", sheet=sheet, cell=ref, scope=cell.scope, **where))
             unread(cell, sheet, ref, UNREAD_MERGED)
             continue
-        if (raw is None or raw == "") and ref in formulas[sheet]:
-            found.append(finding("formel_utan_varde", label, f"{cell.label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel och lämna in den igen; värdet läses inte som 0.", **spot))
+        if (raw is None or raw == "") and read.formula_without_value(ref):
+            found.append(finding("formel_utan_varde", label, f"{cell.label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel och lämna in den igen; värdet läses inte som 0.", sheet=sheet, cell=ref, scope=cell.scope, **where))
             unread(cell, sheet, ref, UNREAD_FORMULA)
             continue
         parsed = parse_cell(raw, cell.kind)
         raw_text = "" if raw is None else _raw_text(raw)
         value: float | None = None
         if parsed.code is not None:
-            found.append(finding(parsed.code, label, f"{cell.label}: {parsed.message}", value=raw_text, **spot))
+            found.append(finding(parsed.code, label, f"{cell.label}: {parsed.message}", value=raw_text, sheet=sheet, cell=ref, scope=cell.scope, **where))
         else:
             value = parsed.value
-        rows.append((label, unit, str(period), sheet, ref, cell.name, cell.scope, cell.item,
+        rows.append((label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
                      cell.field, cell.kind, cell.required, value, parsed.text, raw_text))
     return rows, found
 
@@ -423,43 +662,63 @@ def _merged_inside(ranges: list[tuple[Any, ...]], row: int, col: int) -> str | N
     return None
 
 
-_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+# A <c> element: its attributes, and its body up to </c>, never past the start of another cell
+# (so a cell left open costs one pass, not one pass per later cell).
+_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
+_CELL_START = re.compile(rb"<(?:\w+:)?c\s")
 _CELL_REF = re.compile(rb"""\br=["']\$?([A-Z]{1,3})\$?([0-9]{1,7})["']""")
 _STRING_TYPE = re.compile(rb"""\bt=["']str["']""")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CACHED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]+</")
 
 
-def _formulas_without_value(archive: zipfile.ZipFile, part: str) -> set[str]:
+def _formulas_without_value(xml: bytes) -> set[str]:
     """Refs of cells holding a formula but no cached value (openpyxl and some tools write these).
 
     Excel and LibreOffice always store the last computed value; a formula result that is an empty
-    string is stored with t="str", so only a formula with no or an empty <v> and no string type counts."""
-    try:
-        xml = archive.read(part)
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return set()
-    if b"<f" not in xml and b":f" not in xml:
-        return set()
+    string is stored with t="str", so only a formula with no or an empty <v> and no string type counts.
+    Only the formulas are visited: <f> is a cell's first child, so its cell starts at the '<' before."""
+    if b":f" in xml:  # prefixed elements (rare): the regex finds <x:f> too
+        starts = [m.start() for m in _FORMULA.finditer(xml)]
+    else:
+        starts = _formula_starts(xml)
     refs = set()
-    for match in _CELL_XML.finditer(xml):
-        attrs, body = match.group(1), match.group(2) or b""
-        if not _FORMULA.search(body) or _CACHED.search(body) or _STRING_TYPE.search(attrs):
+    for start in starts:
+        match = _CELL_XML.match(xml, xml.rfind(b"<", 0, start))
+        if match is None or not _lacks_value(match):
             continue
-        where = _CELL_REF.search(attrs)
+        where = _CELL_REF.search(match.group(1))
         if where:
             refs.add((where.group(1) + where.group(2)).decode("ascii"))
     return refs
 
 
+def _lacks_value(cell: re.Match[bytes]) -> bool:
+    """A <c> element (from _CELL_XML) with a formula and no cached value, not of string type."""
+    attrs, body = cell.group(1), cell.group(2) or b""
+    return bool(_FORMULA.search(body)) and not _CACHED.search(body) and not _STRING_TYPE.search(attrs)
+
+
+_CANDIDATE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".xlsb"})
+
+
+def _formula_starts(xml: bytes) -> list[int]:
+    """Where unprefixed <f> elements start, by plain search (faster than a regex over the sheet)."""
+    starts = []
+    at = xml.find(b"<f")
+    while at >= 0:
+        if xml[at + 2:at + 3] in (b">", b" ", b"/", b"\t", b"\r", b"\n"):
+            starts.append(at)
+        at = xml.find(b"<f", at + 2)
+    return starts
+
+
 def iter_workbooks(root: Path) -> Iterator[Path]:
-    """Every candidate file under a folder, sorted, without following symlinks out of it."""
-    root_resolved = root.resolve()
+    """Every candidate file under a folder, sorted. A link out of the folder is yielded too, so that
+    read_submission can say why it is not read (it never opens the target); folder links are not
+    followed."""
     for path in sorted(root.rglob("*")):
-        if path.is_symlink():
-            try:
-                path.resolve().relative_to(root_resolved)
-            except (ValueError, OSError):
-                continue
-        if path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".xlsb"}:
+        if path.suffix.lower() not in _CANDIDATE_SUFFIXES:
+            continue
+        if path.is_file() or _links_out(path, root):
             yield path

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import hostile as H
 import openpyxl
 import pytest
 from conftest import fill
@@ -211,6 +212,21 @@ def cache_formula_value(path: Path) -> None:
             out.writestr(item, body)
 
 
+def edit_sheet_xml(sheet: str, old: bytes, new: bytes) -> Callable[[Path], None]:
+    """Rewrite the sheet's XML as another program might have written it."""
+    def edit(path: Path) -> None:
+        part = H.sheet_part(path, sheet)
+        data = io.BytesIO(path.read_bytes())
+        with zipfile.ZipFile(data) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                body = src.read(item.filename)
+                if item.filename == part:
+                    assert old in body
+                    body = body.replace(old, new)
+                out.writestr(item, body)
+    return edit
+
+
 def set_meta(key: str, value: str) -> Callable[[Any], None]:
     def edit(wb: Any) -> None:
         for row in wb["_meta"].iter_rows():
@@ -226,7 +242,14 @@ def add_external_link(path: Path) -> None:
                    b'org/spreadsheetml/2006/main"><externalBook/></externalLink>')
 
 
-POST = {"formel_med_varde": cache_formula_value, "extern_lank": add_external_link}
+POST = {
+    "formel_med_varde": cache_formula_value, "extern_lank": add_external_link,
+    # Attributes in single quotes are valid XML: the formula is still found.
+    "formel_enkla_citat": edit_sheet_xml("Ärenden per källa", b'<c r="B6"', b"<c r='B6'"),
+    # An empty, formatted cell in the sheet's last row and column holds nothing: no grid, no refusal.
+    "tom_cell_langst_bort": edit_sheet_xml("Ärenden per källa", b"</sheetData>",
+                                           b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'),
+}
 
 # name, edit of the workbook, value changes, expected (code, sheet, cell) findings,
 # expected (name -> (sheet, cell, value)) reads.
@@ -263,6 +286,10 @@ STRUCTURE: list[tuple[str, Callable[[Any], None] | None, dict[str, Any], list[tu
       "tab_arenden_per_kalla_bun_andel": ("Ärenden per källa", "C7", None)}),
     ("formel", formula, {}, [("formel_utan_varde", "Ärenden per källa", "B6")],
      {"tab_arenden_per_kalla_polis_antal": ("Ärenden per källa", "B6", None)}),
+    ("formel_enkla_citat", formula, {}, [("formel_utan_varde", "Ärenden per källa", "B6")],
+     {"tab_arenden_per_kalla_polis_antal": ("Ärenden per källa", "B6", None)}),
+    ("tom_cell_langst_bort", None, {}, [],
+     {"tab_arenden_per_kalla_polis_antal": ("Ärenden per källa", "B6", 226.0)}),
     ("formel_med_varde", formula_cached, {}, [],
      {"tab_arenden_per_kalla_polis_antal": ("Ärenden per källa", "B6", 226.0)}),
     ("text_i_talcell", None, {"tab_service_myndighet_service_antal": "ungefär 1400"},
