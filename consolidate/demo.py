@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import zipfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,7 +45,28 @@ def fill_workbook(template: Path, values: dict[str, Any], out: Path) -> Path:
             wb[sheet][ref.replace("$", "")].value = value
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
+    _fix_stamps(out)
     return out
+
+
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def _fix_stamps(path: Path) -> None:
+    """openpyxl stamps the save time into the zip and docProps/core.xml; fix both so the same
+    figures give the same bytes (the example workbooks in seeds/ are checked for staleness)."""
+    with zipfile.ZipFile(path) as source:
+        parts = [(info.filename, source.read(info)) for info in source.infolist()]
+    tmp = path.with_name(f".~{path.name}")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts:
+            if name == "docProps/core.xml":
+                data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, data)
+    os.replace(tmp, path)
 
 
 def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:

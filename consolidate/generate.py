@@ -1,4 +1,4 @@
-"""Regenerate templates_xlsx/: the unit templates of the catalog's example period (python -m consolidate.generate)."""
+"""Regenerate the committed files: templates_xlsx/ and the example workbooks in seeds/exempel/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .periods import parse_period
 from .template import write_templates
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates_xlsx"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "seeds" / "exempel"
 
 
 def generate(catalog: Catalog | None = None, out_dir: Path = TEMPLATES_DIR) -> list[Path]:
@@ -26,6 +27,15 @@ def generate(catalog: Catalog | None = None, out_dir: Path = TEMPLATES_DIR) -> l
     return written
 
 
+def generate_examples(catalog: Catalog | None = None, out_dir: Path = EXAMPLES_DIR) -> list[Path]:
+    """The demo's shared folder, filled from seeds/figurer.toml, as committed example workbooks."""
+    from .demo import build_demo_folder, prepare_demo_folder
+
+    catalog = catalog if catalog is not None else load_catalog()
+    prepare_demo_folder(out_dir)
+    return build_demo_folder(catalog, out_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m consolidate.generate",
@@ -35,14 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="mappen som mallarna skrivs till (standard: templates_xlsx/)")
     parser.add_argument("--katalog", type=Path, default=None, metavar="FIL",
                         help="katalogen (standard: schemas/katalog.toml)")
+    parser.add_argument("--exempel", type=Path, default=EXAMPLES_DIR, metavar="MAPP",
+                        help="mappen för exempelarbetsböckerna (standard: seeds/exempel/)")
     args = parser.parse_args(argv)
     try:
-        written = generate(load_catalog(args.katalog), args.out)
+        catalog = load_catalog(args.katalog)
+        written = generate(catalog, args.out)
+        examples = generate_examples(catalog, args.exempel)
     except ConsolidateError as exc:
         sys.stderr.write(f"Fel: {exc}\n")
         return 2
     count = f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'}"
     sys.stdout.write(f"{count} till {args.out}.\n")
+    sys.stdout.write(f"{len(examples)} exempelarbetsböcker till {args.exempel}.\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""templates_xlsx/ holds exactly what `python -m consolidate.generate` writes today."""
+"""templates_xlsx/ and seeds/exempel/ hold exactly what `python -m consolidate.generate` writes today."""
 
 from __future__ import annotations
 
@@ -15,9 +15,40 @@ COMMITTED = ROOT / "templates_xlsx"
 HOW = "templates_xlsx/ is stale: run `python -m consolidate.generate` and commit the result"
 
 
+EXAMPLES = ROOT / "seeds" / "exempel"
+HOW_EXAMPLES = "seeds/exempel/ is stale: run `python -m consolidate.generate` and commit the result"
+
+
 def _generate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consolidate.generate", "--out", str(out), *extra],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    examples = out.parent / f"{out.name}_exempel"
+    return subprocess.run([sys.executable, "-m", "consolidate.generate", "--out", str(out),
+                           "--exempel", str(examples), *extra],
+                          capture_output=True, text=True, cwd=ROOT, timeout=180, check=False)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_committed_example_workbooks_are_up_to_date(tmp_path: Path) -> None:
+    result = _generate(tmp_path / "mallar")
+    assert result.returncode == 0, result.stderr
+    fresh, committed = _tree(tmp_path / "mallar_exempel"), _tree(EXAMPLES)
+    assert sorted(committed) == sorted(fresh), HOW_EXAMPLES
+    for name, data in fresh.items():
+        assert committed[name] == data, f"{name}: {HOW_EXAMPLES}"
+
+
+def test_example_workbooks_are_filled_from_the_seed_figures() -> None:
+    """The 2023 outcome of 004 (1 931 in preventive support) is spread over the units that report it."""
+    total = 0.0
+    for path in sorted((EXAMPLES / "2023-T3").glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        name = "ind_forebyggande_insatser_varde"
+        if name in wb.defined_names:
+            for sheet, ref in wb.defined_names[name].destinations:
+                total += float(wb[sheet][ref.replace("$", "")].value)
+    assert total == 1931
 
 
 def test_committed_templates_are_up_to_date(tmp_path: Path) -> None:
