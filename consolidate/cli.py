@@ -153,7 +153,6 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     """Kontrollera ifyllda arbetsböcker (filer eller mappar).
 
     Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning."""
-    from .read import values_digest
     from .run import check_files, collect_paths
 
     try:
@@ -168,15 +167,19 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
         _fail(exc)
         return
     report = checked.report()
-    written, not_written = [], []
+    written: list[Path] = []
+    not_written: list[str] = []
     if feedback_dir is not None:
         from .feedback import write_feedback
 
         for sub in checked.submissions:
             if sub.readable:
                 out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir, inputs=files,
-                                     value_digest=values_digest(sub.rows))
-                (written if out is not None else not_written).append(out or sub.file)
+                                     value_digest=sub.digest)
+                if out is not None:
+                    written.append(out)
+                else:
+                    not_written.append(sub.file)
     if as_json:
         click.echo(report.to_json())
     else:

@@ -103,7 +103,7 @@ def _factor(ind: Indicator, catalog: Catalog, seeds: dict[str, Any], share: floa
 def _board_2023(ind: Indicator, seeds: dict[str, Any]) -> float:
     parts = seeds["utfall_2023"][ind.id].values()
     if ind.is_share:
-        return sum(p[0] for p in parts) / sum(p[1] for p in parts)
+        return float(sum(p[0] for p in parts)) / float(sum(p[1] for p in parts))
     return float(sum(parts))
 
 

@@ -139,11 +139,11 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
         other.sheet_view.tabSelected = False
     if META_SHEET in wb.sheetnames:
         meta = wb[META_SHEET]
-        keys = {}
-        for row in meta.iter_rows(min_col=1, max_col=2):
-            keys[row[0].value] = row[1]
-            if row[0].value == "typ":
-                row[1].value = "återkoppling"
+        keys: dict[Any, Any] = {}
+        for key_cell, value_cell in meta.iter_rows(min_col=1, max_col=2):
+            keys[key_cell.value] = value_cell
+            if key_cell.value == "typ":
+                value_cell.value = "återkoppling"
         if value_digest:
             # Lets a later run skip this copy until a unit head changes a value in it.
             if "vardehash" in keys:

@@ -293,6 +293,6 @@ def _babel_parse() -> Callable[[str], Decimal]:
     def parse(text: str) -> Decimal:
         if group != "\u00a0":
             text = text.replace("\u00a0", group)
-        return parse_decimal(text, locale=locale, strict=True)
+        return Decimal(parse_decimal(text, locale=locale, strict=True))
 
     return parse

@@ -68,6 +68,8 @@ class Submission:
     rows: tuple[tuple[Any, ...], ...] = ()
     findings: tuple[Finding, ...] = ()
     readable: bool = False
+    n_values: int = 0  # len(rows) when read; rows may be handed over as a frame instead
+    digest: str = ""   # values_digest(rows): what was typed, for feedback copies
 
     @property
     def modified_text(self) -> str:
@@ -81,14 +83,32 @@ def frame_of(submissions: list[Submission]) -> Any:
     """One long polars frame of every value, each keeping its file, sheet and cell."""
     import polars as pl
 
-    schema = {
+    rows = [row for sub in submissions for row in sub.rows]
+    return pl.DataFrame(rows, schema=_schema(), orient="row")
+
+
+def frame_from_columns(columns: list[list[Any]]) -> Any:
+    """The same frame from column lists (what worker processes send back instead of row tuples)."""
+    import polars as pl
+
+    return pl.DataFrame(dict(zip(COLUMNS, columns, strict=True)), schema=_schema())
+
+
+def columns_of(submissions: list[Submission]) -> list[list[Any]]:
+    """Values as column lists; plain Python, so a forked worker never touches polars' threads."""
+    rows = [row for sub in submissions for row in sub.rows]
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
+
+
+def _schema() -> dict[str, Any]:
+    import polars as pl
+
+    return {
         "file": pl.String, "unit": pl.String, "period": pl.String, "sheet": pl.String,
         "cell": pl.String, "name": pl.String, "scope": pl.String, "item": pl.String,
         "field": pl.String, "kind": pl.String, "required": pl.Boolean, "value": pl.Float64,
         "text": pl.String, "raw": pl.String,
     }
-    rows = [row for sub in submissions for row in sub.rows]
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def is_lock_file(path: Path) -> bool:
@@ -236,9 +256,10 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
         extra.append(finding("annan_katalog", label, "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men kontrollera att alla rader finns med.", **where))
     rows, found = _values(workbook, archive, book, catalog, unit, period, label)
     # A feedback copy nobody has changed is our own output to `run`; a corrected one is a submission.
-    unchanged = kind == "återkoppling" and meta.get("vardehash") == values_digest(rows)
+    digest = values_digest(rows)
+    unchanged = kind == "återkoppling" and meta.get("vardehash") == digest
     return _replace(base, unit=unit, period=str(period), rows=tuple(rows), unchanged_copy=unchanged,
-                    findings=tuple(extra + found), readable=True)
+                    findings=tuple(extra + found), readable=True, n_values=len(rows), digest=digest)
 
 
 def values_digest(rows: Sequence[tuple[Any, ...]]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -14,7 +15,7 @@ from .catalog import Catalog
 from .errors import UsageError
 from .findings import FEL, VARNING, FileResult, Finding, Report, finding, sort_key
 from .periods import Period, parse_period
-from .read import Submission, frame_of, is_lock_file, iter_workbooks, read_submission
+from .read import Submission, columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
 from .validate import validate
 
 PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
@@ -82,14 +83,27 @@ class RunResult:
         return not any(r.state in ("saknas", "underkänd") for r in self.register if r.unit)
 
 
-def _read_chunk(args: tuple[list[str], Catalog, str | None]) -> list[Submission]:
-    paths, catalog, root = args
-    return [read_submission(Path(p), catalog, Path(root) if root else None) for p in paths]
+_WORKER_CATALOG: Catalog | None = None
+
+
+def _init_worker(catalog: Catalog) -> None:
+    """Each worker gets the catalog once, so its cached lookups and layouts live for all chunks."""
+    global _WORKER_CATALOG
+    _WORKER_CATALOG = catalog
+
+
+def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], list[list[Any]]]:
+    """Read a chunk in a worker; values travel back as column lists and become one frame in the
+    parent at once, instead of living on as millions of row tuples."""
+    paths, root = args
+    assert _WORKER_CATALOG is not None
+    subs = [read_submission(Path(p), _WORKER_CATALOG, Path(root) if root else None) for p in paths]
+    return [replace(s, rows=()) for s in subs], columns_of(subs)
 
 
 def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-             progress: Progress | None = None, workers: int | None = None) -> list[Submission]:
-    """Read files, in parallel processes when there are many."""
+             progress: Progress | None = None, workers: int | None = None) -> tuple[list[Submission], pl.DataFrame]:
+    """Read files, in parallel processes when there are many; returns the files and all values."""
     total = len(paths)
     if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
         out = []
@@ -97,23 +111,26 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
             out.append(read_submission(path, catalog, root))
             if progress:
                 progress(done, total)
-        return out
+        return out, frame_of(out)
     count = workers or min(os.cpu_count() or 2, 8)
     size = max(8, total // (count * 8))
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
     results: list[Submission] = []
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        for chunk in pool.map(_read_chunk, [(c, catalog, str(root) if root else None) for c in chunks]):
-            results.extend(chunk)
+    frames: list[pl.DataFrame] = []
+    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker, initargs=(catalog,)) as pool:
+        for subs, columns in pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks]):
+            results.extend(subs)
+            frames.append(frame_from_columns(columns))
             if progress:
                 progress(len(results), total)
-    return results
+    return results, pl.concat(frames) if frames else frame_of([])
 
 
 def check_files(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
                 progress: Progress | None = None) -> Checked:
     """Read and validate files; the rules run once over all values together."""
-    return check_files_from(read_all(paths, catalog, root, progress), catalog)
+    subs, values = read_all(paths, catalog, root, progress)
+    return check_files_from(subs, catalog, values)
 
 
 def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
@@ -146,9 +163,9 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
     except OSError as exc:
         raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
-    subs_all = read_all(candidates, catalog, folder, progress)
+    subs_all, all_values = read_all(candidates, catalog, folder, progress)
     tool_outputs = [s for s in subs_all if s.tool_output or s.unchanged_copy]
-    checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog)
+    checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
     periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
     if period is not None:
         current = parse_period(period)
@@ -161,7 +178,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.sort()
     periods = [p for p in periods if p <= current]
     register, accepted = _register(checked, catalog, current, tool_outputs)
-    values = frame_of(accepted) if accepted else frame_of([])
+    values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))
     findings = checked.all_findings()
     files = tuple(
         FileResult(s.file, s.unit, s.period, "godkänd" if checked.errors(s) == 0 else "underkänd",
@@ -192,14 +209,17 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     return result
 
 
-def check_files_from(subs_all: list[Submission], catalog: Catalog) -> Checked:
+def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.DataFrame | None = None) -> Checked:
     subs = [s for s in subs_all if not s.tool_output]
     checked = Checked(subs)
     for sub in subs:
         checked.findings[sub.file] = list(sub.findings)
-    readable = [s for s in subs if s.readable and s.rows]
+    readable = [s for s in subs if s.readable and s.n_values]
     if readable:
-        values = frame_of(readable)
+        if values is None:
+            values = frame_of(readable)
+        else:
+            values = values.filter(pl.col("file").is_in([s.file for s in readable]))
         for f in validate(values, catalog, previous=values):
             checked.findings.setdefault(f.file, []).append(f)
     for key in checked.findings:
