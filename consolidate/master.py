@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from xlsxwriter.utility import xl_range
 
 from . import __version__
 from .catalog import Catalog, Indicator, Table
@@ -520,11 +521,15 @@ class _Writer:
         # The workbook is written with constant memory, where xlsxwriter refuses add_table(): declare
         # the table before any row is flushed with that mode switched off for the call, then write
         # the header cells again in the streaming mode (checked by the tests and LibreOffice).
+        # add_table() also records every cell of its range to catch overlaps (100 bytes a cell), so
+        # it is declared over two rows and then given its real range; nothing else overlaps it.
         streaming = ws.constant_memory
         ws.constant_memory = 0
-        ws.add_table(0, 0, last_row, len(heads) - 1, {
+        ws.add_table(0, 0, 1, len(heads) - 1, {
             "name": "Data", "style": "Table Style Medium 2", "columns": [{"header": h} for h in heads]})
         ws.constant_memory = streaming
+        table = ws.tables[-1]
+        table["range"] = table["a_range"] = table["autofilter"] = xl_range(0, 0, last_row, len(heads) - 1)
         for col, (head, width) in enumerate(zip(heads, [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34], strict=True)):
             ws.set_column(col, col, width)
             ws.write_string(0, col, head, f.head)
