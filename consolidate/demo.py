@@ -24,6 +24,13 @@ DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-
 PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6}
 MISSING_UNIT = ("2025-T2", "socialpsykiatri")
 FAULTY_UNIT = ("2025-T2", "vuxen")
+# Comments unit heads write to the board, shown beside the figures in the master.
+DEMO_COMMENTS = {
+    ("2025-T2", "forebyggande"): {
+        "ind_forebyggande_insatser_kommentar": "Fler familjer nås via familjecentralens öppna förskola."},
+    ("2025-T2", "myren"): {
+        "ind_belaggning_myren_kommentar": "Två platser var stängda i juni för renovering."},
+}
 # Lists every file the example wrote: a later `consolidate demo` removes those and nothing else.
 DEMO_MARKER = ".consolidate-demo"
 _MARKER_HEAD = "# Exempelmapp från consolidate demo. Filerna nedan skrevs av exemplet och tas bort när det byggs om.\n"
@@ -208,7 +215,8 @@ def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | No
                 if (period_text, unit) == MISSING_UNIT:
                     continue
                 template = write_template(catalog, unit, period, scratch / template_filename(catalog, unit, period))
-                values = unit_values(catalog, seeds, unit, period)
+                values = {**unit_values(catalog, seeds, unit, period),
+                          **DEMO_COMMENTS.get((period_text, unit), {})}
                 if (period_text, unit) == FAULTY_UNIT:
                     values = _with_mistakes(values)
                 out = folder / period_text / f"{period_text}_{unit}.xlsx"
