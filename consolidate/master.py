@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from xlsxwriter.utility import xl_range
+from xlsxwriter.utility import xl_col_to_name, xl_range
 
 from . import __version__
 from .catalog import Catalog, Indicator, Table
@@ -176,6 +178,7 @@ class _Writer:
         self._about()
         write_meta_sheet(wb, self._meta())
         wb.close()
+        _fill_sheet_data(self.path, self._data_part, self._data_rows, self._data_last)
 
     def _sheet(self, name: str, landscape: bool = True) -> Any:
         ws = self.wb.add_worksheet(name)
@@ -533,15 +536,11 @@ class _Writer:
         for col, (head, width) in enumerate(zip(heads, [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34], strict=True)):
             ws.set_column(col, col, width)
             ws.write_string(0, col, head, f.head)
-        write_string, write_number = ws.write_string, ws.write_number
-        for row, rec in enumerate(vals.iter_rows(), start=1):
-            for col, item in enumerate(rec):
-                if item is None or item == "":
-                    continue
-                if col == 7:
-                    write_number(row, col, item)
-                else:
-                    write_string(row, col, item)
+        # Hundreds of thousands of cells cost seconds through xlsxwriter's per-cell calls; the rows
+        # are built as XML by polars in one pass and put into the sheet after the workbook is closed.
+        self._data_part = f"xl/worksheets/sheet{len(self.wb.worksheets())}.xml"
+        self._data_rows = _rows_xml(vals, first_row=2)
+        self._data_last = f"{xl_col_to_name(len(heads) - 1)}{last_row + 1}"
         ws.freeze_panes(1, 0)
 
     def _about(self) -> None:
@@ -597,6 +596,50 @@ class _Writer:
             warnings=self.r.report.warnings, units=units, status_counts=counts, moves=tuple(moves),
             masked=self.mask, source=str(self.source or ""),
         )
+
+
+_XML_INVALID = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+
+
+def _xml_text(column: pl.Expr) -> pl.Expr:
+    return (column.str.replace_all(_XML_INVALID, "").str.replace_all("&", "&amp;", literal=True)
+            .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True))
+
+
+def _rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
+    """<row> elements for a frame: numbers as numbers, text as inline strings (never formulas)."""
+    if frame.height == 0:
+        return b""
+    row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
+    cells = []
+    for index, (name, dtype) in enumerate(frame.schema.items()):
+        ref = pl.lit(f'<c r="{xl_col_to_name(index)}') + row
+        column = pl.col(name)
+        if dtype == pl.Float64:
+            cell = ref + pl.lit('"><v>') + column.cast(pl.String) + pl.lit("</v></c>")
+            cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("")).otherwise(cell))
+        else:
+            text = _xml_text(column.cast(pl.String))
+            cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + text + pl.lit("</t></is></c>")
+            cells.append(pl.when(column.is_null() | (column.cast(pl.String) == "")).then(pl.lit("")).otherwise(cell))
+    lines = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")])
+                         .alias("xml"))
+    return "".join(lines["xml"].to_list()).encode("utf-8")
+
+
+def _fill_sheet_data(path: Path, part: str, rows: bytes, last_cell: str) -> None:
+    """Put the prepared rows into a sheet of the finished workbook, keeping the zip's order and dates."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    tmp = path.with_name(path.name + ".rows")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == part:
+                data = data.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:' + last_cell.encode() + b'"/>',
+                              data, count=1)
+            target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    os.replace(tmp, path)
 
 
 class _Fmt:
