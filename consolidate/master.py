@@ -539,7 +539,7 @@ class _Writer:
         # Hundreds of thousands of cells cost seconds through xlsxwriter's per-cell calls; the rows
         # are built as XML by polars in one pass and put into the sheet after the workbook is closed.
         self._data_part = f"xl/worksheets/sheet{len(self.wb.worksheets())}.xml"
-        self._data_rows = _rows_xml(vals, first_row=2)
+        self._data_rows = vals
         self._data_last = f"{xl_col_to_name(len(heads) - 1)}{last_row + 1}"
         ws.freeze_panes(1, 0)
 
@@ -627,18 +627,27 @@ def _rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
     return "".join(lines["xml"].to_list()).encode("utf-8")
 
 
-def _fill_sheet_data(path: Path, part: str, rows: bytes, last_cell: str) -> None:
-    """Put the prepared rows into a sheet of the finished workbook, keeping the zip's order and dates."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info, source.read(info)) for info in source.infolist()]
+def _fill_sheet_data(path: Path, part: str, rows: pl.DataFrame, last_cell: str) -> None:
+    """Put the rows into a sheet of the finished workbook, streamed in slices so memory stays flat,
+    keeping the zip's order and dates."""
     tmp = path.with_name(path.name + ".rows")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
-        for info, data in entries:
-            if info.filename == part:
-                data = data.replace(b"</sheetData>", rows + b"</sheetData>", 1)
-                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:' + last_cell.encode() + b'"/>',
-                              data, count=1)
-            target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename != part:
+                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:' + last_cell.encode() + b'"/>',
+                          data, count=1)
+            head, _, tail = data.partition(b"</sheetData>")
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            with target.open(entry, "w") as out:
+                out.write(head)
+                for offset, chunk in enumerate(rows.iter_slices(20_000)):
+                    out.write(_rows_xml(chunk, first_row=2 + offset * 20_000))
+                out.write(b"</sheetData>" + tail)
     os.replace(tmp, path)
 
 
