@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def publish(tmp: Path, target: Path) -> None:
-    """Rename a finished temp file over the target, with the mode a new file would get.
+def _file_mode() -> int:
+    """The mode a plainly created file gets now; mkstemp makes 0600, which would hide outputs on a
+    shared drive from the board's other controllers."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
-    mkstemp creates files readable by their owner only; on a shared drive the board's other
-    controllers must be able to open the master, as they could any file saved there."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, target)
+
+def write_atomically(target: Path, write: Callable[[Path], object], prefix: str = ".~tmp_") -> Path:
+    """Call write(temp) on a unique temp file in the target's folder, then rename it over the
+    target with a normal file mode; on any failure the temp file is removed and target untouched."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import CatalogError, PeriodError
 from .periods import parse_period
@@ -134,6 +134,9 @@ class Settings:
     jump_warning: float
 
 
+_Reported = TypeVar("_Reported", Indicator, Table)
+
+
 @dataclass(frozen=True)
 class Catalog:
     board: Board
@@ -159,19 +162,11 @@ class Catalog:
 
     @cached_property
     def _indicators_by_unit(self) -> dict[str, tuple[Indicator, ...]]:
-        by_unit: dict[str, list[Indicator]] = {u.id: [] for u in self.units}
-        for ind in self.indicators:
-            for unit in ind.units:
-                by_unit.setdefault(unit, []).append(ind)
-        return {u: tuple(items) for u, items in by_unit.items()}
+        return _by_unit(self.units, self.indicators)
 
     @cached_property
     def _tables_by_unit(self) -> dict[str, tuple[Table, ...]]:
-        by_unit: dict[str, list[Table]] = {u.id: [] for u in self.units}
-        for table in self.tables:
-            for unit in table.units:
-                by_unit.setdefault(unit, []).append(table)
-        return {u: tuple(items) for u, items in by_unit.items()}
+        return _by_unit(self.units, self.tables)
 
     def unit(self, unit_id: str) -> Unit:
         return self._units_by_id[unit_id]
@@ -192,6 +187,15 @@ class Catalog:
         """What decides a unit's template cells: its indicators and tables in that tertial."""
         return (tuple(i.id for i in self.indicators_for(unit_id, tertial)),
                 tuple(t.id for t in self.tables_for(unit_id)))
+
+
+def _by_unit(units: tuple[Unit, ...], items: tuple[_Reported, ...]) -> dict[str, tuple[_Reported, ...]]:
+    """Catalog entries per unit that reports them, in catalog order."""
+    grouped: dict[str, list[_Reported]] = {u.id: [] for u in units}
+    for item in items:
+        for unit in item.units:
+            grouped.setdefault(unit, []).append(item)
+    return {u: tuple(found) for u, found in grouped.items()}
 
 
 def slug(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import zipfile
@@ -10,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomically
 from .catalog import Catalog, Indicator
 from .errors import UsageError
 from .layout import build_layout
@@ -64,16 +64,18 @@ def _fix_stamps(path: Path) -> None:
     figures give the same bytes (the example workbooks in seeds/ are checked for staleness)."""
     with zipfile.ZipFile(path) as source:
         parts = [(info.filename, source.read(info)) for info in source.infolist()]
-    tmp = path.with_name(f".~{path.name}")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in parts:
-            if name == "docProps/core.xml":
-                data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, data)
-    os.replace(tmp, path)
+
+    def rewrite(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+            for name, data in parts:
+                if name == "docProps/core.xml":
+                    data = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                target.writestr(info, data)
+
+    write_atomically(path, rewrite)
 
 
 def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
@@ -85,17 +87,16 @@ def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period:
         base = outcome[ind.id][unit]
         if ind.is_share:
             num, den = base
-            values[f"ind_{ind.id}_taljare"] = round(num * _factor(ind, catalog, seeds, share))
+            values[f"ind_{ind.id}_taljare"] = round(num * _factor(ind, seeds, share))
             values[f"ind_{ind.id}_namnare"] = den
         else:
-            new = base * _factor(ind, catalog, seeds, share)
+            new = base * _factor(ind, seeds, share)
             values[f"ind_{ind.id}_varde"] = round(new) if ind.is_whole else round(new, 1)
     return values
 
 
-def _factor(ind: Indicator, catalog: Catalog, seeds: dict[str, Any], share: float) -> float:
+def _factor(ind: Indicator, seeds: dict[str, Any], share: float) -> float:
     """Scale of each unit's 2023 value so the board total moves `share` of the way to the target."""
-    del catalog
     total = _board_2023(ind, seeds)
     sign = 1.0 if ind.direction == "ökning" else -1.0
     if ind.target is None or (total - ind.target) * sign >= 0:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from .catalog import Catalog
-from .atomic import publish
+from .atomic import write_atomically
 
 if TYPE_CHECKING:
     from .run import RunResult
@@ -23,14 +21,21 @@ def filled_cells(values: pl.DataFrame) -> pl.DataFrame:
     return values.filter(pl.col("value").is_not_null() | (pl.col("text").fill_null("") != ""))
 
 
-def long_frame(result: RunResult, catalog: Catalog) -> pl.DataFrame:
+def long_values(values: pl.DataFrame, catalog: Catalog, areas: tuple[str, str] = ("indikator", "tabell"),
+                sort: tuple[str, ...] = ("period", "unit", "file", "sheet", "cell")) -> pl.DataFrame:
+    """The filled cells in long format, with unit names: the master's Data sheet and the export."""
     names = {u.id: u.name for u in catalog.units}
-    return filled_cells(result.values).select(
+    return filled_cells(values).sort(*sort).select(
         "period", "unit",
         pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
-        pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("indikator")).otherwise(pl.lit("tabell")).alias("area"),
+        pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit(areas[0])).otherwise(pl.lit(areas[1]))
+        .alias("area"),
         "scope", "item", "field", "value", "text", "sheet", "cell", "file",
-    ).sort("period", "unit", "file", "sheet", "cell")
+    )
+
+
+def long_frame(result: RunResult, catalog: Catalog) -> pl.DataFrame:
+    return long_values(result.values, catalog)
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -50,14 +55,5 @@ def export_long(result: RunResult, catalog: Catalog, folder: Path) -> list[Path]
     written = []
     for suffix, writer in ((".parquet", lambda p: frame.write_parquet(p)),
                            (".csv", lambda p: _csv_safe(frame).write_csv(p, separator=";", include_bom=True))):
-        target = folder / f"{stem}{suffix}"
-        fd, tmp = tempfile.mkstemp(prefix=".~tmp_", suffix=suffix, dir=folder)
-        os.close(fd)
-        try:
-            writer(tmp)
-            publish(Path(tmp), target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(target)
+        written.append(write_atomically(folder / f"{stem}{suffix}", writer))
     return written

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from .atomic import publish
+from .atomic import write_atomically
 from .errors import UsageError
 from .findings import FEL, Finding
 from .layout import FEEDBACK_SHEET, META_SHEET
@@ -151,12 +149,4 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
             else:
                 meta.append(["vardehash", value_digest])
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~tmp_", suffix=".xlsx", dir=out_dir)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        publish(Path(tmp), target_path)  # the folder's normal mode, not mkstemp's 0600
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target_path
+    return write_atomically(target_path, wb.save)

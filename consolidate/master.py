@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,8 +27,8 @@ from .combine import (
     table_totals,
     unit_indicator_values,
 )
-from .atomic import publish
-from .export import filled_cells
+from .atomic import write_atomically
+from .export import long_values
 from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
 from .periods import MONTHS, parse_period
 from .suppress import masked_text, suppress
@@ -56,15 +55,8 @@ def num_format(ind: Indicator) -> str:
 def write_master(result: RunResult, catalog: Catalog, path: Path, mask: bool = False,
                  source: Path | None = None) -> Path:
     """Write atomically: a unique temp file beside the target, then rename over it."""
-    fd, tmp = tempfile.mkstemp(prefix=".~sammanställning_", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        _Writer(result, catalog, Path(tmp), mask, source).write()
-        publish(Path(tmp), path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda tmp: _Writer(result, catalog, tmp, mask, source).write(),
+                            prefix=".~sammanställning_")
 
 
 class _Writer:
@@ -514,12 +506,8 @@ class _Writer:
         ws = self._sheet("Data")
         f = self.f
         heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
-        names = {u.id: u.name for u in self.c.units}
-        vals = filled_cells(self.r.values).sort("period", "unit", "file", "sheet", "name").select(
-            "period", "unit", pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
-            pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("Indikator")).otherwise(pl.lit("Tabell"))
-            .alias("area"),
-            "scope", "item", "field", "value", "text", "sheet", "cell", "file")
+        vals = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
+                           sort=("period", "unit", "file", "sheet", "name"))
         last_row = max(vals.height, 1)
         # The workbook is written with constant memory, where xlsxwriter refuses add_table(): declare
         # the table before any row is flushed with that mode switched off for the call, then write
@@ -567,7 +555,6 @@ class _Writer:
                 ws.set_row(row, 45 if len(text) > 110 else 18)
 
     def _meta(self) -> MasterSummary:
-        names = {u.id: u for u in self.c.units}
         states: dict[str, str] = {}
         for entry in self.r.register:
             if entry.unit and entry.state != "dubblett":
@@ -589,7 +576,6 @@ class _Writer:
                     f"{'mot' if toward > 0 else 'från'} börläget {sv_value(ind.target, ind.kind, ind.decimals) if ind.target is not None else ind.target_text}")
             moves.append(Move(ind.id, ind.name, text, abs(toward) / span))
         moves.sort(key=lambda m: (-m.size, m.indicator_id))
-        del names
         return MasterSummary(
             tool=f"consolidate {__version__}", board=self.c.board.name, municipality=self.c.board.municipality,
             period=str(self.period), period_label=self.period.label, errors=self.r.report.errors,

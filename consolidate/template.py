@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomically
 from .catalog import Catalog, Indicator, Table
 from .errors import UsageError
 from .layout import (
@@ -85,14 +84,6 @@ _VALIDATION: dict[str, dict[str, Any]] = {
 }
 
 
-def _file_mode() -> int:
-    """The mode a plainly created file gets (mkstemp makes 0600, which hides templates from colleagues)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
 _OS_REASONS = {
     errno.ENOTDIR: "är ingen mapp (en del av sökvägen är en fil)",
     errno.EEXIST: "finns redan och är ingen mapp",
@@ -128,16 +119,7 @@ def write_templates(catalog: Catalog, period: Period, out_dir: Path,
 def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -> Path:
     """Write one template atomically: a temp file in the same folder, then rename."""
     layout = build_layout(catalog, unit_id, period)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~tmp_", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        _write(catalog, layout, Path(tmp_name))
-        os.chmod(tmp_name, _FILE_MODE)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda tmp: _write(catalog, layout, tmp))
 
 
 def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
@@ -161,7 +143,7 @@ def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
     _instructions(wb, fmt, catalog, layout)
     _indicator_sheet(wb, fmt, catalog, layout)
     for block in layout.tables:
-        _table_sheet(wb, fmt, catalog, layout, block)
+        _table_sheet(wb, fmt, layout, block)
     for cell in layout.cells:
         wb.define_name(cell.name, f"='{cell.sheet}'!${col_letter(cell.col)}${cell.row + 1}")
     meta = wb.add_worksheet(META_SHEET)
@@ -216,7 +198,7 @@ def _input(ws: Any, fmt: _Formats, cell: InputCell) -> None:
     ws.data_validation(cell.row, cell.col, cell.row, cell.col, dict(_VALIDATION[cell.kind]))
 
 
-def _setup(ws: Any, header_cols: int) -> None:
+def _setup(ws: Any) -> None:
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True,
                     "insert_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
     ws.freeze_panes(FIRST_ROW, 0)
@@ -226,7 +208,6 @@ def _setup(ws: Any, header_cols: int) -> None:
     ws.repeat_rows(HEADER_ROW)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.set_footer("&L&F&R&P (&N)")
-    del header_cols
 
 
 def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
@@ -320,10 +301,10 @@ def _indicator_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -
     ws.conditional_format(FIRST_ROW, COL_CHECK, last, COL_CHECK,
                           {"type": "formula", "criteria": f"=LEN(${col_letter(COL_CHECK)}{FIRST_ROW + 1})>0",
                            "format": fmt.red})
-    _setup(ws, len(heads))
+    _setup(ws)
 
 
-def _table_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout, block: TableBlock) -> None:
+def _table_sheet(wb: Any, fmt: _Formats, layout: Layout, block: TableBlock) -> None:
     table = block.table
     ws = wb.add_worksheet(table.sheet)
     ws.write_string(0, 0, table.title, fmt.title)
@@ -337,8 +318,7 @@ def _table_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout, block
         _monthly(ws, fmt, table, cells, layout.period)
     else:
         _varav(ws, fmt, table, cells)
-    _setup(ws, 0)
-    del catalog
+    _setup(ws)
 
 
 def _heads(ws: Any, fmt: _Formats, heads: list[str], widths: list[int]) -> None:
