@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import zipfile
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name, xl_range
 
 from . import __version__
+from .atomic import write_atomically
 from .catalog import Catalog, Indicator, Table
 from .combine import (
     GREEN,
@@ -27,7 +27,6 @@ from .combine import (
     table_totals,
     unit_indicator_values,
 )
-from .atomic import write_atomically
 from .export import long_values
 from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
 from .periods import MONTHS, parse_period
@@ -43,6 +42,7 @@ STATUS_LABEL = {GREEN: "● Grön", YELLOW: "● Gul", RED: "● Röd", GREY: "�
 STATE_FILL = {"levererad": "#C6EFCE", "saknas": "#FFC7CE", "underkänd": "#FFC7CE", "dubblett": "#FFEB9C",
               "överhoppad": "#D9D9D9"}
 SUMMARY_SHEET = "Sammanställning"
+_COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
 
 
 def num_format(ind: Indicator) -> str:
@@ -67,17 +67,23 @@ class _Writer:
         self.mask = mask
         self.source = source
         self._missing_memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._comments: dict[str, list[str]] | None = None
         self.period = result.period
         self.unit_vals = (unit_indicator_values(result.values, catalog) if result.values.height
                           else pl.DataFrame(schema={"period": pl.String, "unit": pl.String, "indicator": pl.String,
                                                     "num": pl.Float64, "den": pl.Float64, "value": pl.Float64}))
-        self.board = board_values(self.unit_vals, catalog) if self.unit_vals.height else None
+        board = board_values(self.unit_vals, catalog) if self.unit_vals.height else None
+        self.board: dict[tuple[str, str], float | None] = {} if board is None else dict(
+            zip(zip(board["indicator"], board["period"], strict=True), board["value"], strict=True))
         reported = self.unit_vals.filter(pl.col("num").is_not_null())
         self.reporting: dict[tuple[str, str], set[str]] = {}
         for period, unit, indicator in zip(reported["period"], reported["unit"], reported["indicator"], strict=True):
             self.reporting.setdefault((indicator, period), set()).add(unit)
         self.columns = self._history_columns()
         self.judgements = {ind.id: self._judge(ind) for ind in catalog.indicators}
+        totals = table_totals(result.values, str(self.period)) if result.values.height else None
+        self.table_values: dict[str, pl.DataFrame] = (
+            {} if totals is None else {key[0]: part for key, part in totals.partition_by("scope", as_dict=True).items()})
 
     # ---- data helpers -------------------------------------------------------------------------
     def _history_columns(self) -> list[tuple[str, str]]:
@@ -91,10 +97,7 @@ class _Writer:
             year = key.split(":", 1)[1]
             ind = next(i for i in self.c.indicators if i.id == indicator)
             return dict(ind.outcomes).get(year)
-        if self.board is None:
-            return None
-        hit = self.board.filter((pl.col("indicator") == indicator) & (pl.col("period") == key))
-        return None if hit.height == 0 else hit["value"][0]
+        return self.board.get((indicator, key))
 
     def missing(self, ind: Indicator, key: str) -> tuple[str, ...]:
         """Names of the units that report the indicator but have no accepted value for the period."""
@@ -116,28 +119,35 @@ class _Writer:
         history = [(k, self.complete_value(ind, k)) for k in keys if k != str(self.period)]
         return judge(ind, current, history, self.period, self.missing(ind, str(self.period)))
 
-    def _write_value(self, ws: Any, row: int, col: int, ind: Indicator, key: str, bold: bool = False) -> None:
-        """A board value; a partial one in italics with a comment naming the units it lacks."""
+    def _value_cell(self, ind: Indicator, key: str, bold: bool = False) -> tuple[Any, Any, str | None]:
+        """A board value, its format and comment: a partial one in italics, naming the units it lacks."""
         value = self.board_value(ind.id, key)
         if value is None:
-            ws.write_string(row, col, "–", self.f.center)
-            return
+            return "–", self.f.center, None
         missing = self.missing(ind, key)
-        ws.write_number(row, col, value, self.f.num(num_format(ind), bold=bold, italic=bool(missing)))
+        comment = None
         if missing:
             have = [u.name for u in self.c.units if u.id in self.reporting.get((ind.id, key), set())]
-            ws.write_comment(row, col, f"Ofullständigt underlag: saknar {names_text(missing)}. "
-                                       f"Värdet gäller bara {names_text(have)}.",
-                             {"author": "consolidate", "x_scale": 2, "y_scale": 1.2})
+            comment = f"Ofullständigt underlag: saknar {names_text(missing)}. Värdet gäller bara {names_text(have)}."
+        return value, self.f.num(num_format(ind), bold=bold, italic=bool(missing)), comment
+
+    def _write_value(self, ws: Any, row: int, col: int, ind: Indicator, key: str) -> None:
+        value, fmt, comment = self._value_cell(ind, key)
+        ws.write(row, col, value, fmt)
+        if comment:
+            ws.write_comment(row, col, comment, _COMMENT)
 
     def comments(self, indicator: str) -> str:
-        vals = self.r.values
-        if vals.height == 0:
-            return ""
-        rows = vals.filter((pl.col("period") == str(self.period)) & (pl.col("scope") == indicator)
-                           & (pl.col("field") == "kommentar") & pl.col("text").is_not_null())
-        names = {u.id: u.name for u in self.c.units}
-        return "\n".join(f"{names.get(u, u)}: {t}" for u, t in zip(rows["unit"], rows["text"], strict=True) if t)
+        if self._comments is None:
+            self._comments = {}
+            vals = self.r.values
+            if vals.height:
+                rows = vals.filter((pl.col("period") == str(self.period)) & (pl.col("field") == "kommentar")
+                                   & pl.col("text").is_not_null() & (pl.col("text") != ""))
+                for scope, unit, text in zip(rows["scope"], rows["unit"], rows["text"], strict=True):
+                    self._comments.setdefault(scope, []).append(
+                        f"{self.c.unit(unit).name if self.c.has_unit(unit) else unit}: {text}")
+        return "\n".join(self._comments.get(indicator, []))
 
     # ---- workbook -----------------------------------------------------------------------------
     def write(self) -> None:
@@ -170,13 +180,13 @@ class _Writer:
         self._about()
         write_meta_sheet(wb, self._meta())
         wb.close()
-        _fill_sheet_data(self.path, self._data_part, self._data_rows, self._data_last)
 
-    def _sheet(self, name: str, landscape: bool = True) -> Any:
+    def _sheet(self, name: str, landscape: bool = True, streaming: bool = False) -> Any:
+        """A sheet; `streaming` ones grow with the number of units or files, so their rows are
+        written in order and flushed as they go (_put_row, _stream_rows). The others stay in
+        memory, so charts get their cached values and cells may be written in any order."""
         ws = self.wb.add_worksheet(name)
-        if name != "Data":
-            # Only the Data sheet grows with the number of files; the others stay in memory so
-            # charts get their cached values and cells may be written in any order.
+        if not streaming:
             ws.constant_memory = 0
         if landscape:
             ws.set_landscape()
@@ -250,7 +260,7 @@ class _Writer:
         ws.activate()
 
     def _per_unit(self) -> None:
-        ws = self._sheet("Per enhet")
+        ws = self._sheet("Per enhet", streaming=True)
         f = self.f
         units = list(self.c.units)
         ws.write_string(0, 0, f"Per enhet – {self.period.label}", f.title)
@@ -264,34 +274,36 @@ class _Writer:
         current = self.unit_vals.filter(pl.col("period") == str(self.period))
         lookup = {(u, i): v for u, i, v in zip(current["unit"], current["indicator"], current["value"], strict=True)}
         for offset, ind in enumerate(self.c.indicators):
-            row = 4 + offset
             fmt = f.num(num_format(ind))
-            ws.write_string(row, 0, ind.name, f.wrap)
-            for col, unit in enumerate(units, start=1):
-                if unit.id not in ind.units:
-                    ws.write_blank(row, col, None, f.na)
+            cells: list[tuple[Any, Any]] = [(ind.name, f.wrap)]
+            reporting = set(ind.units)
+            for unit in units:
+                if unit.id not in reporting:
+                    cells.append((None, f.na))
                 elif (value := lookup.get((unit.id, ind.id))) is None:
-                    ws.write_string(row, col, "ej rapporterad", f.missing)
+                    cells.append(("ej rapporterad", f.missing))
                 else:
-                    ws.write_number(row, col, value, fmt)
-            self._write_value(ws, row, len(units) + 1, ind, str(self.period), bold=True)
+                    cells.append((value, fmt))
+            value, fmt, comment = self._value_cell(ind, str(self.period), bold=True)
+            cells.append((value, fmt))
+            _put_row(ws, 4 + offset, cells, [(len(cells) - 1, comment)] if comment else ())
         ws.freeze_panes(4, 1)
         ws.repeat_rows(3)
 
     # ---- unit tables --------------------------------------------------------------------------
     def _table(self, table: Table) -> None:
-        ws = self._sheet(table.sheet)
+        ws = self._sheet(table.sheet, streaming=True)
         f = self.f
         ws.write_string(0, 0, f"{table.title} – {self.period.label}", f.title)
         note = "Summerat över enheterna; andelar räknade om från de summerade antalen."
         if self.mask:
             note += f" Antal 1–{self.c.settings.suppression_limit - 1} visas som \"{masked_text(self.c.settings.suppression_limit)}\"; fler celler döljs så att inget kan räknas fram."
         ws.write_string(1, 0, note, f.muted)
-        totals = table_totals(self.r.values, str(self.period)) if self.r.values.height else None
-        units = [u for u in self.c.units if u.id in table.units]
+        members = set(table.units)
+        units = [u for u in self.c.units if u.id in members]
         data: dict[tuple[str, str, str], float | None] = {}
-        if totals is not None:
-            part = totals.filter(pl.col("scope") == table.id)
+        part = self.table_values.get(table.id)
+        if part is not None:
             for item, field, unit, value in zip(part["item"], part["field"], part["unit"], part["value"], strict=True):
                 data[(item, field, unit)] = value
         if table.kind == "manad":
@@ -303,18 +315,12 @@ class _Writer:
         ws.freeze_panes(4, 1)
         ws.repeat_rows(3)
 
-    def _write_counts(self, ws: Any, row0: int, col0: int, matrix: list[list[float | None]], masks: list[list[bool]],
-                      bold_last_row: bool) -> None:
+    def _count_cells(self, line: list[float | None], masks: list[bool], bold: bool) -> list[tuple[Any, Any]]:
         f = self.f
-        for r, line in enumerate(matrix):
-            for c, value in enumerate(line):
-                style = f.count_bold if (bold_last_row and r == len(matrix) - 1) else f.count
-                if value is None:
-                    ws.write_string(row0 + r, col0 + c, "–", f.center)
-                elif masks[r][c]:
-                    ws.write_string(row0 + r, col0 + c, masked_text(self.c.settings.suppression_limit), f.center)
-                else:
-                    ws.write_number(row0 + r, col0 + c, value, style)
+        style = f.count_bold if bold else f.count
+        masked = masked_text(self.c.settings.suppression_limit)
+        return [("–", f.center) if value is None else (masked, f.center) if hidden else (value, style)
+                for value, hidden in zip(line, masks, strict=True)]
 
     def _masks(self, matrix: list[list[float | None]], total_row: bool, total_col: bool) -> list[list[bool]]:
         if not self.mask:
@@ -351,14 +357,13 @@ class _Writer:
         for out_row, index in enumerate(order):
             row = 4 + out_row
             is_total = index == len(items) - 1
-            ws.write_string(row, 0, items[index][1], f.bold if is_total else f.wrap)
-            self._write_counts(ws, row, 1, [matrix[index]], [masks[index]], bold_last_row=is_total)
+            cells = [(items[index][1], f.bold if is_total else f.wrap),
+                     *self._count_cells(matrix[index], masks[index], bold=is_total)]
             if with_share:
                 value = matrix[index][-1]
-                if value is None or not grand or masks[index][-1]:
-                    ws.write_string(row, len(heads) - 1, "–", f.center)
-                else:
-                    ws.write_number(row, len(heads) - 1, value / grand, f.share)
+                cells.append(("–", f.center) if value is None or not grand or masks[index][-1]
+                             else (value / grand, f.share))
+            _put_row(ws, row, cells)
 
     def _monthly(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
         f = self.f
@@ -379,10 +384,9 @@ class _Writer:
                 total_line.append(sum(column) if column else None)
             matrix.append(total_line)
             masks = self._masks(matrix, total_row=True, total_col=True)
-            # Row by row: the workbook is written with constant memory, which needs row order.
             for r, unit in enumerate(units + [None]):
-                ws.write_string(4 + r, 0, unit.name if unit else "Totalt", f.bold if unit is None else f.wrap)
-                self._write_counts(ws, 4 + r, 1, [matrix[r]], [masks[r]], bold_last_row=unit is None)
+                _put_row(ws, 4 + r, [(unit.name if unit else "Totalt", f.bold if unit is None else f.wrap),
+                                     *self._count_cells(matrix[r], masks[r], bold=unit is None)])
             break  # one series per monthly table in the catalog today
 
     def _survey(self, ws: Any, table: Table, units: list[Any], data: dict[tuple[str, str, str], float | None]) -> None:
@@ -393,29 +397,25 @@ class _Writer:
         ws.set_column(0, 0, 60)
         ws.set_column(1, len(heads) - 1, 16)
         for r, trow in enumerate(table.rows):
-            row = 4 + r
-            ws.write_string(row, 0, trow.label, f.wrap)
+            cells: list[tuple[Any, Any]] = [(trow.label, f.wrap)]
             weighted, answers = 0.0, 0.0
-            for c, unit in enumerate(units, start=1):
+            for unit in units:
                 share = data.get((trow.id, "andel", unit.id))
                 n = data.get(("svar", "antal", unit.id))
                 if share is None:
-                    ws.write_string(row, c, "–", f.center)
+                    cells.append(("–", f.center))
                 else:
-                    ws.write_number(row, c, share, f.share)
+                    cells.append((share, f.share))
                     if n:
                         weighted += share * n
                         answers += n
-            if answers:
-                ws.write_number(row, len(units) + 1, weighted / answers, f.share)
-            else:
-                ws.write_string(row, len(units) + 1, "–", f.center)
-        row = 4 + len(table.rows)
-        ws.write_string(row, 0, "Antal inkomna enkäter", f.bold)
+            cells.append((weighted / answers, f.share) if answers else ("–", f.center))
+            _put_row(ws, 4 + r, cells)
         counts: list[float | None] = [data.get(("svar", "antal", u.id)) for u in units]
         known = [v for v in counts if v is not None]
         line = counts + [sum(known) if known else None]
-        self._write_counts(ws, row, 1, [line], self._masks([line], total_row=False, total_col=True), bold_last_row=True)
+        masks = self._masks([line], total_row=False, total_col=True)[0]
+        _put_row(ws, 4 + len(table.rows), [("Antal inkomna enkäter", f.bold), *self._count_cells(line, masks, bold=True)])
 
     # ---- charts, register, log, data ----------------------------------------------------------
     def _charts(self) -> None:
@@ -463,7 +463,7 @@ class _Writer:
             ws.insert_chart(3 + (index // 2) * 15, (index % 2) * 8, chart)
 
     def _register(self) -> None:
-        ws = self._sheet("Inlämning")
+        ws = self._sheet("Inlämning", streaming=True)
         f = self.f
         ws.write_string(0, 0, f"Inlämning – {self.period.label}", f.title)
         counts = {s: sum(1 for e in self.r.register if e.state == s) for s in STATE_FILL}
@@ -473,19 +473,14 @@ class _Writer:
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, entry in enumerate(self.r.register, start=4):
-            ws.write_string(r, 0, entry.unit_name or "(okänd)", f.wrap)
-            ws.write_string(r, 1, entry.state, f.state[entry.state])
-            ws.write_string(r, 2, entry.file, f.wrap)
-            ws.write_string(r, 3, entry.modified, f.wrap)
-            ws.write_number(r, 4, entry.errors, f.count)
-            ws.write_number(r, 5, entry.warnings, f.count)
-            ws.write_string(r, 6, entry.sha256[:16], f.mono)
-            ws.write_string(r, 7, entry.note, f.wrap)
+            _put_row(ws, r, [(entry.unit_name or "(okänd)", f.wrap), (entry.state, f.state[entry.state]),
+                             (entry.file, f.wrap), (entry.modified, f.wrap), (entry.errors, f.count),
+                             (entry.warnings, f.count), (entry.sha256[:16], f.mono), (entry.note, f.wrap)])
         ws.freeze_panes(4, 1)
         ws.autofilter(3, 0, 3 + len(self.r.register), len(heads) - 1)
 
     def _log(self) -> None:
-        ws = self._sheet("Valideringslogg")
+        ws = self._sheet("Valideringslogg", streaming=True)
         f = self.f
         findings = self.r.report.findings
         ws.write_string(0, 0, f"Valideringslogg – {len(findings)} fynd", f.title)
@@ -495,15 +490,15 @@ class _Writer:
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, item in enumerate(findings, start=4):
-            for col, text in enumerate([item.severity, item.file, item.unit, item.period, item.sheet, item.cell,
-                                        item.title, item.message, item.value, item.expected]):
-                ws.write_string(r, col, text, f.fel if (col == 0 and item.severity == "fel") else f.wrap)
+            _put_row(ws, r, [(item.severity, f.fel if item.severity == "fel" else f.wrap)] + [
+                (text, f.wrap) for text in (item.file, item.unit, item.period, item.sheet, item.cell, item.title,
+                                            item.message, item.value, item.expected)])
         ws.freeze_panes(4, 0)
         if findings:
             ws.autofilter(3, 0, 3 + len(findings), len(heads) - 1)
 
     def _data(self) -> None:
-        ws = self._sheet("Data")
+        ws = self._sheet("Data", streaming=True)
         f = self.f
         heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
         vals = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
@@ -525,10 +520,9 @@ class _Writer:
             ws.set_column(col, col, width)
             ws.write_string(0, col, head, f.head)
         # Hundreds of thousands of cells cost seconds through xlsxwriter's per-cell calls; the rows
-        # are built as XML by polars in one pass and put into the sheet after the workbook is closed.
-        self._data_part = f"xl/worksheets/sheet{len(self.wb.worksheets())}.xml"
-        self._data_rows = vals
-        self._data_last = f"{xl_col_to_name(len(heads) - 1)}{last_row + 1}"
+        # are built as XML by polars and appended to the sheet's row stream (tests and LibreOffice
+        # check the result).
+        _stream_rows(ws, vals, first_row=1, last_col=len(heads) - 1)
         ws.freeze_panes(1, 0)
 
     def _about(self) -> None:
@@ -584,57 +578,84 @@ class _Writer:
         )
 
 
-_XML_INVALID = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+_COLUMN_NAMES: list[str] = []
 
 
-def _xml_text(column: pl.Expr) -> pl.Expr:
-    return (column.str.replace_all(_XML_INVALID, "").str.replace_all("&", "&amp;", literal=True)
-            .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True))
+def _put_row(ws: Any, row: int, cells: Sequence[tuple[Any, Any]],
+             comments: Sequence[tuple[int, str]] = ()) -> None:
+    """One whole row of a streaming (constant-memory) sheet, written as XML in one string.
+
+    xlsxwriter spends about 10 µs a cell on checks and XML calls; a region's Per enhet and table
+    sheets have tens of thousands. The row is what xlsxwriter writes for the same calls: cells
+    (value, format) from column A, numbers as %.16G, text through the shared string table (so
+    never a formula), a blank only with a format. Rows come in order, each whole, after the cells
+    xlsxwriter holds (those are flushed first). Tests read the sheets back with openpyxl."""
+    while len(_COLUMN_NAMES) < len(cells):
+        _COLUMN_NAMES.append(xl_col_to_name(len(_COLUMN_NAMES)))
+    ws._check_dimensions(row, 0)
+    ws._check_dimensions(row, len(cells) - 1)
+    ws._write_single_row(row)  # flush earlier rows held by xlsxwriter
+    for col, text in comments:  # stored for the comments part, not in the row
+        ws.write_comment(row, col, text, _COMMENT)
+    number = str(row + 1)
+    strings = ws.str_table
+    out = [f'<row r="{number}">']
+    for col, (value, fmt) in enumerate(cells):
+        style = "" if fmt is None else f' s="{fmt._get_xf_index()}"'
+        if isinstance(value, str):
+            out.append(f'<c r="{_COLUMN_NAMES[col]}{number}"{style} t="s"><v>'
+                       f'{strings._get_shared_string_index(value)}</v></c>')
+        elif value is not None and math.isfinite(value):
+            out.append(f'<c r="{_COLUMN_NAMES[col]}{number}"{style}><v>{value:.16G}</v></c>')
+        elif style:
+            out.append(f'<c r="{_COLUMN_NAMES[col]}{number}"{style}/>')
+    out.append("</row>")
+    ws.row_data_fh.write("".join(out))
+    ws.previous_row = row + 1
 
 
-def _rows_xml(frame: pl.DataFrame, first_row: int) -> bytes:
-    """<row> elements for a frame: numbers as numbers, text as inline strings (never formulas)."""
+_SLICE = 20_000  # rows turned into XML at a time: memory stays flat for any number of files
+
+
+def _stream_rows(ws: Any, frame: pl.DataFrame, first_row: int, last_col: int) -> None:
+    """Append a frame's rows to a constant-memory sheet after what xlsxwriter holds (the header).
+
+    Numbers become numbers; text goes into the workbook's shared string table, as write_string()
+    puts it there (xlsxwriter escapes it), so it is never a formula. Rows in slices, memory flat."""
     if frame.height == 0:
-        return b""
-    row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
+        return
+    last_row = first_row + frame.height - 1
+    ws._check_dimensions(last_row, last_col)
+    ws._write_single_row(last_row + 1)  # flush the rows xlsxwriter holds; later writes go after ours
+    ids: dict[str, pl.Expr] = {}
+    for name, dtype in frame.schema.items():
+        if dtype != pl.Float64:
+            column = frame[name].cast(pl.String)
+            filled = column.filter(column.is_not_null() & (column != ""))
+            unique = filled.unique(maintain_order=True).to_list()
+            index = [str(ws.str_table._get_shared_string_index(text)) for text in unique]
+            ws.str_table.count += filled.len() - len(unique)  # one reference per cell, as write_string
+            ids[name] = pl.col(name).cast(pl.String).replace_strict(unique, index, default=None,
+                                                                    return_dtype=pl.String)
+    for offset, chunk in enumerate(frame.iter_slices(_SLICE)):
+        ws.row_data_fh.write(_rows_xml(chunk, first_row + offset * _SLICE, ids))
+
+
+def _rows_xml(frame: pl.DataFrame, first_row: int, ids: dict[str, pl.Expr]) -> str:
+    """<row> elements (1-based r) of a frame: numbers as values, text as shared string ids."""
+    row = pl.int_range(first_row + 1, first_row + 1 + pl.len()).cast(pl.String)
     cells = []
     for index, (name, dtype) in enumerate(frame.schema.items()):
         ref = pl.lit(f'<c r="{xl_col_to_name(index)}') + row
-        column = pl.col(name)
         if dtype == pl.Float64:
+            column = pl.col(name)
             cell = ref + pl.lit('"><v>') + column.cast(pl.String) + pl.lit("</v></c>")
             cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("")).otherwise(cell))
         else:
-            text = _xml_text(column.cast(pl.String))
-            cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + text + pl.lit("</t></is></c>")
-            cells.append(pl.when(column.is_null() | (column.cast(pl.String) == "")).then(pl.lit("")).otherwise(cell))
-    lines = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")])
-                         .alias("xml"))
-    return "".join(lines["xml"].to_list()).encode("utf-8")
-
-
-def _fill_sheet_data(path: Path, part: str, rows: pl.DataFrame, last_cell: str) -> None:
-    """Put the rows into a sheet of the finished workbook, streamed in slices so memory stays flat,
-    keeping the zip's order and dates."""
-    tmp = path.with_name(path.name + ".rows")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename != part:
-                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-                continue
-            data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:' + last_cell.encode() + b'"/>',
-                          data, count=1)
-            head, _, tail = data.partition(b"</sheetData>")
-            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            with target.open(entry, "w") as out:
-                out.write(head)
-                for offset, chunk in enumerate(rows.iter_slices(20_000)):
-                    out.write(_rows_xml(chunk, first_row=2 + offset * 20_000))
-                out.write(b"</sheetData>" + tail)
-    os.replace(tmp, path)
+            cell = ref + pl.lit('" t="s"><v>') + ids[name] + pl.lit("</v></c>")
+            cells.append(pl.when(ids[name].is_null()).then(pl.lit("")).otherwise(cell))
+    lines = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")]))
+    return "".join(lines.to_series().to_list())
 
 
 class _Fmt:

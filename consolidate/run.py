@@ -7,16 +7,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
 from .errors import UsageError
 from .findings import FEL, VARNING, FileResult, Finding, Report, finding, sort_key
 from .periods import Period, parse_period
 from .read import Submission, columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
-from .validate import validate
+
+if TYPE_CHECKING:
+    import polars as pl
 
 PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
 Progress = Callable[[int, int], None]
@@ -118,7 +118,13 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
     results: list[Submission] = []
     frames: list[pl.DataFrame] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker, initargs=(catalog,)) as pool:
-        for subs, columns in pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks]):
+        # map() submits every chunk, so the workers are forked now, from a process that has not yet
+        # imported polars or pandera; those imports then run while the workers read.
+        chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
+        import polars as pl
+
+        from . import validate  # noqa: F401 - needed right after reading
+        for subs, columns in chunk_results:
             results.extend(subs)
             frames.append(frame_from_columns(columns))
             if progress:
@@ -178,6 +184,8 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.sort()
     periods = [p for p in periods if p <= current]
     register, accepted = _register(checked, catalog, current, tool_outputs)
+    import polars as pl
+
     values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))
     findings = checked.all_findings()
     files = tuple(
@@ -216,6 +224,10 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.Da
         checked.findings[sub.file] = list(sub.findings)
     readable = [s for s in subs if s.readable and s.n_values]
     if readable:
+        import polars as pl
+
+        from .validate import validate
+
         if values is None:
             values = frame_of(readable)
         else:
