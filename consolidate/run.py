@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
 from .errors import UsageError
-from .findings import FEL, VARNING, FileResult, Finding, Report, finding, sort_key
+from .findings import FEL, VARNING, FileResult, Finding, Report, finding, flat_dict, sort_key
 from .periods import Period, parse_period
 from .read import Submission, columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
 
@@ -195,7 +195,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     )
     report = Report(files, tuple(findings), {
         "period": str(current),
-        "inlamning": [asdict(r) for r in register],
+        "inlamning": [flat_dict(r) for r in register],
     })
     result = RunResult(current, periods, register, checked, accepted, values, report)
     if write:
