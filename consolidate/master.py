@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,6 +171,17 @@ class _Writer:
             "created": dt.datetime(self.period.year, end_month, 28),
         })
         self.f = _formats(wb)
+        # The Data sheet's rows are built on a thread while the sheets before it are written.
+        data = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
+                           sort=("period", "unit", "file", "sheet", "name"))
+        self._data_rows = _RowStream(wb, data, first_row=1)
+        try:
+            self._write_sheets()
+        finally:
+            self._data_rows.close()
+        wb.close()
+
+    def _write_sheets(self) -> None:
         self._summary()
         self._per_unit()
         for table in self.c.tables:
@@ -178,8 +191,7 @@ class _Writer:
         self._log()
         self._data()
         self._about()
-        write_meta_sheet(wb, self._meta())
-        wb.close()
+        write_meta_sheet(self.wb, self._meta())
 
     def _sheet(self, name: str, landscape: bool = True, streaming: bool = False) -> Any:
         """A sheet; `streaming` ones grow with the number of units or files, so their rows are
@@ -501,9 +513,7 @@ class _Writer:
         ws = self._sheet("Data", streaming=True)
         f = self.f
         heads = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
-        vals = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
-                           sort=("period", "unit", "file", "sheet", "name"))
-        last_row = max(vals.height, 1)
+        last_row = max(self._data_rows.frame.height, 1)
         # The workbook is written with constant memory, where xlsxwriter refuses add_table(): declare
         # the table before any row is flushed with that mode switched off for the call, then write
         # the header cells again in the streaming mode (checked by the tests and LibreOffice).
@@ -522,7 +532,7 @@ class _Writer:
         # Hundreds of thousands of cells cost seconds through xlsxwriter's per-cell calls; the rows
         # are built as XML by polars and appended to the sheet's row stream (tests and LibreOffice
         # check the result).
-        _stream_rows(ws, vals, first_row=1, last_col=len(heads) - 1)
+        self._data_rows.append(ws, last_col=len(heads) - 1)
         ws.freeze_panes(1, 0)
 
     def _about(self) -> None:
@@ -617,45 +627,71 @@ def _put_row(ws: Any, row: int, cells: Sequence[tuple[Any, Any]],
 _SLICE = 20_000  # rows turned into XML at a time: memory stays flat for any number of files
 
 
-def _stream_rows(ws: Any, frame: pl.DataFrame, first_row: int, last_col: int) -> None:
-    """Append a frame's rows to a constant-memory sheet after what xlsxwriter holds (the header).
+class _RowStream:
+    """A frame's rows as sheet XML, built on a background thread while the other sheets are
+    written (polars and the file writes release the GIL), into a temporary file; `append()` puts
+    them after the rows xlsxwriter holds for the sheet (the header). Memory stays flat.
 
     Numbers become numbers; text goes into the workbook's shared string table, as write_string()
-    puts it there (xlsxwriter escapes it), so it is never a formula. Rows in slices, memory flat."""
-    if frame.height == 0:
-        return
-    last_row = first_row + frame.height - 1
-    ws._check_dimensions(last_row, last_col)
-    ws._write_single_row(last_row + 1)  # flush the rows xlsxwriter holds; later writes go after ours
-    ids: dict[str, pl.Expr] = {}
-    for name, dtype in frame.schema.items():
-        if dtype != pl.Float64:
-            column = frame[name].cast(pl.String)
-            filled = column.filter(column.is_not_null() & (column != ""))
-            unique = filled.unique(maintain_order=True).to_list()
-            index = [str(ws.str_table._get_shared_string_index(text)) for text in unique]
-            ws.str_table.count += filled.len() - len(unique)  # one reference per cell, as write_string
-            ids[name] = pl.col(name).cast(pl.String).replace_strict(unique, index, default=None,
-                                                                    return_dtype=pl.String)
-    for offset, chunk in enumerate(frame.iter_slices(_SLICE)):
-        ws.row_data_fh.write(_rows_xml(chunk, first_row + offset * _SLICE, ids))
+    puts it there (xlsxwriter escapes it), so it is never a formula. The shared string ids are
+    taken on the calling thread, in column order, so the same inputs give the same bytes."""
+
+    def __init__(self, wb: Any, frame: pl.DataFrame, first_row: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.frame, self.first_row = frame, first_row
+        strings = wb.str_table
+        ids: dict[str, pl.Expr] = {}
+        for name, dtype in frame.schema.items():
+            if dtype != pl.Float64:
+                column = frame[name].cast(pl.String)
+                filled = column.filter(column.is_not_null() & (column != ""))
+                unique = filled.unique(maintain_order=True).to_list()
+                index = [str(strings._get_shared_string_index(text)) for text in unique]
+                strings.count += filled.len() - len(unique)  # one reference per cell, as write_string
+                ids[name] = pl.col(name).cast(pl.String).replace_strict(unique, index, default=None,
+                                                                        return_dtype=pl.String)
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.job = self.pool.submit(self._build, ids)
+
+    def _build(self, ids: dict[str, pl.Expr]) -> None:
+        for offset, chunk in enumerate(self.frame.iter_slices(_SLICE)):
+            self.file.write(_rows_xml(chunk, self.first_row + offset * _SLICE, ids))
+
+    def append(self, ws: Any, last_col: int) -> None:
+        self.job.result()  # re-raises what failed on the thread
+        if self.frame.height:
+            ws._check_dimensions(self.first_row + self.frame.height - 1, last_col)
+        ws._write_single_row(self.first_row + self.frame.height)  # flush the held rows; ours follow
+        ws.row_data_fh.flush()
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, ws.row_data_fh.buffer)
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.file.close()
 
 
-def _rows_xml(frame: pl.DataFrame, first_row: int, ids: dict[str, pl.Expr]) -> str:
-    """<row> elements (1-based r) of a frame: numbers as values, text as shared string ids."""
+def _rows_xml(frame: pl.DataFrame, first_row: int, ids: dict[str, pl.Expr]) -> bytes:
+    """<row> elements (1-based r) of a frame: numbers as values, text as shared string ids.
+
+    Cells leave out their optional reference (r): each follows the one before, an empty cell is
+    an empty <c/>. A third less XML to write and pack for the largest sheet."""
     row = pl.int_range(first_row + 1, first_row + 1 + pl.len()).cast(pl.String)
     cells = []
-    for index, (name, dtype) in enumerate(frame.schema.items()):
-        ref = pl.lit(f'<c r="{xl_col_to_name(index)}') + row
+    for name, dtype in frame.schema.items():
         if dtype == pl.Float64:
             column = pl.col(name)
-            cell = ref + pl.lit('"><v>') + column.cast(pl.String) + pl.lit("</v></c>")
-            cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("")).otherwise(cell))
+            cell = pl.lit("<c><v>") + column.cast(pl.String) + pl.lit("</v></c>")
+            cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("<c/>")).otherwise(cell))
         else:
-            cell = ref + pl.lit('" t="s"><v>') + ids[name] + pl.lit("</v></c>")
-            cells.append(pl.when(ids[name].is_null()).then(pl.lit("")).otherwise(cell))
-    lines = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")]))
-    return "".join(lines.to_series().to_list())
+            cell = pl.lit('<c t="s"><v>') + ids[name] + pl.lit("</v></c>")
+            cells.append(pl.when(ids[name].is_null()).then(pl.lit("<c/>")).otherwise(cell))
+    xml = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")])
+                       .str.join("").cast(pl.Binary))
+    return bytes(xml.item()) if frame.height else b""
 
 
 class _Fmt:
