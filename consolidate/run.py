@@ -165,6 +165,11 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     """Everything `consolidate run` does; raises UsageError when nothing can be written."""
     if not folder.is_dir():
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
+    if write:  # a wrong --out or --export is said before minutes of reading, not after
+        if out is not None:
+            _guard_output(out, [])
+        if export is not None:
+            _guard_export(export)
     try:
         candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
     except OSError as exc:

@@ -189,6 +189,28 @@ def test_nothing_written_exit_2(tmp_path: Path, invoke: Callable[..., Result]) -
     assert list(empty.iterdir()) == []
 
 
+@pytest.mark.parametrize("where", ["out", "export"])
+def test_a_wrong_output_place_is_said_before_any_file_is_read(tmp_path: Path, catalog: Catalog,
+                                                             template_cache: Callable[[str, str], Path],
+                                                             where: str) -> None:
+    """A controller who mistypes --out or --export hears it at once, not after every file is read."""
+    from consolidate.errors import UsageError
+    from consolidate.run import run
+
+    folder = tmp_path / "delad"
+    board(folder, catalog, template_cache, T2, subfolder=False)
+    as_file = tmp_path / "export.txt"
+    as_file.write_text("en fil", encoding="utf-8")
+    places = {"out": {"out": tmp_path / "saknas" / "m.xlsx"},
+              "export": {"out": tmp_path / "m.xlsx", "export": as_file}}[where]
+    read: list[int] = []
+    with pytest.raises(UsageError) as raised:
+        run(folder, catalog, progress=lambda done, total: read.append(done), **places)
+    assert ("finns inte" if where == "out" else "är en fil") in str(raised.value)
+    assert read == [], "files were read before the output place was checked"
+    assert not (tmp_path / "m.xlsx").exists()
+
+
 def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
                                    invoke: Callable[..., Result]) -> None:
     folder = tmp_path / "delad"
