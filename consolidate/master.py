@@ -29,6 +29,7 @@ from .combine import (
     table_totals,
     unit_indicator_values,
 )
+from .errors import UsageError
 from .export import long_values
 from .mastermeta import MasterSummary, Move, UnitStatus, write_meta_sheet
 from .periods import MONTHS, parse_period
@@ -44,6 +45,7 @@ STATUS_LABEL = {GREEN: "● Grön", YELLOW: "● Gul", RED: "● Röd", GREY: "�
 STATE_FILL = {"levererad": "#C6EFCE", "saknas": "#FFC7CE", "underkänd": "#FFC7CE", "dubblett": "#FFEB9C",
               "överhoppad": "#D9D9D9"}
 SUMMARY_SHEET = "Sammanställning"
+EXCEL_ROWS = 1_048_576
 _COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
 
 
@@ -155,6 +157,13 @@ class _Writer:
     def write(self) -> None:
         import xlsxwriter
 
+        data = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
+                           sort=("period", "unit", "file", "sheet", "name"))
+        if data.height >= EXCEL_ROWS:
+            raise UsageError(
+                f"Fliken Data skulle få {data.height} rader, men ett Excel-blad rymmer {EXCEL_ROWS - 1} under "
+                "rubriken. Flytta äldre perioder ur mappen (eller sammanställ med en mindre katalog) och "
+                "kör igen.")
         options: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False}
         # Rows are flushed to disk as they are written: memory stays flat for thousands of files.
@@ -172,8 +181,6 @@ class _Writer:
         })
         self.f = _formats(wb)
         # The Data sheet's rows are built on a thread while the sheets before it are written.
-        data = long_values(self.r.values, self.c, areas=("Indikator", "Tabell"),
-                           sort=("period", "unit", "file", "sheet", "name"))
         self._data_rows = _RowStream(wb, data, first_row=1)
         try:
             self._write_sheets()

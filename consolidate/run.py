@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
+# The master puts the units side by side (Per enhet, the unit tables): a label column, one column
+# per unit, the total and a share, within Excel's 16 384 columns.
+MAX_UNITS = 16_384 - 3
 Progress = Callable[[int, int], None]
 
 
@@ -166,6 +169,10 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     if not folder.is_dir():
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
     if write:  # a wrong --out or --export is said before minutes of reading, not after
+        if len(catalog.units) > MAX_UNITS:
+            raise UsageError(f"Katalogen har {len(catalog.units)} enheter. Huvudarbetsboken visar enheterna "
+                             f"sida vid sida och rymmer högst {MAX_UNITS} (Excel har 16 384 kolumner); dela "
+                             "upp katalogen, t.ex. per förvaltning.")
         if out is not None:
             _guard_output(out, [])
         if export is not None:

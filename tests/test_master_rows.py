@@ -173,3 +173,24 @@ def test_unit_tables_sum_what_the_units_typed(master: tuple[Path, Any], catalog:
                 totals[offset - 1] += value
     for offset, total in enumerate(totals, start=1):
         assert rows["Totalt"][offset].value == (pytest.approx(total) if total else "–")
+
+
+def test_more_data_rows_than_a_sheet_holds_is_refused_in_swedish(
+        tmp_path: Path, template_cache: Callable[[str, str], Path], catalog: Catalog,
+        invoke_module: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder with years of a region's history can hold more values than Excel's 1 048 576 rows;
+    the run stops with a message and no half workbook (the limit is lowered to make such a folder)."""
+    import consolidate.master
+
+    from conftest import fill
+
+    folder = tmp_path / "inlämnat"
+    for unit in ("vuxen", "myren"):
+        fill(template_cache(unit, str(PERIOD)), unit_values(catalog, load_seeds(), unit, PERIOD),
+             folder / f"{PERIOD}_{unit}.xlsx")
+    monkeypatch.setattr(consolidate.master, "EXCEL_ROWS", 10)
+    out = tmp_path / "sammanställning.xlsx"
+    result = invoke_module("run", folder, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "Fliken Data skulle få" in result.output and "rymmer 9 under rubriken" in result.output
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["inlämnat"]

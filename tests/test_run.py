@@ -211,6 +211,28 @@ def test_a_wrong_output_place_is_said_before_any_file_is_read(tmp_path: Path, ca
     assert not (tmp_path / "m.xlsx").exists()
 
 
+def test_more_units_than_excel_has_columns_is_said_before_reading(tmp_path: Path, catalog: Catalog,
+                                                                    template_cache: Callable[[str, str], Path]) -> None:
+    """The master shows units side by side; a catalog too large for Excel's 16 384 columns gets a
+    Swedish message, not a damaged workbook."""
+    import dataclasses
+
+    from consolidate.catalog import Unit
+    from consolidate.errors import UsageError
+    from consolidate.run import MAX_UNITS, run
+
+    folder = tmp_path / "delad"
+    board(folder, catalog, template_cache, T2, subfolder=False)
+    extra = tuple(Unit(f"enhet_{i:05d}", f"Enhet {i}", "") for i in range(MAX_UNITS + 1 - len(catalog.units)))
+    huge = dataclasses.replace(catalog, units=catalog.units + extra)
+    read: list[int] = []
+    with pytest.raises(UsageError, match="16 384 kolumner") as raised:
+        run(folder, huge, out=tmp_path / "m.xlsx", progress=lambda done, total: read.append(done))
+    assert f"{MAX_UNITS + 1} enheter" in str(raised.value)
+    assert read == [] and not (tmp_path / "m.xlsx").exists()
+    assert len(catalog.units) <= MAX_UNITS  # the real catalog is far from the limit
+
+
 def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
                                    invoke: Callable[..., Result]) -> None:
     folder = tmp_path / "delad"
