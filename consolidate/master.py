@@ -202,7 +202,7 @@ class _Writer:
 
     def _sheet(self, name: str, landscape: bool = True, streaming: bool = False) -> Any:
         """A sheet; `streaming` ones grow with the number of units or files, so their rows are
-        written in order and flushed as they go (_put_row, _stream_rows). The others stay in
+        written in order and flushed as they go (_put_row, _RowStream). The others stay in
         memory, so charts get their cached values and cells may be written in any order."""
         ws = self.wb.add_worksheet(name)
         if not streaming:
@@ -637,7 +637,8 @@ _SLICE = 20_000  # rows turned into XML at a time: memory stays flat for any num
 class _RowStream:
     """A frame's rows as sheet XML, built on a background thread while the other sheets are
     written (polars and the file writes release the GIL), into a temporary file; `append()` puts
-    them after the rows xlsxwriter holds for the sheet (the header). Memory stays flat.
+    them after the rows xlsxwriter holds for the sheet (the header); `close()` ends both. Memory
+    stays flat.
 
     Numbers become numbers; text goes into the workbook's shared string table, as write_string()
     puts it there (xlsxwriter escapes it), so it is never a formula. The shared string ids are
@@ -674,7 +675,6 @@ class _RowStream:
         ws.row_data_fh.flush()
         self.file.seek(0)
         shutil.copyfileobj(self.file, ws.row_data_fh.buffer)
-        self.close()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

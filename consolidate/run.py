@@ -174,7 +174,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
                              f"sida vid sida och rymmer högst {MAX_UNITS} (Excel har 16 384 kolumner); dela "
                              "upp katalogen, t.ex. per förvaltning.")
         if out is not None:
-            _guard_output(out, [])
+            _guard_place(out)
         if export is not None:
             _guard_export(export)
     try:
@@ -214,9 +214,9 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         from .master import write_master
 
         target = out or default_master_path(folder, current)
-        _guard_output(target, [Path(s.path) for s in subs_all if not s.tool_output])
-        if export is not None:
-            _guard_export(export)
+        if out is None:
+            _guard_place(target)
+        _guard_inputs(target, [Path(s.path) for s in subs_all if not s.tool_output])
         try:
             result.master = write_master(result, catalog, target, mask=mask, source=folder)
             if export is not None:
@@ -256,11 +256,16 @@ def _skipped(path: Path) -> bool:
     return is_lock_file(path) or path.name.startswith((".~tmp_", ".~sammanställning_"))
 
 
-def _guard_output(target: Path, inputs: Sequence[Path]) -> None:
-    """The master may replace an earlier master, never a submitted file, a template or a folder."""
+def _guard_inputs(target: Path, inputs: Sequence[Path]) -> None:
+    """The master may replace an earlier master, never a submitted file."""
     resolved = target.resolve()
     if any(resolved == p.resolve() for p in inputs):
         raise UsageError(f"{target} är en inlämnad fil; sammanställningen skrivs aldrig över en inlämning.")
+
+
+def _guard_place(target: Path) -> None:
+    """The master goes into an existing folder, never over a folder or among the templates."""
+    resolved = target.resolve()
     if "templates_xlsx" in resolved.parts:
         raise UsageError("Sammanställningen skrivs inte i templates_xlsx/, där mallarna ligger.")
     if not resolved.parent.is_dir():

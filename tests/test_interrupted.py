@@ -147,12 +147,18 @@ def _wait(proc: subprocess.Popen[bytes], moment: float | str, *folders: Path) ->
     return False
 
 
-def test_temp_files_of_a_killed_run_are_not_read_as_submissions(tmp_path: Path, inputs: list[Path],
-                                                                invoke: Callable[..., Any]) -> None:
+def shared_folder(tmp_path: Path, inputs: list[Path]) -> Path:
+    """The submissions once each, in a fresh shared folder."""
     folder = tmp_path / "delad"
     folder.mkdir()
     for path in inputs:
         shutil.copy2(path, folder / path.name)
+    return folder
+
+
+def test_temp_files_of_a_killed_run_are_not_read_as_submissions(tmp_path: Path, inputs: list[Path],
+                                                                invoke: Callable[..., Any]) -> None:
+    folder = shared_folder(tmp_path, inputs)
     assert invoke("run", folder, "--katalog", CATALOG).exit_code == 0
     # What SIGKILL leaves: the empty temp file from mkstemp, or one cut off while being written.
     (folder / ".~sammanställning_k3j9x1ab.xlsx").write_bytes(b"")
@@ -186,10 +192,7 @@ def test_two_runs_at_once_both_finish_with_a_valid_master(folder: Path, tmp_path
 
 def test_outputs_get_the_folders_normal_permissions(tmp_path: Path, inputs: list[Path],
                                                    invoke: Callable[..., Any]) -> None:
-    folder = tmp_path / "delad"
-    folder.mkdir()
-    for path in inputs:
-        shutil.copy2(path, folder / path.name)
+    folder = shared_folder(tmp_path, inputs)
     umask = os.umask(0o022)
     try:
         assert invoke("run", folder, "--export", tmp_path / "export", "--katalog", CATALOG).exit_code == 0
