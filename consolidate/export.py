@@ -11,7 +11,7 @@ from .catalog import Catalog
 from .atomic import write_atomically
 
 if TYPE_CHECKING:
-    from .run import RunResult
+    from .model import RunResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

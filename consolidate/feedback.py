@@ -8,7 +8,7 @@ from typing import Any
 
 from .atomic import write_atomically
 from .errors import UsageError
-from .findings import FEL, Finding
+from .model import Finding, Severity
 from .layout import FEEDBACK_SHEET, META_SHEET
 
 RED = "FFC7CE"
@@ -105,8 +105,8 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
             by_cell.setdefault((item.sheet, item.cell), []).append(item)
     for (sheet, ref), items in by_cell.items():
         cell = _anchor(wb[sheet], ref)
-        worst = FEL if any(i.severity == FEL for i in items) else "varning"
-        cell.fill = red if worst == FEL else yellow
+        worst = Severity.ERROR if any(i.severity == Severity.ERROR for i in items) else Severity.WARNING
+        cell.fill = red if worst == Severity.ERROR else yellow
         text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in items)
         comment = Comment(text, AUTHOR)
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 45 + len(items))
@@ -118,7 +118,7 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
     for col, head in enumerate(heads, start=1):
         ws.cell(row=1, column=col, value=head).font = Font(bold=True)
     for row, item in enumerate(findings, start=2):
-        ws.cell(row=row, column=1, value=item.severity).fill = red if item.severity == FEL else yellow
+        ws.cell(row=row, column=1, value=str(item.severity)).fill = red if item.severity == Severity.ERROR else yellow
         _text(ws.cell(row=row, column=2), item.sheet)
         target = ws.cell(row=row, column=3)
         _text(target, item.cell)

@@ -1,162 +1,170 @@
-"""Findings are data: one rule registry, one Finding type, one Report."""
+"""The rule registry: every finding's code, severity, title and Swedish message template.
+
+As frictionless does with its error types, the code that finds a problem passes values; the
+sentence is the rule's template, so one rule reads the same wherever it is found."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
+from string import Formatter
 from typing import Any
 
-FEL = "fel"
-VARNING = "varning"
+from .model import Finding, Severity
 
-
-def flat_dict(item: Any) -> dict[str, Any]:
-    """A dataclass of plain fields as a dict; dataclasses.asdict deep-copies, at 40 µs an item."""
-    return {f.name: getattr(item, f.name) for f in fields(item)}
+FEL = Severity.ERROR
+VARNING = Severity.WARNING
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: str
-    severity: str
+    severity: Severity
     title: str
+    message: str  # str.format template; its fields are what the finder passes
 
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(name for _, name, _, _ in Formatter().parse(self.message) if name)
+
+
+_SAVE_AGAIN = "Spara arbetsboken igen i Excel och lämna in den på nytt."
 
 _RULES = [
     # Files that cannot be read as a submission.
-    Rule("tom_fil", FEL, "Tom fil"),
-    Rule("gammalt_format", FEL, "Gammalt Excel-format"),
-    Rule("makro", FEL, "Arbetsbok med makron"),
-    Rule("ej_excel", FEL, "Inte en Excel-arbetsbok"),
-    Rule("trasig_fil", FEL, "Skadad fil"),
-    Rule("losenord", FEL, "Lösenordsskyddad arbetsbok"),
-    Rule("for_stor", FEL, "Filen är för stor"),
-    Rule("osaker_xml", FEL, "Otillåtet innehåll i filen"),
-    Rule("oläsbar", FEL, "Filen kan inte läsas"),
-    Rule("lank_utanfor", FEL, "Länk ut ur mappen"),
-    Rule("ej_mall", FEL, "Inte en av nämndens mallar"),
-    Rule("gammal_mall", FEL, "Äldre mallversion"),
-    Rule("okand_enhet", FEL, "Okänd enhet"),
-    Rule("fel_period", FEL, "Fel period"),
-    Rule("fel_enhet_fil", FEL, "Filen gäller en annan enhet"),
-    Rule("ods", FEL, "OpenDocument-format"),
-    Rule("annan_katalog", VARNING, "Mallen är gjord från en äldre katalog"),
-    Rule("extern_lank", VARNING, "Extern länk"),
-    Rule("flik_saknas", FEL, "Fliken saknas"),
-    Rule("flik_omdopt", VARNING, "Fliken har bytt namn"),
-    Rule("namn_saknas", FEL, "Namngiven cell saknas"),
-    Rule("sammanfogad", FEL, "Sammanfogad cell"),
-    Rule("formel_utan_varde", FEL, "Formel utan sparat värde"),
-    Rule("dubblett", VARNING, "Två filer för samma enhet"),
+    Rule("tom_fil", FEL, "Tom fil", "Filen är tom (0 byte). " + _SAVE_AGAIN),
+    Rule("gammalt_format", FEL, "Gammalt Excel-format",
+         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok (.xlsx)."),
+    Rule("makro", FEL, "Arbetsbok med makron",
+         "Arbetsboken innehåller makron eller har ändelsen {suffix}. Makron körs aldrig; spara som "
+         "Excel-arbetsbok (.xlsx) utan makron och lämna in igen."),
+    Rule("mallfil", FEL, "Sparad som Excel-mall",
+         "Filen är sparad som Excel-mall ({suffix}), inte som arbetsbok. Öppna den och spara som "
+         "Excel-arbetsbok (.xlsx), och lämna in den filen."),
+    Rule("ej_excel", FEL, "Inte en Excel-arbetsbok",
+         "Filen är {what}, trots ändelsen {suffix}. Använd mallen och spara som Excel-arbetsbok (.xlsx)."),
+    Rule("strikt_xml", FEL, "Strikt Open XML",
+         "Arbetsboken är sparad som \"Strikt Open XML-kalkylblad\". Spara som vanlig Excel-arbetsbok "
+         "(.xlsx) och lämna in igen."),
+    Rule("trasig_fil", FEL, "Skadad fil",
+         "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). " + _SAVE_AGAIN),
+    Rule("trasig_del", FEL, "Skadat innehåll",
+         "Arbetsbokens innehåll är skadat ({detail}) och kan inte läsas. " + _SAVE_AGAIN),
+    Rule("trasig_flik", FEL, "Skadad flik",
+         "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
+    Rule("losenord", FEL, "Lösenordsskyddad arbetsbok",
+         "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > "
+         "Skydda arbetsbok) och lämna in igen."),
+    Rule("for_stor", FEL, "Filen är för stor", "{detail} Den läses inte; {advice}"),
+    Rule("osaker_xml", FEL, "Otillåtet innehåll i filen",
+         "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) "
+         "och läses inte."),
+    Rule("oläsbar", FEL, "Filen kan inte läsas", "Filen kan inte läsas: {reason}."),
+    Rule("lank_utanfor", FEL, "Länk ut ur mappen",
+         "Filen är en länk (genväg) till en fil utanför mappen och läses inte. Lägg själva "
+         "arbetsboken i mappen."),
+    Rule("ej_mall", FEL, "Inte en av nämndens mallar",
+         "Arbetsboken är inte en av nämndens mallar ({reason}). Hämta mallen för er enhet och "
+         "perioden och fyll i den."),
+    Rule("gammal_mall", FEL, "Äldre mallversion",
+         "Arbetsboken är gjord med mallversion {version}; nu gäller version {current}. Flytta över "
+         "värdena till den nya mallen."),
+    Rule("okand_enhet", FEL, "Okänd enhet", "Enheten '{unit_id}' i arbetsboken finns inte i katalogen."),
+    Rule("fel_period", FEL, "Fel period",
+         "{where} anger {named}, men mallen gäller {period_text}. Kontrollera att rätt mall har fyllts i "
+         "för rätt period och att filen ligger i rätt mapp."),
+    Rule("fel_enhet_fil", FEL, "Filen gäller en annan enhet",
+         "Filnamnet anger enheten '{named}', men mallen gäller {unit_name} ({unit_id}). Kontrollera att "
+         "rätt enhets mall har använts."),
+    Rule("ods", FEL, "OpenDocument-format",
+         "Filen är sparad i OpenDocument-format (.ods). Spara som Excel-arbetsbok (.xlsx) i "
+         "LibreOffice: Arkiv > Spara som > Excel 2007-365."),
+    Rule("annan_katalog", VARNING, "Mallen är gjord från en äldre katalog",
+         "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men "
+         "kontrollera att alla rader finns med."),
+    Rule("extern_lank", VARNING, "Extern länk",
+         "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."),
+    Rule("flik_saknas", FEL, "Fliken saknas",
+         "Fliken '{sheet_name}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny "
+         "mall och fyll i fliken."),
+    Rule("flik_omdopt", VARNING, "Fliken har bytt namn",
+         "Fliken '{sheet_name}' har bytt namn till '{new_name}'. Värdena läses ändå via cellernas namn, "
+         "men byt gärna tillbaka namnet."),
+    Rule("namn_saknas", FEL, "Namngiven cell saknas",
+         "Cellen för \"{label}\" hittas inte: det definierade namnet {name} är borttaget eller pekar "
+         "på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall."),
+    Rule("sammanfogad", FEL, "Sammanfogad cell",
+         "Cellen {ref} (\"{label}\") ingår i den sammanfogade cellen {merged}, så dess värde har gått "
+         "förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen."),
+    Rule("formel_utan_varde", FEL, "Formel utan sparat värde",
+         "{label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel "
+         "och lämna in den igen; värdet läses inte som 0."),
+    Rule("dubblett", VARNING, "Två filer för samma enhet",
+         "Det finns flera filer för {unit_name} {period_text}. Den här filen används inte: {why}"),
+    Rule("internt_fel", FEL, "Fel i consolidate",
+         "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är oförändrad; "
+         "hör av dig till den som kör sammanställningen."),
     # What was typed.
-    Rule("ej_tal", FEL, "Inte ett tal"),
-    Rule("tvetydig_punkt", FEL, "Tvetydig punkt i talet"),
-    Rule("procent_skala", FEL, "Procent i fel skala"),
-    Rule("fel_enhet", FEL, "Fel enhet"),
+    Rule("ej_tal", FEL, "Inte ett tal", "{label}: {detail}"),
+    Rule("excel_fel", FEL, "Cellen visar ett Excel-fel",
+         "{label}: cellen visar {error}: {meaning}. Rätta formeln eller skriv in värdet."),
+    Rule("tvetydig_punkt", FEL, "Tvetydig punkt i talet", "{label}: {detail}"),
+    Rule("procent_skala", FEL, "Procent i fel skala", "{label}: {detail}"),
+    Rule("fel_enhet", FEL, "Fel enhet", "{label}: Enheten i \"{typed}\" passar inte här. {expected_text}"),
     # Rules on values.
-    Rule("saknas", FEL, "Värde saknas"),
-    Rule("heltal", FEL, "Ska vara ett heltal"),
-    Rule("negativ", FEL, "Negativt värde"),
-    Rule("andel_intervall", FEL, "Andel utanför 0–100 %"),
-    Rule("orimligt", VARNING, "Utanför rimligt intervall"),
-    Rule("summa", FEL, "Delarna blir inte SUMMA"),
-    Rule("andel_antal", FEL, "Andelen stämmer inte med antalet"),
-    Rule("andel_summa", FEL, "SUMMA-andelen är inte 100 %"),
-    Rule("varav_storre", FEL, "Varav större än totalen"),
-    Rule("varav_summa", FEL, "Delarna blir inte totalen"),
-    Rule("taljare_storre", FEL, "Täljaren är större än nämnaren"),
-    Rule("namnare_noll", FEL, "Nämnaren är 0"),
-    Rule("manad_saknas", FEL, "Månad saknas"),
-    Rule("framtida_manad", FEL, "Värde för en månad efter perioden"),
-    Rule("enkat_utan_svar", FEL, "Andelar utan inkomna enkäter"),
-    Rule("enkat_andel_saknas", FEL, "Andel saknas"),
-    Rule("hopp", VARNING, "Stor förändring mot föregående tertial"),
-    Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?"),
+    Rule("saknas", FEL, "Värde saknas", "{label}: {typed_blank}värdet saknas. Skriv 0 om värdet är noll."),
+    Rule("heltal", FEL, "Ska vara ett heltal",
+         "{label}: {shown} är inte ett heltal; ett antal skrivs utan decimaler."),
+    Rule("negativ", FEL, "Negativt värde", "{label}: {shown} är negativt; värdet ska vara 0 eller större."),
+    Rule("andel_intervall", FEL, "Andel utanför 0–100 %", "{label}: {shown} ligger utanför 0–100 %."),
+    Rule("orimligt", VARNING, "Utanför rimligt intervall",
+         "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet."),
+    Rule("summa", FEL, "Delarna blir inte SUMMA",
+         "Delarna blir {parts} men SUMMA är {total}. Rätta delarna eller SUMMA."),
+    Rule("andel_antal", FEL, "Andelen stämmer inte med antalet",
+         "{label}: {shown} stämmer inte med {count} av {total} = {expected_share}. Andelen ska vara "
+         "antalet delat med SUMMA; kontrollera andelen och antalet."),
+    Rule("andel_summa", FEL, "SUMMA-andelen är inte 100 %",
+         "SUMMA-raden har andelen {shown}; den ska vara 100 %."),
+    Rule("varav_storre", FEL, "Varav större än totalen", "{label}: {shown} är större än totalen {total}."),
+    Rule("varav_summa", FEL, "Delarna blir inte totalen",
+         "Varav-raderna blir {parts} men totalen är {total}; de ska vara lika."),
+    Rule("taljare_storre", FEL, "Täljaren är större än nämnaren",
+         "{label}: täljaren {num} är större än nämnaren {den}."),
+    Rule("namnare_noll", FEL, "Nämnaren är 0", "{label}: nämnaren är 0, så andelen kan inte räknas ut."),
+    Rule("manad_saknas", FEL, "Månad saknas",
+         "{label}: {month} saknas. Månaderna {months} ska fyllas i för {period_text}."),
+    Rule("framtida_manad", FEL, "Värde för en månad efter perioden",
+         "{label}: {month} ligger efter periodens slut ({period_text}) men är ifyllt. Lämna senare "
+         "månader tomma."),
+    Rule("enkat_utan_svar", FEL, "Andelar utan inkomna enkäter",
+         "{label}: andelen {shown} är ifylld men antal inkomna enkäter är 0."),
+    Rule("enkat_andel_saknas", FEL, "Andel saknas",
+         "{label}: andelen saknas fast {answers} enkäter kommit in."),
+    Rule("hopp", VARNING, "Stor förändring mot föregående tertial",
+         "{label}: {shown} jämfört med {previous} föregående tertial ({previous_period}). Stämmer "
+         "förändringen?"),
+    Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?",
+         "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial ({previous}). "
+         "Har tkr och mnkr förväxlats?"),
 ]
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem, pointing at file, sheet and cell, with a Swedish message."""
+def finding(code: str, file: str, /, *, unit: str = "", period: str = "", sheet: str = "", cell: str = "",
+            scope: str = "", value: str = "", expected: str = "", **params: Any) -> Finding:
+    """A finding of a rule, its message filled from the rule's template with `params`.
 
-    code: str
-    severity: str
-    file: str
-    message: str
-    unit: str = ""
-    period: str = ""
-    sheet: str = ""
-    cell: str = ""
-    scope: str = ""
-    value: str = ""
-    expected: str = ""
-
-    @property
-    def title(self) -> str:
-        return RULES[self.code].title
-
-    @property
-    def address(self) -> str:
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
+    An unknown code, a missing or an unexpected parameter is a programming error and raises."""
+    rule = RULES[code]
+    unexpected = set(params) - rule.fields
+    if unexpected:
+        raise TypeError(f"rule {code!r} has no field(s) {sorted(unexpected)}")
+    return Finding(code=code, severity=rule.severity, file=file, message=rule.message.format(**params),
+                   title=rule.title, unit=unit, period=period, sheet=sheet, cell=cell, scope=scope,
+                   value=value, expected=expected)
 
 
-def finding(code: str, file: str, message: str, **where: str) -> Finding:
-    """Build a finding with the rule's severity; an unknown code is a programming error."""
-    return Finding(code=code, severity=RULES[code].severity, file=file, message=message, **where)
-
-
-@dataclass(frozen=True, slots=True)
-class FileResult:
-    """What became of one file: read, skipped or refused."""
-
-    file: str
-    unit: str
-    period: str
-    state: str  # "godkänd" | "underkänd" | "överhoppad"
-    errors: int
-    warnings: int
-    sha256: str = ""
-    modified: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Report:
-    files: tuple[FileResult, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == FEL)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == VARNING)
-
-    @property
-    def valid(self) -> bool:
-        return self.errors == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "giltig": self.valid,
-            "fel": self.errors,
-            "varningar": self.warnings,
-            "filer": [flat_dict(f) for f in self.files],
-            "fynd": [{**flat_dict(f), "regel": f.title} for f in self.findings],
-            **self.extra,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=False)
-
-
-def sort_key(f: Finding) -> tuple[str, str, int, int, str, str]:
-    """Findings in reading order: file, sheet, then row and column of the cell."""
-    digits = "".join(ch for ch in f.cell if ch.isdigit())
-    letters = "".join(ch for ch in f.cell if ch.isalpha())
-    return (f.file, f.sheet, int(digits or 0), len(letters), letters, f.code)
+def legacy_finding(code: str, file: str, message: str, **where: str) -> Finding:
+    """A finding with a message written at the call (being replaced by the rule templates)."""
+    rule = RULES[code]
+    return Finding(code=code, severity=rule.severity, file=file, message=message, title=rule.title, **where)

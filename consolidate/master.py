@@ -37,7 +37,7 @@ from .suppress import masked_text, suppress
 from .svformat import sv_value
 
 if TYPE_CHECKING:
-    from .run import RunResult
+    from .model import RunResult
 
 STATUS_FILL = {GREEN: "#C6EFCE", YELLOW: "#FFEB9C", RED: "#FFC7CE", GREY: "#D9D9D9"}
 STATUS_FONT = {GREEN: "#006100", YELLOW: "#7F6000", RED: "#9C0006", GREY: "#404040"}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MailError
-from .findings import flat_dict
+from .model import flat_dict
 from .layout import META_SHEET
 
 MASTER_KIND = "sammanställning"

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .findings import Finding, finding
+from .findings import legacy_finding
+from .model import CELL_COLUMNS, CellValue, Finding, Submission
 from .layout import META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, InputCell, build_layout, col_letter
 from .numbers import parse_cell
 from .periods import Period, find_period_in_text, parse_period
@@ -48,42 +49,11 @@ UNREAD_FORMULA = "(formel utan värde)"
 UNREAD_MERGED = "(sammanfogad cell)"
 UNREAD_NAME = "(namnet saknas)"
 
-COLUMNS = ("file", "unit", "period", "sheet", "cell", "name", "scope", "item", "field", "kind",
-           "required", "value", "text", "raw")
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One file as read: its identity, its values (one row per input cell) and its findings."""
-
-    path: str
-    file: str
-    size: int
-    modified: float
-    sha256: str
-    unit: str = ""
-    period: str = ""
-    tool_output: str = ""  # set for the tool's own outputs, which are skipped
-    unchanged_copy: bool = False  # a feedback copy with the values it was written with
-    rows: tuple[tuple[Any, ...], ...] = ()
-    findings: tuple[Finding, ...] = ()
-    readable: bool = False
-    n_values: int = 0  # len(rows) when read; rows may be handed over as a frame instead
-    digest: str = ""   # values_digest(rows): what was typed, for feedback copies
-
-    @property
-    def modified_text(self) -> str:
-        return dt.datetime.fromtimestamp(self.modified).strftime("%Y-%m-%d %H:%M")
-
-    def frame(self) -> Any:
-        return frame_of([self])
-
-
 def frame_of(submissions: list[Submission]) -> Any:
     """One long polars frame of every value, each keeping its file, sheet and cell."""
     import polars as pl
 
-    rows = [row for sub in submissions for row in sub.rows]
+    rows = [cell for sub in submissions for cell in sub.cells]
     return pl.DataFrame(rows, schema=_schema(), orient="row")
 
 
@@ -91,13 +61,13 @@ def frame_from_columns(columns: list[list[Any]]) -> Any:
     """The same frame from column lists (what worker processes send back instead of row tuples)."""
     import polars as pl
 
-    return pl.DataFrame(dict(zip(COLUMNS, columns, strict=True)), schema=_schema())
+    return pl.DataFrame(dict(zip(CELL_COLUMNS, columns, strict=True)), schema=_schema())
 
 
 def columns_of(submissions: list[Submission]) -> list[list[Any]]:
     """Values as column lists; plain Python, so a forked worker never touches polars' threads."""
-    rows = [row for sub in submissions for row in sub.rows]
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in COLUMNS]
+    rows = [cell for sub in submissions for cell in sub.cells]
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in CELL_COLUMNS]
 
 
 def _schema() -> dict[str, Any]:
@@ -143,25 +113,25 @@ def read_submission(path: Path, catalog: Catalog, root: Path | None = None) -> S
             modified = path.lstat().st_mtime
         except OSError:
             modified = 0.0
-        return Submission(str(path), label, 0, modified, "", findings=(finding("lank_utanfor", label, (
+        return Submission(str(path), label, 0, modified, "", findings=(legacy_finding("lank_utanfor", label, (
             "Filen är en länk (genväg) till en fil utanför mappen och läses inte. Lägg själva "
             "arbetsboken i mappen.")),))
     try:
         stat = path.stat()
         if not stat_mode.S_ISREG(stat.st_mode):  # a FIFO or device would block or never end
             return Submission(str(path), label, 0, stat.st_mtime, "", findings=(
-                finding("oläsbar", label, "Filen kan inte läsas: det är ingen vanlig fil."),))
+                legacy_finding("oläsbar", label, "Filen kan inte läsas: det är ingen vanlig fil."),))
         data = path.read_bytes() if stat.st_size <= MAX_FILE_BYTES else b""
     except OSError as exc:
         return Submission(str(path), label, 0, 0.0, "", findings=(
-            finding("oläsbar", label, f"Filen kan inte läsas: {_os_reason(exc)}."),))
+            legacy_finding("oläsbar", label, f"Filen kan inte läsas: {_os_reason(exc)}."),))
     base = Submission(str(path), label, stat.st_size, stat.st_mtime, hashlib.sha256(data).hexdigest())
     try:
         return _read(base, data, path, catalog, root)
     except _Refused as refused:
         return _replace(base, findings=(refused.finding,))
     except Exception:  # noqa: BLE001 - a bug in the reader must not stop a run with a traceback
-        return _replace(base, findings=(finding("trasig_fil", label, (
+        return _replace(base, findings=(legacy_finding("trasig_fil", label, (
             "Arbetsboken kan inte läsas (oväntat innehåll). Spara den igen i Excel och lämna in på "
             "nytt; hör av dig till den som kör sammanställningen om felet kvarstår.")),))
 
@@ -198,40 +168,40 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
     label = base.file
     suffix = path.suffix.lower()
     if base.size == 0:
-        raise _Refused(finding("tom_fil", label, "Filen är tom (0 byte). Spara arbetsboken igen och lämna in den på nytt."))
+        raise _Refused(legacy_finding("tom_fil", label, "Filen är tom (0 byte). Spara arbetsboken igen och lämna in den på nytt."))
     if base.size > MAX_FILE_BYTES:
-        raise _Refused(finding("for_stor", label, f"Filen är {base.size // 1_000_000} MB; en ifylld mall är under 1 MB. Den läses inte."))
+        raise _Refused(legacy_finding("for_stor", label, f"Filen är {base.size // 1_000_000} MB; en ifylld mall är under 1 MB. Den läses inte."))
     if data.startswith(_CFB_MAGIC):
         if _ENCRYPTED in data:
-            raise _Refused(finding("losenord", label, "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > Skydda arbetsbok) och lämna in igen."))
-        raise _Refused(finding("gammalt_format", label, "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok (.xlsx)."))
+            raise _Refused(legacy_finding("losenord", label, "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > Skydda arbetsbok) och lämna in igen."))
+        raise _Refused(legacy_finding("gammalt_format", label, "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok (.xlsx)."))
     if suffix == ".xls":
-        raise _Refused(finding("gammalt_format", label, "Filen har ändelsen .xls. Spara som Excel-arbetsbok (.xlsx)."))
+        raise _Refused(legacy_finding("gammalt_format", label, "Filen har ändelsen .xls. Spara som Excel-arbetsbok (.xlsx)."))
     if not data.startswith(b"PK"):
         what = "en textfil (t.ex. CSV)" if _looks_like_text(data) else "inte en Excel-arbetsbok"
-        raise _Refused(finding("ej_excel", label, f"Filen är {what}, trots ändelsen {suffix or '(ingen)'}. Använd mallen och spara som .xlsx."))
+        raise _Refused(legacy_finding("ej_excel", label, f"Filen är {what}, trots ändelsen {suffix or '(ingen)'}. Använd mallen och spara som .xlsx."))
     try:
         archive = _Zip(data)
         names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
-        raise _Refused(finding("trasig_fil", label, "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). Spara arbetsboken igen och lämna in den på nytt.")) from None
+        raise _Refused(legacy_finding("trasig_fil", label, "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). Spara arbetsboken igen och lämna in den på nytt.")) from None
     _check_sizes(archive, label)
     if "content.xml" in names and "xl/workbook.xml" not in names:
-        raise _Refused(finding("ods", label, "Filen är sparad i OpenDocument-format (.ods). Spara som Excel-arbetsbok (.xlsx) i LibreOffice: Arkiv > Spara som > Excel 2007-365."))
+        raise _Refused(legacy_finding("ods", label, "Filen är sparad i OpenDocument-format (.ods). Spara som Excel-arbetsbok (.xlsx) i LibreOffice: Arkiv > Spara som > Excel 2007-365."))
     if "xl/workbook.bin" in names:
-        raise _Refused(finding("ej_excel", label, "Filen är sparad som binär Excel-arbetsbok (.xlsb). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
+        raise _Refused(legacy_finding("ej_excel", label, "Filen är sparad som binär Excel-arbetsbok (.xlsb). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
     if "xl/workbook.xml" not in names:
-        raise _Refused(finding("ej_excel", label, "Filen är ett zip-arkiv men ingen Excel-arbetsbok."))
+        raise _Refused(legacy_finding("ej_excel", label, "Filen är ett zip-arkiv men ingen Excel-arbetsbok."))
     if "xl/vbaProject.bin" in names:
-        raise _Refused(finding("makro", label, "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan makron och lämna in igen."))
+        raise _Refused(legacy_finding("makro", label, "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan makron och lämna in igen."))
     if suffix == ".xlsm":
-        raise _Refused(finding("makro", label, "Filen har ändelsen .xlsm (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
+        raise _Refused(legacy_finding("makro", label, "Filen har ändelsen .xlsm (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) och lämna in igen."))
     book = _workbook_xml(archive, label)
     extra: list[Finding] = []
     if any(n.startswith("xl/externalLinks/") for n in names):
-        extra.append(finding("extern_lank", label, "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."))
+        extra.append(legacy_finding("extern_lank", label, "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."))
     if len(book.sheets) > MAX_SHEETS:
-        raise _Refused(finding("for_stor", label, f"Arbetsboken har {len(book.sheets)} flikar; mallen har färre än 20. Den läses inte."))
+        raise _Refused(legacy_finding("for_stor", label, f"Arbetsboken har {len(book.sheets)} flikar; mallen har färre än 20. Den läses inte."))
     workbook = _open_calamine(data, label) if META_SHEET in book.sheets else None
     meta = _meta(workbook, archive, book, label)
     kind = meta.get("typ", "")
@@ -239,32 +209,33 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
         return _replace(base, tool_output=kind, unit=meta.get("enhet", ""), period=meta.get("period", ""),
                         readable=True)
     if meta.get("mall_id") != TEMPLATE_ID:
-        raise _Refused(finding("ej_mall", label, "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är ändrad). Hämta mallen för er enhet och perioden och fyll i den."))
+        raise _Refused(legacy_finding("ej_mall", label, "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är ändrad). Hämta mallen för er enhet och perioden och fyll i den."))
     version = meta.get("mallversion", "")
     if version != str(TEMPLATE_VERSION):
-        raise _Refused(finding("gammal_mall", label, f"Arbetsboken är gjord med mallversion {version or 'okänd'}; nu gäller version {TEMPLATE_VERSION}. Flytta över värdena till den nya mallen.", value=version, expected=str(TEMPLATE_VERSION)))
+        raise _Refused(legacy_finding("gammal_mall", label, f"Arbetsboken är gjord med mallversion {version or 'okänd'}; nu gäller version {TEMPLATE_VERSION}. Flytta över värdena till den nya mallen.", value=version, expected=str(TEMPLATE_VERSION)))
     unit = meta.get("enhet", "")
     if not catalog.has_unit(unit):
-        raise _Refused(finding("okand_enhet", label, f"Enheten '{unit}' i arbetsboken finns inte i katalogen.", value=unit))
+        raise _Refused(legacy_finding("okand_enhet", label, f"Enheten '{unit}' i arbetsboken finns inte i katalogen.", value=unit))
     try:
         period = parse_period(meta.get("period", ""))
     except Exception:
-        raise _Refused(finding("ej_mall", label, f"Perioden '{meta.get('period', '')}' i arbetsbokens dolda flik går inte att tolka.")) from None
+        raise _Refused(legacy_finding("ej_mall", label, f"Perioden '{meta.get('period', '')}' i arbetsbokens dolda flik går inte att tolka.")) from None
     where = {"unit": unit, "period": str(period)}
     _check_place(path, root, unit, period, catalog, label)
     if meta.get("katalog") != catalog.fingerprint:
-        extra.append(finding("annan_katalog", label, "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men kontrollera att alla rader finns med.", **where))
-    rows, found = _values(workbook, archive, book, catalog, unit, period, label)
+        extra.append(legacy_finding("annan_katalog", label, "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men kontrollera att alla rader finns med.", **where))
+    cells, found = _values(workbook, archive, book, catalog, unit, period, label)
     # A feedback copy nobody has changed is our own output to `run`; a corrected one is a submission.
-    digest = values_digest(rows)
+    digest = values_digest(cells)
     unchanged = kind == "återkoppling" and meta.get("vardehash") == digest
-    return _replace(base, unit=unit, period=str(period), rows=tuple(rows), unchanged_copy=unchanged,
-                    findings=tuple(extra + found), readable=True, n_values=len(rows), digest=digest)
+    return _replace(base, unit=unit, period=str(period), cells=tuple(cells), unchanged_copy=unchanged,
+                    findings=tuple(extra + found), readable=True, n_values=len(cells), digest=digest,
+                    template_catalog=meta.get("katalog", ""))
 
 
-def values_digest(rows: Sequence[tuple[Any, ...]]) -> str:
+def values_digest(cells: Sequence[CellValue]) -> str:
     """A fingerprint of what was typed (name and raw text of every input cell)."""
-    text = "\n".join(sorted(f"{row[5]}\t{row[13]}" for row in rows))
+    text = "\n".join(sorted(f"{c.name}\t{c.raw}" for c in cells))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -285,11 +256,11 @@ def _check_sizes(archive: zipfile.ZipFile, label: str) -> None:
         if info.file_size > MAX_PART_BYTES or total > MAX_UNPACKED_BYTES or (
             info.file_size > 1_000_000 and ratio > MAX_RATIO
         ):
-            raise _Refused(finding("for_stor", label, f"Filen packas upp till mer än {MAX_UNPACKED_BYTES // 1_000_000} MB eller är orimligt hårt packad (del {info.filename}). Den läses inte."))
+            raise _Refused(legacy_finding("for_stor", label, f"Filen packas upp till mer än {MAX_UNPACKED_BYTES // 1_000_000} MB eller är orimligt hårt packad (del {info.filename}). Den läses inte."))
         # Deflate adds at most a few bytes per 16 KB to data it cannot pack: a part much larger
         # packed than unpacked has a forged size (a zip bomb behind a small declared size).
         if info.compress_size > info.file_size + info.file_size // 1000 + 1024:
-            raise _Refused(finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större packad än uppackad enligt filen. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
+            raise _Refused(legacy_finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större packad än uppackad enligt filen. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
 
 
 class _Zip(zipfile.ZipFile):
@@ -310,7 +281,7 @@ def _read_part(archive: _Zip, part: str | zipfile.ZipInfo, label: str) -> bytes:
     this inflates at most the declared size (+1, to notice more). Raises KeyError for a missing part."""
     info = part if isinstance(part, zipfile.ZipInfo) else archive.getinfo(part)
     if info.file_size > MAX_PART_BYTES:
-        raise _Refused(finding("for_stor", label, f"Delen {info.filename} packas upp till mer än {MAX_PART_BYTES // 1_000_000} MB. Filen läses inte."))
+        raise _Refused(legacy_finding("for_stor", label, f"Delen {info.filename} packas upp till mer än {MAX_PART_BYTES // 1_000_000} MB. Filen läses inte."))
     try:
         data = _inflate(archive.data, info)
         if data is None:  # another method or encryption: zipfile, still bounded
@@ -318,9 +289,9 @@ def _read_part(archive: _Zip, part: str | zipfile.ZipInfo, label: str) -> bytes:
                 data = handle.read(info.file_size + 1)
     except (zipfile.BadZipFile, zlib.error, struct.error, OSError, EOFError, ValueError,
             NotImplementedError, RuntimeError):
-        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+        raise _Refused(legacy_finding("trasig_fil", label, _DAMAGED)) from None
     if len(data) > info.file_size:
-        raise _Refused(finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större än filen anger. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
+        raise _Refused(legacy_finding("trasig_fil", label, f"Arbetsbokens innehåll är skadat: delen {info.filename} är större än filen anger. Den läses inte; spara arbetsboken igen i Excel och lämna in på nytt."))
     return data
 
 
@@ -373,15 +344,15 @@ def _workbook_xml(archive: _Zip, label: str) -> _Book:
         workbook = _read_part(archive, "xl/workbook.xml", label)
         rels = _read_part(archive, "xl/_rels/workbook.xml.rels", label)
     except KeyError:
-        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+        raise _Refused(legacy_finding("trasig_fil", label, _DAMAGED)) from None
     try:
         # A template's parts are a few KB; larger ones are parsed without being kept.
         small = len(workbook) + len(rels) <= _CACHED_BOOK_BYTES
         return _parse_book(workbook, rels) if small else _parse_book.__wrapped__(workbook, rels)
     except _UnsafeXml:
-        raise _Refused(finding("osaker_xml", label, "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) och läses inte.")) from None
+        raise _Refused(legacy_finding("osaker_xml", label, "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) och läses inte.")) from None
     except _BadXml:
-        raise _Refused(finding("trasig_fil", label, _DAMAGED)) from None
+        raise _Refused(legacy_finding("trasig_fil", label, _DAMAGED)) from None
 
 
 # Files filled from the same template have byte-identical workbook parts: parse those once.
@@ -423,7 +394,7 @@ def _open_calamine(data: bytes, label: str) -> Any:
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:
-        raise _Refused(finding("trasig_fil", label, "Arbetsboken kan inte läsas (skadat innehåll). Spara den igen i Excel och lämna in på nytt.")) from None
+        raise _Refused(legacy_finding("trasig_fil", label, "Arbetsboken kan inte läsas (skadat innehåll). Spara den igen i Excel och lämna in på nytt.")) from None
 
 
 @dataclass
@@ -464,20 +435,20 @@ def _sheet(workbook: Any, archive: _Zip, book: _Book, sheet: str, label: str) ->
     try:
         xml = _read_part(archive, part, label)
     except KeyError:
-        raise _Refused(finding("trasig_fil", label, f"Fliken '{sheet}' saknar innehåll i filen.")) from None
+        raise _Refused(legacy_finding("trasig_fil", label, f"Fliken '{sheet}' saknar innehåll i filen.")) from None
     # calamine builds the dense grid from A1 to the last cell holding a value: one value in
     # XFD1048576 makes a 15 KB file ask for gigabytes (and Rust aborts the process), so the
     # sheet XML is checked first.
     far = _far_cell(xml)
     if far is not None:
-        raise _Refused(finding("for_stor", label, f"Fliken '{sheet}' har innehåll i {far}, långt utanför mallen ({_SHEET_LIMITS} läses). Ta bort det och lämna in igen."))
+        raise _Refused(legacy_finding("for_stor", label, f"Fliken '{sheet}' har innehåll i {far}, långt utanför mallen ({_SHEET_LIMITS} läses). Ta bort det och lämna in igen."))
     try:
         found = workbook.get_sheet_by_name(sheet)  # parses the sheet: once
         rows: list[list[Any]] = found.to_python(skip_empty_area=False)
     except Exception:
-        raise _Refused(finding("trasig_fil", label, f"Fliken '{sheet}' kan inte läsas (skadat innehåll).")) from None
+        raise _Refused(legacy_finding("trasig_fil", label, f"Fliken '{sheet}' kan inte läsas (skadat innehåll).")) from None
     if len(rows) > MAX_ROWS:
-        raise _Refused(finding("for_stor", label, f"Fliken '{sheet}' har {len(rows)} rader; mallen har färre än 100. Den läses inte."))
+        raise _Refused(legacy_finding("for_stor", label, f"Fliken '{sheet}' har {len(rows)} rader; mallen har färre än 100. Den läses inte."))
     try:
         merged = list(found.merged_cell_ranges or [])
     except Exception:
@@ -535,19 +506,19 @@ def _check_place(path: Path, root: Path | None, unit: str, period: Period, catal
     where = {"unit": unit, "period": str(period)}
     by_name = find_period_in_text(path.name)
     if by_name is not None and by_name != period:
-        raise _Refused(finding("fel_period", label, f"Filnamnet anger {by_name}, men mallen gäller {period}. Kontrollera att rätt mall har fyllts i för rätt period.", **where, value=str(period), expected=str(by_name)))
+        raise _Refused(legacy_finding("fel_period", label, f"Filnamnet anger {by_name}, men mallen gäller {period}. Kontrollera att rätt mall har fyllts i för rätt period.", **where, value=str(period), expected=str(by_name)))
     for folder in _folders(path, root):
         by_folder = find_period_in_text(folder)
         if by_folder is not None:
             if by_folder != period:
-                raise _Refused(finding("fel_period", label, f"Filen ligger i mappen '{folder}' ({by_folder}), men mallen gäller {period}. Kontrollera att rätt mall har fyllts i och att filen ligger i rätt mapp.", **where, value=str(period), expected=str(by_folder)))
+                raise _Refused(legacy_finding("fel_period", label, f"Filen ligger i mappen '{folder}' ({by_folder}), men mallen gäller {period}. Kontrollera att rätt mall har fyllts i och att filen ligger i rätt mapp.", **where, value=str(period), expected=str(by_folder)))
             break
     named = _units_named(path.stem, catalog)
     if named:
         longest = max(named, key=len)
         if longest != unit and unit not in named:
             name = catalog.unit(unit).name
-            raise _Refused(finding("fel_enhet_fil", label, f"Filnamnet anger enheten '{longest}', men mallen gäller {name} ({unit}). Kontrollera att rätt enhets mall har använts.", **where, value=unit, expected=longest))
+            raise _Refused(legacy_finding("fel_enhet_fil", label, f"Filnamnet anger enheten '{longest}', men mallen gäller {name} ({unit}). Kontrollera att rätt enhets mall har använts.", **where, value=unit, expected=longest))
 
 
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
@@ -601,7 +572,7 @@ def _resolve(ref: str) -> tuple[str, int, int] | None:
 
 
 def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: str,
-            period: Period, label: str) -> tuple[list[tuple[Any, ...]], list[Finding]]:
+            period: Period, label: str) -> tuple[list[CellValue], list[Finding]]:
     layout = build_layout(catalog, unit, period)
     period_text = str(period)
     where = {"unit": unit, "period": period_text}
@@ -610,16 +581,16 @@ def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: s
     located: list[tuple[InputCell, str, int, int, str]] = []
     gone: set[str] = set()  # template sheets reported missing, once each
     renamed: dict[str, str] = {}  # template sheet -> the name it has now
-    rows: list[tuple[Any, ...]] = []
+    rows: list[CellValue] = []
 
     def unread(cell: InputCell, sheet: str, ref: str, marker: str) -> None:
-        rows.append((label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item, cell.field,
-                     cell.kind, cell.required, None, None, marker))
+        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
+                              cell.field, cell.kind, cell.required, None, None, marker))
 
     def sheet_gone(sheet: str, cell: InputCell) -> None:
         if sheet not in gone:
             gone.add(sheet)
-            found.append(finding("flik_saknas", label, f"Fliken '{sheet}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny mall och fyll i fliken.", sheet=sheet, scope=cell.scope, expected=sheet, **where))
+            found.append(legacy_finding("flik_saknas", label, f"Fliken '{sheet}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny mall och fyll i fliken.", sheet=sheet, scope=cell.scope, expected=sheet, **where))
 
     for cell in layout.cells:
         place = book.places.get(cell.name.lower())
@@ -627,7 +598,7 @@ def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: s
             if cell.sheet not in book.sheets:
                 sheet_gone(cell.sheet, cell)
                 continue
-            found.append(finding("namn_saknas", label, f"Cellen för \"{cell.label}\" hittas inte: det definierade namnet {cell.name} är borttaget eller pekar på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall.", sheet=cell.sheet, cell=cell.ref, scope=cell.scope, expected=cell.name, **where))
+            found.append(legacy_finding("namn_saknas", label, f"Cellen för \"{cell.label}\" hittas inte: det definierade namnet {cell.name} är borttaget eller pekar på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall.", sheet=cell.sheet, cell=cell.ref, scope=cell.scope, expected=cell.name, **where))
             unread(cell, cell.sheet, cell.ref, UNREAD_NAME)
             continue
         sheet, row, col, ref = place
@@ -636,7 +607,7 @@ def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: s
             continue
         if sheet != cell.sheet and cell.sheet not in renamed:
             renamed[cell.sheet] = sheet
-            found.append(finding("flik_omdopt", label, f"Fliken '{cell.sheet}' har bytt namn till '{sheet}'. Värdena läses ändå via cellernas namn, men byt gärna tillbaka namnet.", sheet=sheet, scope=cell.scope, value=sheet, expected=cell.sheet, **where))
+            found.append(legacy_finding("flik_omdopt", label, f"Fliken '{cell.sheet}' har bytt namn till '{sheet}'. Värdena läses ändå via cellernas namn, men byt gärna tillbaka namnet.", sheet=sheet, scope=cell.scope, value=sheet, expected=cell.sheet, **where))
         if sheet not in sheets:
             sheets[sheet] = _sheet(workbook, archive, book, sheet, label)
         located.append((cell, sheet, row, col, ref))
@@ -646,22 +617,22 @@ def _values(workbook: Any, archive: _Zip, book: _Book, catalog: Catalog, unit: s
         raw = grid[row][col] if row < len(grid) and col < len(grid[row]) else None
         inside = _merged_inside(read.merged, row, col) if read.merged else None
         if inside is not None:
-            found.append(finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}, så dess värde har gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen.", sheet=sheet, cell=ref, scope=cell.scope, **where))
+            found.append(legacy_finding("sammanfogad", label, f"Cellen {ref} (\"{cell.label}\") ingår i den sammanfogade cellen {inside}, så dess värde har gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen.", sheet=sheet, cell=ref, scope=cell.scope, **where))
             unread(cell, sheet, ref, UNREAD_MERGED)
             continue
         if (raw is None or raw == "") and read.formula_without_value(ref):
-            found.append(finding("formel_utan_varde", label, f"{cell.label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel och lämna in den igen; värdet läses inte som 0.", sheet=sheet, cell=ref, scope=cell.scope, **where))
+            found.append(legacy_finding("formel_utan_varde", label, f"{cell.label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel och lämna in den igen; värdet läses inte som 0.", sheet=sheet, cell=ref, scope=cell.scope, **where))
             unread(cell, sheet, ref, UNREAD_FORMULA)
             continue
         parsed = parse_cell(raw, cell.kind)
         raw_text = "" if raw is None else _raw_text(raw)
         value: float | None = None
         if parsed.code is not None:
-            found.append(finding(parsed.code, label, f"{cell.label}: {parsed.message}", value=raw_text, sheet=sheet, cell=ref, scope=cell.scope, **where))
+            found.append(legacy_finding(parsed.code, label, f"{cell.label}: {parsed.message}", value=raw_text, sheet=sheet, cell=ref, scope=cell.scope, **where))
         else:
             value = parsed.value
-        rows.append((label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
-                     cell.field, cell.kind, cell.required, value, parsed.text, raw_text))
+        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
+                              cell.field, cell.kind, cell.required, value, parsed.text, raw_text))
     return rows, found
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
 from .errors import UsageError
-from .findings import FEL, VARNING, FileResult, Finding, Report, finding, flat_dict, sort_key
+from .findings import finding
+from .model import Checked, RegisterEntry, Report, RunResult, Submission, UnitState, flat_dict, sort_key
 from .periods import Period, parse_period
-from .read import Submission, columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
+from .read import columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,67 +24,6 @@ PARALLEL_FROM = 64  # below this, starting worker processes costs more than it s
 # per unit, the total and a share, within Excel's 16 384 columns.
 MAX_UNITS = 16_384 - 3
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterEntry:
-    """One row of the submission register: per expected unit, or per extra file."""
-
-    unit: str
-    unit_name: str
-    state: str  # levererad | saknas | underkänd | dubblett | överhoppad
-    file: str = ""
-    modified: str = ""
-    sha256: str = ""
-    errors: int = 0
-    warnings: int = 0
-    note: str = ""
-
-
-@dataclass
-class Checked:
-    """Submissions with all their findings, read and validated together."""
-
-    submissions: list[Submission]
-    findings: dict[str, list[Finding]] = field(default_factory=dict)
-
-    def of(self, sub: Submission) -> list[Finding]:
-        return self.findings.get(sub.file, [])
-
-    def errors(self, sub: Submission) -> int:
-        return sum(1 for f in self.of(sub) if f.severity == FEL)
-
-    def warnings(self, sub: Submission) -> int:
-        return sum(1 for f in self.of(sub) if f.severity == VARNING)
-
-    def report(self) -> Report:
-        """The library's report of a check; `consolidate check --json` prints exactly this."""
-        files = tuple(
-            FileResult(s.file, s.unit, s.period, "godkänd" if self.errors(s) == 0 else "underkänd",
-                       self.errors(s), self.warnings(s), s.sha256, s.modified_text)
-            for s in self.submissions
-        )
-        return Report(files, tuple(self.all_findings()))
-
-    def all_findings(self) -> list[Finding]:
-        return sorted((f for sub in self.submissions for f in self.of(sub)), key=sort_key)
-
-
-@dataclass
-class RunResult:
-    period: Period
-    periods: list[Period]
-    register: list[RegisterEntry]
-    checked: Checked
-    accepted: list[Submission]   # the used submission per unit and period, all periods
-    values: pl.DataFrame         # long values of the accepted submissions
-    report: Report
-    master: Path | None = None
-
-    @property
-    def complete(self) -> bool:
-        """Every expected unit has a valid workbook for the period (older duplicates do not count)."""
-        return not any(r.state in ("saknas", "underkänd") for r in self.register if r.unit)
 
 
 _WORKER_CATALOG: Catalog | None = None
@@ -101,7 +41,7 @@ def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], l
     paths, root = args
     assert _WORKER_CATALOG is not None
     subs = [read_submission(Path(p), _WORKER_CATALOG, Path(root) if root else None) for p in paths]
-    return [replace(s, rows=()) for s in subs], columns_of(subs)
+    return [replace(s, cells=()) for s in subs], columns_of(subs)
 
 
 def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
@@ -200,12 +140,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
 
     values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))
     findings = checked.all_findings()
-    files = tuple(
-        FileResult(s.file, s.unit, s.period, "godkänd" if checked.errors(s) == 0 else "underkänd",
-                   checked.errors(s), checked.warnings(s), s.sha256, s.modified_text)
-        for s in checked.submissions
-    )
-    report = Report(files, tuple(findings), {
+    report = Report(checked.file_results(), tuple(findings), {
         "period": str(current),
         "inlamning": [flat_dict(r) for r in register],
     })
@@ -292,9 +227,8 @@ def _duplicate_note(checked: Checked, sub: Submission, used: Submission) -> str:
 def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_name: str) -> None:
     """A warning in the log, so the controller sees which file of the two was left out and why."""
     checked.findings.setdefault(sub.file, []).append(finding(
-        "dubblett", sub.file,
-        f"Det finns flera filer för {unit_name} {sub.period}. Den här filen används inte: "
-        + _duplicate_note(checked, sub, used), unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
+        "dubblett", sub.file, unit_name=unit_name, period_text=sub.period, why=_duplicate_note(checked, sub, used),
+        unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
 def _register(checked: Checked, catalog: Catalog, current: Period,
@@ -325,28 +259,28 @@ def _register(checked: Checked, catalog: Catalog, current: Period,
         for sub in sorted(subs, key=lambda s: (s.modified, s.file), reverse=True):
             if sub is used:
                 note = "Används." + (f" {len(subs) - 1} fil(er) till för samma period används inte." if len(subs) > 1 else "")
-                state = "levererad"
+                state = UnitState.DELIVERED
             elif used is not None:
-                state, note = "dubblett", _duplicate_note(checked, sub, used)
+                state, note = UnitState.DUPLICATE, _duplicate_note(checked, sub, used)
             else:
-                state = "underkänd"
+                state = UnitState.REJECTED
                 note = "Har fel som måste rättas." + (" Flera filer; ingen är giltig." if len(subs) > 1 else "")
             register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text, sub.sha256,
                                           checked.errors(sub), checked.warnings(sub), note))
     delivered = {u for (u, p) in by_key if p == str(current)}
     for expected in catalog.units:
         if expected.id not in delivered:
-            register.append(RegisterEntry(expected.id, expected.name, "saknas", note="Ingen fil för perioden."))
+            register.append(RegisterEntry(expected.id, expected.name, UnitState.MISSING, note="Ingen fil för perioden."))
     for sub in unidentified:
-        register.append(RegisterEntry("", "", "underkänd", sub.file, sub.modified_text, sub.sha256,
+        register.append(RegisterEntry("", "", UnitState.REJECTED, sub.file, sub.modified_text, sub.sha256,
                                       checked.errors(sub), checked.warnings(sub),
                                       "Kan inte knytas till en enhet och period."))
     for sub in tool_outputs:
-        register.append(RegisterEntry("", "", "överhoppad", sub.file, sub.modified_text, sub.sha256,
+        register.append(RegisterEntry("", "", UnitState.SKIPPED, sub.file, sub.modified_text, sub.sha256,
                                       note=("Oförändrad återkopplingskopia; läses först när enheten ändrat något i den."
                                             if sub.unchanged_copy else
                                             f"Verktygets egen fil ({sub.tool_output}); läses inte.")))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
-    register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != "levererad", r.file))
+    register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != UnitState.DELIVERED, r.file))
     return register, accepted
 

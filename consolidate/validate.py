@@ -10,9 +10,10 @@ import pandera.polars as pa
 import polars as pl
 
 from .catalog import Catalog
-from .findings import Finding, finding
+from .findings import finding
+from .model import Finding
 from .layout import build_layout
-from .periods import MONTHS, Period
+from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_number, sv_percent, sv_value
 
 KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
@@ -222,17 +223,15 @@ def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema, label
         return []
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-    except pa.errors.SchemaError as error:  # pragma: no cover - lazy=True collects instead
-        raise RuntimeError(str(error)) from None
     rows = frame.with_row_index("__row")
     picked = cases.select(pl.col("check").cast(pl.String), pl.col("index").cast(pl.UInt32)).join(
         rows, left_on="index", right_on="__row", how="inner").sort("file", "index", "check")
     found = []
     for row in picked.iter_rows(named=True):
         code = row["check"]
-        message, value, expected = _MESSAGES[code](row, labels.get(row.get("name") or "", row.get("scope", "")))
-        found.append(finding(code, row["file"], message, unit=row["unit"], period=row["period"], sheet=row["sheet"],
-                             cell=row["cell"], scope=row["scope"], value=value, expected=expected))
+        params, value, expected = _PARAMS[code](row, labels.get(row.get("name") or "", row.get("scope", "")))
+        found.append(finding(code, row["file"], unit=row["unit"], period=row["period"], sheet=row["sheet"],
+                             cell=row["cell"], scope=row["scope"], value=value, expected=expected, **params))
     return found
 
 
@@ -246,60 +245,53 @@ def _typed_blank(row: dict[str, Any]) -> str:
     return f'"{typed}" räknas som tomt; ' if typed else ""
 
 
-def _implausible(row: dict[str, Any], label: str) -> tuple[str, str, str]:
+def _implausible(row: dict[str, Any], label: str) -> tuple[dict[str, str], str, str]:
     kind = row.get("kind", "")
     value = row["ratio"] if "ratio" in row else row.get("value")
-    name = label.split(": täljare")[0]
     span = f"{sv_value(row['lo'], kind)}–{sv_value(row['hi'], kind)}"
-    return (f"{name}: {sv_value(value, kind)} ligger utanför det rimliga intervallet {span}. Kontrollera värdet.",
-            sv_value(value, kind), span)
+    shown = sv_value(value, kind)
+    return {"label": label.split(": täljare")[0], "shown": shown, "span": span}, shown, span
 
 
-Message = Callable[[dict[str, Any], str], tuple[str, str, str]]
-_MESSAGES: dict[str, Message] = {
-    "saknas": lambda r, lab: (f"{lab}: {_typed_blank(r)}värdet saknas. Skriv 0 om värdet är noll.",
-                              (r.get("raw") or "").strip(), "ett värde"),
-    "manad_saknas": lambda r, lab: (
-        f"{lab}: {r['field']} saknas. Månaderna januari–{MONTHS[r['last_month'] - 1]} ska fyllas i för {r['period']}.",
-        "", "ett värde"),
-    "negativ": lambda r, lab: (f"{lab}: {_shown(r)} är negativt; värdet ska vara 0 eller större.", _shown(r), "≥ 0"),
-    "heltal": lambda r, lab: (f"{lab}: {_shown(r)} är inte ett heltal; ett antal skrivs utan decimaler.", _shown(r), "heltal"),
-    "andel_intervall": lambda r, lab: (f"{lab}: {_shown(r)} ligger utanför 0–100 %.", _shown(r), "0–100 %"),
-    "orimligt": lambda r, lab: _implausible(r, lab),
-    "framtida_manad": lambda r, lab: (
-        f"{lab}: {r['field']} ligger efter periodens slut ({r['period']}) men är ifyllt. Lämna senare månader tomma.",
-        _shown(r), "tom"),
-    "summa": lambda r, lab: (
-        f"Delarna blir {sv_number(r['parts'])} men SUMMA är {sv_number(r['total'])}. Rätta delarna eller SUMMA.",
-        sv_number(r["total"]), sv_number(r["parts"])),
-    "andel_antal": lambda r, lab: (
-        (f"{lab}: {sv_percent(r['value'])} stämmer inte med {sv_number(r['count'])} av {sv_number(r['total'])} "
-         f"= {sv_percent(r['expected'], 1)}. Andelen ska vara antalet delat med SUMMA; kontrollera andelen och antalet."),
-        sv_percent(r["value"]), sv_percent(r["expected"], 1)),
-    "andel_summa": lambda r, lab: (f"SUMMA-raden har andelen {sv_percent(r['value'])}; den ska vara 100 %.",
-                                   sv_percent(r["value"]), "100 %"),
-    "varav_storre": lambda r, lab: (
-        f"{lab}: {sv_number(r['value'])} är större än totalen {sv_number(r['total'])}.", sv_number(r["value"]),
-        f"≤ {sv_number(r['total'])}"),
-    "varav_summa": lambda r, lab: (
-        f"Varav-raderna blir {sv_number(r['parts'])} men totalen är {sv_number(r['total'])}; de ska vara lika.",
-        sv_number(r["total"]), sv_number(r["parts"])),
-    "taljare_storre": lambda r, lab: (
-        f"{lab.split(':')[0]}: täljaren {sv_number(r['num'])} är större än nämnaren {sv_number(r['den'])}.",
-        sv_number(r["num"]), f"≤ {sv_number(r['den'])}"),
-    "namnare_noll": lambda r, lab: (f"{lab}: nämnaren är 0, så andelen kan inte räknas ut.", "0", "> 0"),
-    "enkat_utan_svar": lambda r, lab: (
-        f"{lab}: andelen {sv_percent(r['value'])} är ifylld men antal inkomna enkäter är 0.", sv_percent(r["value"]),
-        "tom när inga enkäter kommit in"),
-    "enkat_andel_saknas": lambda r, lab: (
-        f"{lab}: andelen saknas fast {sv_number(r['answers'])} enkäter kommit in.", "", "en andel"),
-    "hopp": lambda r, lab: (
-        (f"{lab.split(':')[0]}: {sv_value(r['cur'], r['kind'])} jämfört med {sv_value(r['prev'], r['kind'])} "
-         f"föregående tertial ({r['want']}). Stämmer förändringen?"), sv_value(r["cur"], r["kind"]),
-        f"nära {sv_value(r['prev'], r['kind'])}"),
-    "tkr_mnkr": lambda r, lab: (
-        (f"{lab}: {sv_value(r['cur'], r['kind'])} är ungefär 1 000 gånger "
-         f"{'större' if r['cur'] > r['prev'] else 'mindre'} "
-         f"än föregående tertial ({sv_value(r['prev'], r['kind'])}). Har tkr och mnkr förväxlats?"),
-        sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
+def _months(row: dict[str, Any]) -> str:
+    last = row["last_month"]
+    return "januari" if last == 1 else f"januari–{MONTH_NAMES[last - 1]}"
+
+
+# Per rule: the template's values, the finding's value and what was expected, from a failing row.
+Params = Callable[[dict[str, Any], str], tuple[dict[str, str], str, str]]
+_PARAMS: dict[str, Params] = {
+    "saknas": lambda r, lab: ({"label": lab, "typed_blank": _typed_blank(r)}, (r.get("raw") or "").strip(),
+                              "ett värde"),
+    "manad_saknas": lambda r, lab: ({"label": lab, "month": r["field"], "months": _months(r),
+                                     "period_text": r["period"]}, "", "ett värde"),
+    "negativ": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "≥ 0"),
+    "heltal": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "heltal"),
+    "andel_intervall": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "0–100 %"),
+    "orimligt": _implausible,
+    "framtida_manad": lambda r, lab: ({"label": lab, "month": r["field"], "period_text": r["period"]}, _shown(r),
+                                      "tom"),
+    "summa": lambda r, lab: ({"parts": sv_number(r["parts"]), "total": sv_number(r["total"])},
+                             sv_number(r["total"]), sv_number(r["parts"])),
+    "andel_antal": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"]), "count": sv_number(r["count"]),
+                                    "total": sv_number(r["total"]), "expected_share": sv_percent(r["expected"], 1)},
+                                   sv_percent(r["value"]), sv_percent(r["expected"], 1)),
+    "andel_summa": lambda r, lab: ({"shown": sv_percent(r["value"])}, sv_percent(r["value"]), "100 %"),
+    "varav_storre": lambda r, lab: ({"label": lab, "shown": sv_number(r["value"]), "total": sv_number(r["total"])},
+                                    sv_number(r["value"]), f"≤ {sv_number(r['total'])}"),
+    "varav_summa": lambda r, lab: ({"parts": sv_number(r["parts"]), "total": sv_number(r["total"])},
+                                   sv_number(r["total"]), sv_number(r["parts"])),
+    "taljare_storre": lambda r, lab: ({"label": lab.split(":")[0], "num": sv_number(r["num"]),
+                                       "den": sv_number(r["den"])}, sv_number(r["num"]), f"≤ {sv_number(r['den'])}"),
+    "namnare_noll": lambda r, lab: ({"label": lab}, "0", "> 0"),
+    "enkat_utan_svar": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"])}, sv_percent(r["value"]),
+                                       "tom när inga enkäter kommit in"),
+    "enkat_andel_saknas": lambda r, lab: ({"label": lab, "answers": sv_number(r["answers"])}, "", "en andel"),
+    "hopp": lambda r, lab: ({"label": lab.split(":")[0], "shown": sv_value(r["cur"], r["kind"]),
+                             "previous": sv_value(r["prev"], r["kind"]), "previous_period": r["want"]},
+                            sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
+    "tkr_mnkr": lambda r, lab: ({"label": lab, "shown": sv_value(r["cur"], r["kind"]),
+                                 "direction": "större" if r["cur"] > r["prev"] else "mindre",
+                                 "previous": sv_value(r["prev"], r["kind"])},
+                                sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
 }

@@ -342,7 +342,7 @@ def peak_mb():
 
 print(json.dumps({
     "codes": [f.code for f in sub.findings], "messages": [f.message for f in sub.findings],
-    "readable": sub.readable, "rows": [list(map(str, r)) for r in sub.rows],
+    "readable": sub.readable, "rows": [list(map(str, r)) for r in sub.cells],
     "peak_mb": peak_mb(),
 }))
 """

@@ -26,7 +26,8 @@ from consolidate.errors import PeriodError
 from consolidate.findings import RULES
 from consolidate.numbers import KINDS, Parsed, parse_cell
 from consolidate.periods import Period, find_period_in_text, parse_period
-from consolidate.read import Submission, read_submission
+from consolidate.model import Submission
+from consolidate.read import read_submission
 from consolidate.run import check_files_from
 
 PERIOD = Period(2025, 2)
@@ -219,7 +220,7 @@ def test_every_mutant_ends_in_findings_or_values(original: Path, tmp_path: Path,
         assert isinstance(sub, Submission)
         assert all(f.code in RULES and f.message.strip() and f.file == path.name for f in sub.findings)
         if sub.readable:
-            assert sub.rows or sub.tool_output or sub.findings
+            assert sub.cells or sub.tool_output or sub.findings
             outcomes["läst"] += 1
         else:
             assert sub.findings, f"{path.name}: refused without a reason"

@@ -17,10 +17,11 @@ from conftest import fill
 from test_validate import base_values
 
 from consolidate.catalog import Catalog
-from consolidate.findings import Finding
+from consolidate.model import Finding
 from consolidate.periods import Period
 from consolidate.read import read_submission
-from consolidate.run import Checked, check_files, collect_paths
+from consolidate.model import Checked
+from consolidate.run import check_files, collect_paths
 
 T2 = Period(2025, 2)
 F = "forebyggande"
@@ -36,9 +37,8 @@ def plain(text: str) -> str:
 
 
 def values_of(sub: Any) -> dict[str, tuple[str, str, float | None]]:
-    """name -> (sheet, cell, value) from the submission's long frame."""
-    frame = sub.frame()
-    return {r["name"]: (r["sheet"], r["cell"], r["value"]) for r in frame.iter_rows(named=True)}
+    """name -> (sheet, cell, value) from the submission's cells."""
+    return {c.name: (c.sheet, c.cell, c.value) for c in sub.cells}
 
 
 def resave(path: Path) -> Path:

@@ -16,7 +16,7 @@ import pytest
 from conftest import fill
 
 from consolidate.catalog import Catalog
-from consolidate.findings import Finding
+from consolidate.model import Finding
 from consolidate.run import check_files
 
 UNIT = "forebyggande"

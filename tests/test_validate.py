@@ -13,7 +13,8 @@ from test_seed_tables import unit_tables
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
-from consolidate.findings import RULES, Finding
+from consolidate.findings import RULES
+from consolidate.model import Finding
 from consolidate.periods import Period
 from consolidate.run import check_files
 
