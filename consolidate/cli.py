@@ -260,13 +260,13 @@ def _summary(result: Any, catalog: Any = None) -> None:
         click.echo(f"  underkänd:  {entry.unit_name or entry.file} ({entry.file}: {entry.errors} fel)")
     for entry in count["dubblett"]:
         click.echo(f"  dubblett:   {entry.file} – {entry.note}")
-    if catalog is not None:
-        used = {s.unit for s in result.accepted if s.period == str(result.period)}
-        incomplete = [i for i in catalog.indicators
-                      if i.asked_in(result.period.tertial) and set(i.units) - used and set(i.units) & used]
+    board = result.board
+    if board is not None:
+        incomplete = [row.current for row in board.rows if row.current.partial]
         if incomplete:
-            missing = sorted({catalog.unit(u).name for i in incomplete for u in set(i.units) - used})
-            click.echo(f"Ofullständigt underlag: {len(incomplete)} indikatorer (saknar {', '.join(missing)}).")
+            lacking = {u for cell in incomplete for u in cell.lacking}
+            missing = [u.name for u in board.catalog.units if u.id in lacking]
+            click.echo(f"Ofullständigt underlag: {len(incomplete)} indikatorer (saknar {', '.join(sorted(missing))}).")
     click.echo(f"Fynd: {result.report.errors} fel, {result.report.warnings} varningar (se fliken Valideringslogg).")
     click.echo(f"Huvudarbetsbok: {result.master}")
 

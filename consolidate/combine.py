@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import polars as pl
 
 from .catalog import Catalog, Indicator
+from .model import Column, Figure, Judgement, Status, Trend
 from .periods import Period
 
-GREEN, YELLOW, RED, GREY = "grön", "gul", "röd", "grå"
 STATUS_TEXT = {
-    GREEN: "Målet är nått",
-    YELLOW: "Närmare målet än nuläget",
-    RED: "Oförändrat eller längre från målet",
-    GREY: "Ej rapporterad",
+    Status.GREEN: "Målet är nått",
+    Status.YELLOW: "Närmare målet än nuläget",
+    Status.RED: "Oförändrat eller längre från målet",
+    Status.GREY: "Ej rapporterad",
 }
+MASKED_TEXT = "Bedöms inte i den maskerade versionen: värdet är dolt (litet antal)"
 STATUS_RULE = (
     "Status jämför periodens utfall med nuläget och börläget i indikatorns riktning. "
     "Grön: börläget är nått. Gul: utfallet har rört sig mot börläget sedan nuläget men är inte framme. "
@@ -30,16 +30,6 @@ STATUS_RULE = (
     "► oförändrad; bättre/sämre avgörs av riktningen. Andelar räknas alltid från summerade "
     "täljare och nämnare, aldrig som medel av procenttal."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    state: str
-    text: str
-    trend: str  # "bättre" | "sämre" | "oförändrad" | "bedömning saknas"
-    arrow: str
-    previous: float | None
-    previous_period: str
 
 
 def unit_indicator_values(values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
@@ -80,43 +70,49 @@ def names_text(names: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
-def judge(ind: Indicator, current: float | None, history: list[tuple[str, float | None]], period: Period,
-          missing: Sequence[str] = ()) -> Judgement:
+def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | None]], period: Period,
+          lacking: Sequence[str] = (), target: float | None = None) -> Judgement:
     """Status against the target, and the trend since the previous period with a value.
 
-    `missing` names the units that report the indicator but have no accepted workbook this period; the
-    caller leaves incomplete periods out of `history` (None) so the trend compares like with like."""
+    `lacking` names the units that report the indicator but have no accepted workbook this period;
+    the caller leaves incomplete periods out of `history` (None) so the trend compares like with
+    like. A masked figure is judged as no value: its status would give it back."""
+    target = ind.target if target is None else target
     sign = 1.0 if ind.direction == "ökning" else -1.0
-    previous = next(((p, v) for p, v in reversed(history) if v is not None), None)
-    if current is None:
-        text = "Följs upp årsvis (T3)" if not ind.asked_in(period.tertial) else STATUS_TEXT[GREY]
-        if missing and ind.asked_in(period.tertial):
-            text += f": saknar {names_text(missing)}"
-        state = GREY
-    elif missing:
-        # A sum over some of the units, or a ratio of part of the population, is not the board's figure.
-        return Judgement(GREY, f"Ofullständigt underlag: saknar {names_text(missing)}", "bedömning saknas", "–",
-                         None, "")
-    else:
-        better = (current - ind.baseline) * sign
-        # Without a numeric target, a move in the wanted direction beyond the tolerance counts as reached.
-        reached = (current - ind.target) * sign >= -1e-12 if ind.target is not None else better > ind.tolerance
-        if reached:
-            state = GREEN
-        elif ind.target is not None and better > ind.tolerance:
-            state = YELLOW
+    previous = next(((c, f) for c, f in reversed(history) if f is not None and f.shown is not None), None)
+    value = current.shown
+    if value is None:
+        if current.mark is not None:
+            text = MASKED_TEXT
+        elif not ind.asked_in(period.tertial):
+            text = "Följs upp årsvis (T3)"
         else:
-            state = RED
-        text = STATUS_TEXT[state] if ind.target is not None or state != GREEN else "Förändring i önskad riktning"
-    if current is None or previous is None:
-        return Judgement(state, text, "bedömning saknas", "–", None if previous is None else previous[1],
-                         "" if previous is None else previous[0])
-    change = current - previous[1]
+            text = STATUS_TEXT[Status.GREY] + (f": saknar {names_text(lacking)}" if lacking else "")
+        return Judgement(Status.GREY, text, Trend.NONE, "–", None if previous is None else previous[1],
+                         None if previous is None else previous[0])
+    if lacking:
+        # A sum over some of the units, or a ratio of part of the population, is not the board's figure.
+        return Judgement(Status.GREY, f"Ofullständigt underlag: saknar {names_text(lacking)}", Trend.NONE, "–")
+    better = (value - ind.baseline) * sign
+    # Without a numeric target, a move in the wanted direction beyond the tolerance counts as reached.
+    reached = (value - target) * sign >= -1e-12 if target is not None else better > ind.tolerance
+    if reached:
+        state = Status.GREEN
+    elif target is not None and better > ind.tolerance:
+        state = Status.YELLOW
+    else:
+        state = Status.RED
+    text = STATUS_TEXT[state] if target is not None or state != Status.GREEN else "Förändring i önskad riktning"
+    if previous is None:
+        return Judgement(state, text, Trend.NONE, "–")
+    before = previous[1].shown
+    assert before is not None
+    change = value - before
     if abs(change) <= ind.tolerance + 1e-12:
-        trend, arrow = "oförändrad", "►"
+        trend, arrow = Trend.SAME, "►"
     else:
         arrow = "▲" if change > 0 else "▼"
-        trend = "bättre" if change * sign > 0 else "sämre"
+        trend = Trend.BETTER if change * sign > 0 else Trend.WORSE
     return Judgement(state, text, trend, arrow, previous[1], previous[0])
 
 

@@ -1,41 +1,26 @@
-"""Long-format export of the accepted values for BI tools: Parquet and CSV."""
+"""Long-format export of the board's data for BI tools: Parquet and CSV, masked when the board is."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .catalog import Catalog
 from .atomic import write_atomically
-
-if TYPE_CHECKING:
-    from .model import RunResult
+from .model import Board
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = ("period", "unit", "unit_name", "area", "scope", "item", "field", "value", "text", "sheet", "cell", "file")
 
 
-def filled_cells(values: pl.DataFrame) -> pl.DataFrame:
-    """The cells that hold something; empty optional cells carry nothing to pivot on."""
-    return values.filter(pl.col("value").is_not_null() | (pl.col("text").fill_null("") != ""))
-
-
-def long_values(values: pl.DataFrame, catalog: Catalog, areas: tuple[str, str] = ("indikator", "tabell"),
-                sort: tuple[str, ...] = ("period", "unit", "file", "sheet", "cell")) -> pl.DataFrame:
-    """The filled cells in long format, with unit names: the master's Data sheet and the export."""
-    names = {u.id: u.name for u in catalog.units}
-    return filled_cells(values).sort(*sort).select(
-        "period", "unit",
-        pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
-        pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit(areas[0])).otherwise(pl.lit(areas[1]))
-        .alias("area"),
-        "scope", "item", "field", "value", "text", "sheet", "cell", "file",
-    )
-
-
-def long_frame(result: RunResult, catalog: Catalog) -> pl.DataFrame:
-    return long_values(result.values, catalog)
+def long_frame(board: Board) -> pl.DataFrame:
+    """The rows of the master's Data sheet; a masked board adds the mark of each hidden value."""
+    frame = board.data.select(*COLUMNS)
+    if board.masked:
+        limit = board.catalog.settings.suppression_limit
+        frame = frame.with_columns(board.data["mark"].replace_strict(
+            {"primär": f"<{limit}", "sekundär": ".."}, default=None, return_dtype=pl.String).alias("mask"))
+    return frame
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -48,10 +33,11 @@ def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def export_long(result: RunResult, catalog: Catalog, folder: Path) -> list[Path]:
+def export_long(board: Board, folder: Path) -> list[Path]:
+    """data_PERIOD.parquet and data_PERIOD.csv (semicolons, UTF-8 with BOM for Excel) in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    frame = long_frame(result, catalog)
-    stem = f"data_{result.period}"
+    frame = long_frame(board)
+    stem = f"data_{board.period}"
     written = []
     for suffix, writer in ((".parquet", lambda p: frame.write_parquet(p)),
                            (".csv", lambda p: _csv_safe(frame).write_csv(p, separator=";", include_bom=True))):

@@ -10,19 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MailError
-from .model import flat_dict
 from .layout import META_SHEET
+from .model import Board, Status, UnitState, flat_dict
+from .svformat import sv_value
 
 MASTER_KIND = "sammanställning"
 # Bumped when keys change meaning, so an old mail step refuses a newer master instead of guessing.
 META_VERSION = "1"
 
-LEVERERAD = "levererad"
-SAKNAS = "saknas"
-UNDERKAND = "underkänd"
-DUBBLETT = "dubblett"
-UNIT_STATES = (LEVERERAD, SAKNAS, UNDERKAND, DUBBLETT)
-STATUS_KEYS = ("grön", "gul", "röd", "grå")
+LEVERERAD, SAKNAS, UNDERKAND, DUBBLETT = (UnitState.DELIVERED, UnitState.MISSING, UnitState.REJECTED,
+                                          UnitState.DUPLICATE)
+UNIT_STATES = tuple(str(s) for s in UnitState)
+STATUS_KEYS = tuple(str(s) for s in Status)
 
 # Keys in the order they are written; "typ" first so a person opening the sheet sees what it is.
 _KEYS = ("typ", "metaversion", "verktyg", "namndnamn", "kommun", "period", "periodtext", "fel",
@@ -268,3 +267,34 @@ def _status(text: str) -> dict[str, int]:
             raise _Bad(f"antal för {key} är inte ett heltal")
         counts[key] = count
     return counts
+
+
+def summary_of(board: Board, tool: str, source: str = "") -> MasterSummary:
+    """What the mail step needs from a board, taken from the board model (masked when it is)."""
+    states = board.unit_states()
+    units = tuple(UnitStatus(u.id, u.name, u.email, str(states.get(u.id, UnitState.MISSING)))
+                  for u in board.catalog.units)
+    counts = {str(s): 0 for s in Status}
+    for row in board.rows:
+        counts[str(row.judgement.status)] += 1
+    moves = []
+    for row in board.rows:
+        ind, j = row.indicator, row.judgement
+        current = row.current.value.shown
+        previous = None if j.previous is None else j.previous.shown
+        if current is None or previous is None or j.previous_column is None:
+            continue
+        span = abs((ind.target if ind.target is not None else ind.baseline) - ind.baseline) or abs(ind.baseline) or 1.0
+        toward = (current - previous) * (1 if ind.direction == "ökning" else -1)
+        target = sv_value(ind.target, ind.kind, ind.decimals) if ind.target is not None else ind.target_text
+        text = (f"{ind.name}: {sv_value(previous, ind.kind, ind.decimals)} ({j.previous_column.key}) → "
+                f"{sv_value(current, ind.kind, ind.decimals)} ({board.period}), "
+                f"{'mot' if toward > 0 else 'från'} börläget {target}")
+        moves.append(Move(ind.id, ind.name, text, abs(toward) / span))
+    moves.sort(key=lambda m: (-m.size, m.indicator_id))
+    return MasterSummary(
+        tool=tool, board=board.catalog.board.name, municipality=board.catalog.board.municipality,
+        period=str(board.period), period_label=board.period.label, errors=board.report.errors,
+        warnings=board.report.warnings, units=units, status_counts=counts, moves=tuple(moves),
+        masked=board.masked, source=source,
+    )

@@ -12,9 +12,25 @@ from typing import TYPE_CHECKING, Any
 from .catalog import Catalog
 from .errors import UsageError
 from .findings import finding
-from .model import Checked, RegisterEntry, Report, RunResult, Submission, UnitState, flat_dict, sort_key
+from .model import (
+    Checked,
+    RegisterEntry,
+    Report,
+    RunResult,
+    Submission,
+    UnitState,
+    flat_dict,
+    sort_key,
+)
 from .periods import Period, parse_period
-from .read import columns_of, frame_from_columns, frame_of, is_lock_file, iter_workbooks, read_submission
+from .read import (
+    columns_of,
+    frame_from_columns,
+    frame_of,
+    is_lock_file,
+    iter_workbooks,
+    read_submission,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -145,6 +161,14 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         "inlamning": [flat_dict(r) for r in register],
     })
     result = RunResult(current, periods, register, checked, accepted, values, report)
+    from .board import build_board
+
+    board = build_board(result, catalog)
+    if mask:
+        from .mask import mask_board
+
+        board = mask_board(board)
+    result.board = board
     if write:
         from .master import write_master
 
@@ -153,11 +177,11 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
             _guard_place(target)
         _guard_inputs(target, [Path(s.path) for s in subs_all if not s.tool_output])
         try:
-            result.master = write_master(result, catalog, target, mask=mask, source=folder)
+            result.master = write_master(board, target, source=folder)
             if export is not None:
                 from .export import export_long
 
-                export_long(result, catalog, export)
+                export_long(board, export)
         except OSError as exc:
             where = exc.filename or target
             raise UsageError(f"Kan inte skriva {where}: {exc.strerror or exc}.") from None

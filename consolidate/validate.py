@@ -11,8 +11,8 @@ import polars as pl
 
 from .catalog import Catalog
 from .findings import finding
-from .model import Finding
 from .layout import build_layout
+from .model import Finding
 from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_number, sv_percent, sv_value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +131,18 @@ class Summary:
         return self.ws.cell(self.row[indicator], self.col[heading])
 
 
-@pytest.fixture(scope="module")
-def board_2023(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
-               template_cache: Callable[[str, str], Path]) -> tuple[Path, Any]:
+@pytest.fixture(scope="module", params=["snabb", "publik"])
+def board_2023(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
+               template_cache: Callable[[str, str], Path]) -> Iterator[tuple[Path, Any]]:
+    """The 2023 board; every test on it runs on xlsxwriter's fast internals and on its public API."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "publik":
+            patch.setenv("CONSOLIDATE_XLSX_PUBLIC", "1")
+        yield _board_2023(tmp_path_factory, catalog, template_cache)
+
+
+def _board_2023(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
+                template_cache: Callable[[str, str], Path]) -> tuple[Path, Any]:
     folder = tmp_path_factory.mktemp("delad")
     build_board(folder, catalog, template_cache, T3_2023, change={
         "vuxen": {"ind_kostnad_externa_placeringar_kommentar": "=HYPERLINK(\"http://x\";\"klicka\")",

@@ -1,0 +1,243 @@
+"""The board model: every figure of the period and its history, computed once from the accepted values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from .catalog import Catalog, Indicator, Table
+from .combine import board_values, judge, table_totals, unit_indicator_values
+from .model import (
+    Board,
+    BoardCell,
+    Column,
+    Figure,
+    IndicatorRow,
+    Key,
+    Mark,
+    RunResult,
+    TableLine,
+    TableView,
+    UnitPart,
+)
+from .periods import MONTHS
+
+_COUNT_INDICATORS = ("antal", "dygn")
+# Free text can hold a small count ("2 placeringar avslutade"): a masked output leaves out texts with digits.
+WITHHELD = "(texten innehåller siffror och visas inte i den maskerade versionen)"
+DATA_SORT = ("period", "unit", "file", "sheet", "name")
+
+
+def cell_key(period: str, unit: str, name: str) -> Key:
+    """The address of what a unit typed: the same on every sheet that shows it."""
+    return ("cell", period, unit, name)
+
+
+def build_board(result: RunResult, catalog: Catalog, marks: Mapping[Key, Mark] | None = None) -> Board:
+    """The board model of a run; `marks` (from masking) hide figures and what they would give away."""
+    return _Builder(result, catalog, marks).board()
+
+
+class _Builder:
+    def __init__(self, result: RunResult, catalog: Catalog, marks: Mapping[Key, Mark] | None) -> None:
+        self.r, self.c = result, catalog
+        self.masked = marks is not None
+        self.marks: Mapping[Key, Mark] = marks or {}
+        self.period = result.period
+        values = result.values
+        self.unit_vals = unit_indicator_values(values, catalog) if values.height else pl.DataFrame(
+            schema={"period": pl.String, "unit": pl.String, "indicator": pl.String, "num": pl.Float64,
+                    "den": pl.Float64, "value": pl.Float64})
+        board = board_values(self.unit_vals, catalog) if self.unit_vals.height else None
+        self.board_vals: dict[tuple[str, str], float | None] = {} if board is None else dict(
+            zip(zip(board["indicator"], board["period"], strict=True), board["value"], strict=True))
+        self.parts: dict[tuple[str, str], list[tuple[str, float | None, float | None, float | None]]] = {}
+        for period, unit, ind, num, den, value in self.unit_vals.filter(pl.col("num").is_not_null()).iter_rows():
+            self.parts.setdefault((ind, period), []).append((unit, num, den, value))
+        accepted = {(s.unit, s.period) for s in result.accepted}
+        self.rejected = {(s.unit, s.period) for s in result.checked.submissions
+                         if s.unit and s.period and s.readable} - accepted
+        self.columns = self._columns()
+
+    def figure(self, key: Key, value: float | None, count: bool = False) -> Figure:
+        return Figure(key, value, count, self.marks.get(key))
+
+    def board(self) -> Board:
+        rows = tuple(self._row(ind) for ind in self.c.indicators)
+        tables = tuple(self._table(t) for t in self.c.tables)
+        return Board(
+            catalog=self.c, period=self.period, periods=tuple(self.r.periods), columns=self.columns,
+            rows=rows, tables=tables, register=tuple(self.r.register), report=self.r.report,
+            data=self._data(), masked=self.masked, source=self.r,
+        )
+
+    # ---- indicators ---------------------------------------------------------------------------
+    def _columns(self) -> tuple[Column, ...]:
+        """Outcome years from the catalog that no period covers, then the periods in the folder."""
+        years = {p.year for p in self.r.periods}
+        extra = sorted({y for ind in self.c.indicators for y, _ in ind.outcomes if int(y) not in years})
+        return (tuple(Column(f"rapport:{y}", f"Utfall {y} (rapport)") for y in extra)
+                + tuple(Column(str(p), str(p), p) for p in self.r.periods))
+
+    def _cell(self, ind: Indicator, column: Column) -> BoardCell:
+        if column.period is None:  # an outcome the board's own report gave: not unit data
+            year = column.key.split(":", 1)[1]
+            return BoardCell(column, Figure(("report", ind.id, year), dict(ind.outcomes).get(year)), asked=False)
+        period = column.key
+        count = ind.kind in _COUNT_INDICATORS
+        parts = []
+        for unit, num, den, value in self.parts.get((ind.id, period), ()):
+            if ind.is_share:
+                parts.append(UnitPart(
+                    unit, self.figure(("unitshare", period, unit, ind.id), value),
+                    self.figure(cell_key(period, unit, f"ind_{ind.id}_taljare"), num, True),
+                    self.figure(cell_key(period, unit, f"ind_{ind.id}_namnare"), den, True)))
+            else:
+                parts.append(UnitPart(unit, self.figure(cell_key(period, unit, f"ind_{ind.id}_varde"), value, count)))
+        asked = ind.asked_in(column.period.tertial)
+        have = {p.unit for p in parts}
+        lacking = [u for u in ind.units if u not in have] if asked else []
+        value = self.figure(("board", ind.id, period), self.board_vals.get((ind.id, period)), count)
+        return BoardCell(column, value, tuple(parts), lacking=tuple(lacking),
+                         rejected=tuple(u for u in lacking if (u, period) in self.rejected), asked=asked)
+
+    def _row(self, ind: Indicator) -> IndicatorRow:
+        cells = tuple(self._cell(ind, column) for column in self.columns)
+        current = cells[-1]
+        history = [(c.column, c.complete_value) for c in cells[:-1]]
+        judgement = judge(ind, current.value, history, self.period, self._names(current.lacking))
+        return IndicatorRow(ind, cells, judgement, self._comments(ind.id))
+
+    def _names(self, units: tuple[str, ...]) -> list[str]:
+        return [self.c.unit(u).name for u in units]
+
+    def _comments(self, indicator: str) -> tuple[tuple[str, str], ...]:
+        if not hasattr(self, "_comment_map"):
+            self._comment_map: dict[str, list[tuple[str, str]]] = {}
+            vals = self.r.values
+            if vals.height:
+                rows = vals.filter((pl.col("period") == str(self.period)) & (pl.col("field") == "kommentar")
+                                   & pl.col("text").is_not_null() & (pl.col("text") != ""))
+                for scope, unit, text in zip(rows["scope"], rows["unit"], rows["text"], strict=True):
+                    if self.masked and any(ch.isdigit() for ch in text):
+                        text = WITHHELD
+                    self._comment_map.setdefault(scope, []).append((unit, text))
+        return tuple(self._comment_map.get(indicator, ()))
+
+    # ---- unit tables --------------------------------------------------------------------------
+    def _table_values(self) -> dict[str, dict[tuple[str, str, str], float | None]]:
+        if not hasattr(self, "_tables"):
+            self._tables: dict[str, dict[tuple[str, str, str], float | None]] = {}
+            totals = table_totals(self.r.values, str(self.period)) if self.r.values.height else None
+            if totals is not None:
+                for scope, item, field, unit, value in totals.iter_rows():
+                    self._tables.setdefault(scope, {})[(item, field, unit)] = value
+        return self._tables
+
+    def _table(self, table: Table) -> TableView:
+        data = self._table_values().get(table.id, {})
+        units = [u for u in self.c.units if u.id in set(table.units)]
+        if table.kind == "manad":
+            return self._monthly(table, units, data)
+        if table.kind == "enkat":
+            return self._survey(table, units, data)
+        return self._counts(table, units, data)
+
+    def _tkey(self, table: Table, *rest: str) -> Key:
+        return ("table", str(self.period), table.id, *rest)
+
+    def _unit_cell(self, table: Table, unit: str, item: str, field: str,
+                   data: Mapping[tuple[str, str, str], float | None], count: bool = True) -> Figure:
+        return self.figure(cell_key(str(self.period), unit, f"tab_{table.id}_{item}_{field}"),
+                           data.get((item, field, unit)), count)
+
+    def _counts(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+        if table.kind == "fordelning":
+            items = [(r.id, r.label) for r in table.rows] + [("summa", "SUMMA")]
+            order = list(range(len(items)))
+        else:  # varav: the total first, as the templates list it
+            items = [(r.id, f"   varav {r.label.lower()}") for r in table.rows] + [("total", table.total_label or "Totalt")]
+            order = [len(items) - 1] + list(range(len(items) - 1))
+        with_share = table.kind == "fordelning"
+        heads = ["Kategori" if with_share else ""] + [u.name for u in units] + ["Totalt"] + (["Andel"] if with_share else [])
+        totals: dict[str, Figure] = {}
+        lines: dict[int, TableLine] = {}
+        for index, (item, label) in enumerate(items):
+            cells = [self._unit_cell(table, u.id, item, "antal", data) for u in units]
+            known = [c.value for c in cells if c.value is not None]
+            totals[item] = self.figure(self._tkey(table, item, "antal"), sum(known) if known else None, True)
+            lines[index] = TableLine(label, (*cells, totals[item]), total=item in ("summa", "total"))
+        if with_share:
+            grand = totals["summa"].value
+            for index, (item, _) in enumerate(items):
+                value = totals[item].value
+                share = self.figure(self._tkey(table, item, "andel"),
+                                    value / grand if value is not None and grand else None)
+                line = lines[index]
+                lines[index] = TableLine(line.label, (*line.cells, share), line.total)
+        shares = frozenset({len(units) + 1}) if with_share else frozenset()
+        return TableView(table, tuple(heads), tuple(lines[i] for i in order), shares)
+
+    def _monthly(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+        trow = table.rows[0]  # one series per monthly table in the catalog today
+        heads = [trow.label] + [m.capitalize() for m in MONTHS] + ["Summa"]
+        lines = []
+        columns: list[list[float]] = [[] for _ in range(len(MONTHS) + 1)]
+        for unit in units:
+            cells = [self._unit_cell(table, unit.id, trow.id, m, data) for m in MONTHS]
+            known = [c.value for c in cells if c.value is not None]
+            year = self.figure(self._tkey(table, trow.id, "summa", unit.id), sum(known) if known else None, True)
+            for col, fig in enumerate((*cells, year)):
+                if fig.value is not None:
+                    columns[col].append(fig.value)
+            lines.append(TableLine(unit.name, (*cells, year)))
+        fields = [*MONTHS, "summa"]
+        total = tuple(self.figure(self._tkey(table, trow.id, f), sum(col) if col else None, True)
+                      for f, col in zip(fields, columns, strict=True))
+        lines.append(TableLine("Totalt", total, total=True))
+        return TableView(table, tuple(heads), tuple(lines))
+
+    def _survey(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+        heads = ["Fråga"] + [u.name for u in units] + ["Samtliga (vägt med antal svar)"]
+        answers = [self._unit_cell(table, u.id, "svar", "antal", data) for u in units]
+        lines = []
+        for trow in table.rows:
+            shares = [self._unit_cell(table, u.id, trow.id, "andel", data, count=False) for u in units]
+            weighted = total = 0.0
+            for share, n in zip(shares, answers, strict=True):
+                if share.value is not None and n.value:
+                    weighted += share.value * n.value
+                    total += n.value
+            lines.append(TableLine(trow.label, (*shares, self.figure(self._tkey(table, trow.id, "andel"),
+                                                                    weighted / total if total else None))))
+        known = [a.value for a in answers if a.value is not None]
+        lines.append(TableLine("Antal inkomna enkäter", (
+            *answers, self.figure(self._tkey(table, "svar", "antal"), sum(known) if known else None, True)), total=True))
+        return TableView(table, tuple(heads), tuple(lines), frozenset(range(len(units) + 1)))
+
+    # ---- the long data ------------------------------------------------------------------------
+    def _data(self) -> pl.DataFrame:
+        """Every filled cell of the accepted files, in long format, with unit names and a mark."""
+        names = {u.id: u.name for u in self.c.units}
+        values = self.r.values
+        filled = values.filter(pl.col("value").is_not_null() | (pl.col("text").fill_null("") != ""))
+        frame = filled.sort(*DATA_SORT).select(
+            "period", "unit",
+            pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
+            pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("indikator")).otherwise(pl.lit("tabell"))
+            .alias("area"),
+            "scope", "item", "field", "value", "text", "sheet", "cell", "file", "name", "kind",
+        )
+        cells = {k: m for k, m in self.marks.items() if k[0] == "cell"}
+        if not self.masked:
+            return frame.with_columns(mark=pl.lit(None, dtype=pl.String))
+        marks = pl.DataFrame({"period": [k[1] for k in cells], "unit": [k[2] for k in cells],
+                              "name": [k[3] for k in cells], "mark": [str(m) for m in cells.values()]},
+                             schema={"period": pl.String, "unit": pl.String, "name": pl.String, "mark": pl.String})
+        marked = frame.join(marks, on=["period", "unit", "name"], how="left", maintain_order="left")
+        return marked.with_columns(
+            value=pl.when(pl.col("mark").is_null()).then(pl.col("value")),
+            text=pl.when(pl.col("text").str.contains(r"\d")).then(pl.lit(WITHHELD)).otherwise(pl.col("text")),
+        )
+
