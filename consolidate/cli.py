@@ -308,7 +308,7 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
         messages: list[Any] = []
         problems: list[str] = []
         if feedback_dir is not None:
-            from .mail import build_feedback_messages
+            from .feedbackmail import build_feedback_messages
 
             batch = build_feedback_messages(feedback_dir, {u.id: (u.name, u.email) for u in catalog.units},
                                             sender=sender)
@@ -374,7 +374,7 @@ def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | N
     import dataclasses
 
     from .errors import MailError
-    from .mail import PASSWORD_ENV, SmtpSettings, parse_smtp_host, send, write_outbox
+    from .smtp import PASSWORD_ENV, SmtpSettings, parse_smtp_host, send, write_outbox
 
     if smtp is None:
         for msg in messages:
