@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConsolidateError, MailError
+from .errors import ConsolidateError, MailError, UsageError
 
 # click's own texts are English; these make --help and usage errors Swedish.
 _CLICK_ERRORS = [
@@ -252,8 +252,12 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
 def _summary(result: Any, catalog: Any = None) -> None:
     reg = result.register
     count = {s: [e for e in reg if e.state == s] for s in ("levererad", "saknas", "underkänd", "dubblett", "överhoppad")}
-    click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: "
-               + ", ".join(str(p) for p in result.periods))
+    found = ", ".join(str(p) for p in result.found) or "inga"
+    if result.period in result.found:
+        click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: {found}")
+    else:
+        click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller perioden, så alla "
+                   f"enheter saknas. Perioder som filerna gäller: {found}.")
     click.echo(f"Levererade: {len(count['levererad'])}  saknas: {len(count['saknas'])}  "
                f"underkända: {len(count['underkänd'])}  dubbletter: {len(count['dubblett'])}")
     for entry in count["saknas"]:
@@ -316,10 +320,10 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
             problems = list(batch.problems)
             box = outbox or feedback_dir.parent / "utkorg"
         else:
-            if master is None:
-                raise MailError("Ange huvudarbetsboken som ska skickas (eller --feedback MAPP).")
+            if master is None:  # usage errors: exit 2, as everywhere
+                raise UsageError("Ange huvudarbetsboken som ska skickas (eller --feedback MAPP).")
             if not to:
-                raise MailError("Ange minst en mottagare med --to.")
+                raise UsageError("Ange minst en mottagare med --to.")
             messages = [_master_message(catalog, master, to, cc, sender, force, mask)]
             box = outbox or master.parent / "utkorg"
         failures = _deliver(messages, smtp, security or "none", user, timeout, box)

@@ -138,9 +138,9 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     except OSError as exc:
         raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
     subs_all, all_values = read_all(candidates, catalog, folder, progress)
-    tool_outputs = [s for s in subs_all if s.tool_output or s.unchanged_copy]
     checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
     periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
+    found = list(periods)
     if period is not None:
         current = parse_period(period)
     elif periods:
@@ -151,7 +151,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.append(current)
         periods.sort()
     periods = [p for p in periods if p <= current]
-    register, accepted = _register(checked, catalog, current, tool_outputs)
+    register, accepted = _register(checked, catalog, current)
     import polars as pl
 
     values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))
@@ -160,7 +160,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         "period": str(current),
         "inlamning": [flat_dict(r) for r in register],
     })
-    result = RunResult(current, periods, register, checked, accepted, values, report)
+    result = RunResult(current, periods, register, checked, accepted, values, report, found=found)
     from .board import build_board
 
     board = build_board(result, catalog)
@@ -224,6 +224,9 @@ def _guard_inputs(target: Path, inputs: Sequence[Path]) -> None:
 
 def _guard_place(target: Path) -> None:
     """The master goes into an existing folder, never over a folder or among the templates."""
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"{target} ska sluta på .xlsx: huvudarbetsboken är en Excel-arbetsbok "
+                         f"(t.ex. {target.with_suffix('.xlsx').name}).")
     resolved = target.resolve()
     if "templates_xlsx" in resolved.parts:
         raise UsageError("Sammanställningen skrivs inte i templates_xlsx/, där mallarna ligger.")
@@ -255,8 +258,7 @@ def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_na
         unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
-def _register(checked: Checked, catalog: Catalog, current: Period,
-              tool_outputs: list[Submission]) -> tuple[list[RegisterEntry], list[Submission]]:
+def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
     """Per expected unit and the current period: delivered, missing, rejected or duplicate.
 
     For every period, the newest valid file of a unit is the one used; the others are listed."""
@@ -299,11 +301,6 @@ def _register(checked: Checked, catalog: Catalog, current: Period,
         register.append(RegisterEntry("", "", UnitState.REJECTED, sub.file, sub.modified_text, sub.sha256,
                                       checked.errors(sub), checked.warnings(sub),
                                       "Kan inte knytas till en enhet och period."))
-    for sub in tool_outputs:
-        register.append(RegisterEntry("", "", UnitState.SKIPPED, sub.file, sub.modified_text, sub.sha256,
-                                      note=("Oförändrad återkopplingskopia; läses först när enheten ändrat något i den."
-                                            if sub.unchanged_copy else
-                                            f"Verktygets egen fil ({sub.tool_output}); läses inte.")))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
     register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != UnitState.DELIVERED, r.file))
     return register, accepted
