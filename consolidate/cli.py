@@ -478,6 +478,9 @@ def katalog(path: Path | None) -> None:
 
 
 def main() -> None:
+    from .console import make_console_safe
+
+    make_console_safe()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
