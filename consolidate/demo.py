@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import zipfile
 import tomllib
+import zipfile
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path

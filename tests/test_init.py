@@ -107,7 +107,7 @@ def _this_years_tertials() -> list[str]:
 
 
 def _readme_commands(readme: str) -> list[str]:
-    blocks = re.findall(r"```\n(.*?)```", readme, flags=re.S)
+    blocks = re.findall(r"```\n(.*?)```", readme, flags=re.DOTALL)
     return [line for block in blocks for line in block.splitlines() if line.startswith("consolidate ")]
 
 
