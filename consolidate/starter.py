@@ -39,7 +39,8 @@ _README = """\
 # {board} – tertialuppföljning med consolidate
 
 Den här mappen skapades med `consolidate init` {date}. Kör kommandona nedan i den här mappen
-(i Utforskaren: skriv `cmd` i adressfältet och tryck Enter). Varje kommando skriver först vilken
+(i Utforskaren: skriv `powershell` i adressfältet och tryck Enter; PowerShell klarar också en
+nätverkssökväg som `\\\\server\\delat`, vilket cmd inte gör). Varje kommando skriver först vilken
 katalog det använder (`Katalog: katalog.toml`).
 
 | mapp eller fil | innehåll |
