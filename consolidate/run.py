@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
+# How worker processes start: "fork", "spawn" or "forkserver"; unset, the platform's default (spawn
+# on Windows and macOS, fork on Linux up to Python 3.13). The tests run both fork and spawn.
+START_METHOD_ENV = "CONSOLIDATE_START_METHOD"
 # The master puts the units side by side (Per enhet, the unit tables): a label column, one column
 # per unit, the total and a share, within Excel's 16 384 columns.
 MAX_UNITS = 16_384 - 3
@@ -60,10 +63,27 @@ def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], l
     return [replace(s, cells=()) for s in subs], columns_of(subs)
 
 
+def _pool_context(start_method: str | None) -> Any:
+    import multiprocessing
+
+    method = start_method or os.environ.get(START_METHOD_ENV) or None
+    if method is None:
+        return None
+    if method not in multiprocessing.get_all_start_methods():
+        raise UsageError(f"{START_METHOD_ENV}={method} går inte här; välj en av "
+                         f"{', '.join(multiprocessing.get_all_start_methods())}.")
+    return multiprocessing.get_context(method)
+
+
 def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-             progress: Progress | None = None, workers: int | None = None) -> tuple[list[Submission], pl.DataFrame]:
-    """Read files, in parallel processes when there are many; returns the files and all values."""
+             progress: Progress | None = None, workers: int | None = None,
+             start_method: str | None = None) -> tuple[list[Submission], pl.DataFrame]:
+    """Read files, in parallel processes when there are many; returns the files and all values.
+
+    start_method (else the environment variable CONSOLIDATE_START_METHOD) picks how the worker
+    processes start; everything a worker needs travels by pickling, so spawn works as fork does."""
     total = len(paths)
+    context = _pool_context(start_method)  # a wrong setting is said on every run, not only on large ones
     if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
         out = []
         for done, path in enumerate(paths, start=1):
@@ -76,9 +96,11 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
     results: list[Submission] = []
     frames: list[pl.DataFrame] = []
-    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker, initargs=(catalog,)) as pool:
-        # map() submits every chunk, so the workers are forked now, from a process that has not yet
-        # imported polars or pandera; those imports then run while the workers read.
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
+                             initargs=(catalog,)) as pool:
+        # map() submits every chunk, so the workers start now, from a process that has not yet
+        # imported polars or pandera; those imports then run while the workers read. (Spawned
+        # workers import only what reading needs: consolidate.run does not import polars at the top.)
         chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
         import polars as pl
 
