@@ -207,6 +207,11 @@ class _Writer:
         ws.repeat_rows(3)
         ws.activate()
 
+    def _catalog_text(self) -> str:
+        """Which catalog: the board's own by its path, the bundled example by name (its place on
+        this computer says nothing and would make the same inputs give other bytes elsewhere)."""
+        return "exempelkatalogen som följer med consolidate" if self.c.bundled else self.c.label
+
     def _unit_name(self, unit: str) -> str:
         return self.c.unit(unit).name if self.c.has_unit(unit) else unit
 
@@ -380,7 +385,8 @@ class _Writer:
                      "täljare och nämnare; enkätandelar vägs med antal svar.")),
             (f.wrap, ("Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
                      "nyaste giltiga; se fliken Inlämning.")),
-            (f.wrap, f"Skapad av consolidate {__version__} från katalogen (fingeravtryck {self.c.fingerprint})."),
+            (f.wrap, f"Skapad av consolidate {__version__}. Katalog: {self._catalog_text()} "
+                     f"(fingeravtryck {self.c.fingerprint})."),
         ]
         if self.b.masked:
             lines.append((f.wrap, MASK_ABOUT.format(limit=self.limit, small=self.limit - 1)))

@@ -120,3 +120,24 @@ def test_version_names_the_catalog_and_its_fingerprint(tmp_path: Path, invoke: C
     result = invoke("-V", env=NO_ENV)
     assert result.output.splitlines()[1] == "Katalog: katalog.toml"
     assert result.output.splitlines()[2] == f"Katalogens fingeravtryck: {load_catalog(own).fingerprint}"
+
+
+def test_the_master_names_its_catalog(tmp_path: Path, invoke: Callable[..., Result],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    from consolidate.demo import build_demo_folder
+
+    monkeypatch.delenv("CONSOLIDATE_KATALOG", raising=False)
+    folder = tmp_path / "delad"
+    build_demo_folder(load_catalog(), folder)
+
+    def about(out: Path, *args: object) -> str:
+        invoke("run", folder, "--out", out, *args)
+        ws = openpyxl.load_workbook(out)["Om sammanställningen"]
+        return next(str(c.value) for c in ws["A"] if "Katalog:" in str(c.value))
+
+    line = about(tmp_path / "exempel.xlsx")
+    assert "Katalog: exempelkatalogen som följer med consolidate" in line and str(DEFAULT_CATALOG) not in line
+    own = board(tmp_path / "egen" / "nämndens katalog.toml", "Socialnämnden")
+    assert f"Katalog: {own}" in about(tmp_path / "egen.xlsx", "--katalog", own)
