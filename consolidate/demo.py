@@ -83,7 +83,7 @@ def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period:
     outcome = seeds["utfall_2023"]
     share = PROGRESS.get(str(period), 0.5)
     values: dict[str, Any] = {}
-    for ind in catalog.indicators_for(unit, period.tertial):
+    for ind in catalog.indicators_for(unit, period):
         base = outcome[ind.id][unit]
         if ind.is_share:
             num, den = base

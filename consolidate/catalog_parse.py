@@ -1,0 +1,443 @@
+"""Build the catalog's dataclasses from its TOML entries; every problem names the entry, key and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import re
+from typing import Any
+
+from . import plan
+from .catalog import (
+    _BAD_SHEET_CHARS,
+    _EMAIL,
+    _ID,
+    _KEYS,
+    _KOLADA,
+    COMBINE,
+    DIRECTIONS,
+    FREQUENCIES,
+    KINDS,
+    PERCENT_KINDS,
+    RESERVED_ROWS,
+    RESERVED_SHEETS,
+    SHARE_KINDS,
+    TABLE_KINDS,
+    Board,
+    Catalog,
+    Indicator,
+    Settings,
+    Table,
+    TableRow,
+    Unit,
+    _Lines,
+    slug,
+)
+from .errors import CatalogError, PeriodError
+from .periods import parse_period
+
+
+class _Entry:
+    """Reads keys of one TOML table and names the entry (and its line) in every error."""
+
+    def __init__(self, where: str, data: Any, lines: _Lines | None = None, section: str = "",
+                 index: int = 0) -> None:
+        self.where = where
+        self.lines = lines
+        self.section = section
+        self.index = index
+        if not isinstance(data, dict):
+            raise CatalogError(f"Katalogen, {where}{self._at()}: ska vara en tabell med nycklar.")
+        self.data: dict[str, Any] = data
+
+    @property
+    def line(self) -> int | None:
+        return self.lines.entry(self.section, self.index) if self.lines else None
+
+    def _at(self) -> str:
+        line = self.line
+        return f" (rad {line})" if line else ""
+
+    def fail(self, key: str, problem: str) -> CatalogError:
+        line = self.lines.key(self.section, self.index, key.split(".")[0]) if self.lines else None
+        if line is not None:
+            return CatalogError(f"Katalogen, rad {line}: {self.where}, nyckeln '{key}': {problem}")
+        start = self.line
+        at = f" (som börjar på rad {start})" if start else ""
+        return CatalogError(f"Katalogen, {self.where}{at}, nyckeln '{key}': {problem}")
+
+    def only(self, allowed: tuple[str, ...]) -> None:
+        """Refuse keys the program does not read: a misspelt optional key would be ignored silently."""
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f" Menade du '{close[0]}'?" if close else f" Tillåtna nycklar: {', '.join(allowed)}."
+                raise self.fail(key, f"okänd nyckel.{hint}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "ska vara en text inom citattecken.")
+        return value.strip()
+
+    def opt_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.data else None
+
+    def number(self, key: str, default: float | None = None) -> float:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"ska vara ett tal (decimaler med punkt), inte {value!r}.")
+        return float(value)
+
+    def integer(self, key: str, default: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"ska vara ett heltal, inte {value!r}.")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"ska vara true eller false (utan citattecken), inte {value!r}.")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, f"saknas; tillåtna värden: {', '.join(allowed)}.")
+        if value not in allowed:
+            raise self.fail(key, f"okänt värde {value!r}; tillåtna: {', '.join(allowed)}.")
+        return str(value)
+
+    def ident(self, key: str = "id") -> str:
+        value = self.text(key)
+        if not _ID.match(value):
+            raise self.fail(
+                key, f"{value!r} ska bestå av små bokstäver a–z, siffror och _ (högst 40 tecken)."
+            )
+        return value
+
+    def email(self, key: str) -> str:
+        value = self.text(key)
+        if not _EMAIL.match(value):
+            raise self.fail(key, f"{value!r} är ingen e-postadress.")
+        return value
+
+    def text_list(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise self.fail(key, "ska vara en lista med texter, t.ex. [\"a\", \"b\"].")
+        return [v.strip() for v in value]
+
+
+def build(data: dict[str, Any], lines: _Lines | None = None) -> Catalog:
+    top = _Entry("filens början", data, lines)
+    top.only(_KEYS[""])
+    if top.integer("version", 1) != 1:
+        raise top.fail("version", "den här versionen av programmet läser katalogversion 1.")
+    board_entry = _Entry("[namnd]", data.get("namnd"), lines, "namnd")
+    board_entry.only(_KEYS["namnd"])
+    board = Board(
+        id=board_entry.ident(),
+        name=board_entry.text("namn"),
+        municipality=board_entry.text("kommun"),
+        administration=board_entry.text("forvaltning", "Socialförvaltningen"),
+        contact=board_entry.email("kontakt"),
+    )
+    settings = _settings(_Entry("[installningar]", data.get("installningar", {}), lines, "installningar"))
+
+    units, unit_entries = _entries(data, "enhet", lines, _unit)
+    if not units:
+        raise CatalogError("Katalogen har inga enheter ([[enhet]]).")
+    _unique([u.id for u in units], unit_entries, "id")
+    plan.check_merges(units, unit_entries)
+    known = {u.id for u in units}
+    indicators, ind_entries = _entries(data, "indikator", lines, lambda e: _indicator(e, known))
+    _unique([i.id for i in indicators], ind_entries, "id")
+    tables, table_entries = _entries(data, "tabell", lines, lambda e: _table(e, known))
+    _unique([t.id for t in tables], table_entries, "id")
+    _unique([t.sheet.casefold() for t in tables], table_entries, "flik")
+    plan.check_reporting(units, indicators, ind_entries, "indikatorn")
+    plan.check_reporting(units, tables, table_entries, "tabellen")
+    fingerprint = _fingerprint(units, indicators, tables)
+    return Catalog(board, settings, units, indicators, tables, fingerprint)
+
+
+def _settings(entry: _Entry) -> Settings:
+    entry.only(_KEYS["installningar"])
+    text = entry.text("exempelperiod", "2025-T2")
+    try:
+        example = str(parse_period(text))
+    except PeriodError as exc:
+        raise entry.fail("exempelperiod", str(exc)) from None
+    limit = entry.integer("roj_grans", 5)
+    if limit < 2:
+        raise entry.fail("roj_grans", "ska vara minst 2.")
+    jump = entry.number("hopp_varning", 0.5)
+    if jump <= 0:
+        raise entry.fail("hopp_varning", "ska vara större än 0, t.ex. 0.5 (= 50 %).")
+    return Settings(example_period=example, suppression_limit=limit, jump_warning=jump)
+
+
+def _entries(data: dict[str, Any], section: str, lines: _Lines | None,
+             make: Any) -> tuple[tuple[Any, ...], list[_Entry]]:
+    value = data.get(section, [])
+    if not isinstance(value, list):
+        raise CatalogError(f"Katalogen: '{section}' ska skrivas som [[{section}]]-block.")
+    # Line numbers only when every entry has its own [[section]] header (not an inline array).
+    usable = lines if lines is not None and lines.counts.get(section, 0) == len(value) else None
+    items: list[Any] = []
+    entries: list[_Entry] = []
+    for index, raw in enumerate(value):
+        entry = _Entry(f"[[{section}]] nr {index + 1}", raw, usable, section, index)
+        ident = entry.ident()
+        entry.where = f"[[{section}]] '{ident}'"
+        entry.only(_KEYS[section])
+        items.append(make(entry))
+        entries.append(entry)
+    return tuple(items), entries
+
+
+def _unique(values: list[str], entries: list[_Entry], key: str) -> None:
+    seen: dict[str, _Entry] = {}
+    for value, entry in zip(values, entries, strict=True):
+        first = seen.get(value)
+        if first is not None:
+            line = first.line
+            at = f" (rad {line})" if line else ""
+            raise entry.fail(key, f"samma {key} som {first.where}{at}; "
+                                  f"{'ett id' if key == 'id' else 'en flik'} får bara förekomma en gång.")
+        seen[value] = entry
+
+
+def _unit(entry: _Entry) -> Unit:
+    successor = entry.ident("ersatts_av") if "ersatts_av" in entry.data else None
+    return Unit(entry.ident(), entry.text("namn"), entry.email("epost"), plan.span_of(entry), successor)
+
+
+def _units_of(entry: _Entry, known: set[str]) -> tuple[str, ...]:
+    units = entry.text_list("enheter")
+    for unit in units:
+        if unit not in known:
+            raise entry.fail("enheter", f"okänd enhet '{unit}' (finns inte bland [[enhet]]: "
+                                        f"{', '.join(sorted(known))}).")
+    if len(set(units)) != len(units):
+        raise entry.fail("enheter", "samma enhet står två gånger.")
+    return tuple(units)
+
+
+def _indicator(entry: _Entry, known: set[str]) -> Indicator:
+    ind_id = entry.ident()
+    span = plan.span_of(entry)
+    kind = entry.choice("typ", KINDS)
+    share = kind in SHARE_KINDS
+    scale = 0.01 if kind in PERCENT_KINDS else 1.0
+    if not share:
+        for key in ("taljare", "namnare"):
+            if key in entry.data:
+                raise entry.fail(key, f"gäller bara andelar (typ andel eller beläggningsgrad), inte typ '{kind}'.")
+    combine = entry.choice("sammanvagning", COMBINE)
+    if share and combine != "kvot":
+        raise entry.fail(
+            "sammanvagning",
+            "en andel vägs samman som kvot (täljare och nämnare summeras), aldrig som medel "
+            "av procenttal; skriv sammanvagning = \"kvot\".",
+        )
+    if not share and combine == "kvot":
+        raise entry.fail("sammanvagning", f"kvot gäller bara andelar, inte typ '{kind}'.")
+    if kind == "procent" and combine == "summa":
+        raise entry.fail("sammanvagning", "procenttal kan inte summeras; använd medel, eller typ "
+                                          "andel med täljare och nämnare.")
+    low, high = _range(entry, kind in PERCENT_KINDS)
+    targets, target_year = _targets(entry, span)
+    baselines = _baselines(entry, span)
+    for key, pairs in (("nulage", [(y, v) for y, v, _ in baselines]), ("borlage", targets)):
+        for year, value in pairs:
+            if not low <= value <= high:
+                at = f"{key}.{year}" if isinstance(entry.data.get(key), dict) else key
+                raise entry.fail(at, f"{_sv(value)} ligger utanför rimligt intervall [{_sv(low)}, {_sv(high)}] "
+                                     "(nyckeln rimligt).")
+    target_text = entry.opt_text("borlage_text")
+    if not targets and target_text is None:
+        raise entry.fail("borlage", "saknas (ange borlage, eller borlage_text om målet är en text).")
+    outcomes_raw = entry.data.get("utfall", {})
+    if not isinstance(outcomes_raw, dict):
+        raise entry.fail("utfall", "ska skrivas som { \"2023\" = 1931 }.")
+    outcomes: list[tuple[str, float]] = []
+    for year, value in sorted(outcomes_raw.items()):
+        if not re.fullmatch(r"\d{4}", str(year)):
+            raise entry.fail(f"utfall.{year}", "ska vara ett årtal med fyra siffror, t.ex. \"2023\".")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise entry.fail(f"utfall.{year}", "ska vara ett tal.")
+        outcomes.append((str(year), float(value) * scale))
+    plan.check_years(entry, span, "utfall", [int(y) for y, _ in outcomes], "utfallet")
+    kolada = entry.opt_text("kolada")
+    if kolada is not None and not _KOLADA.match(kolada):
+        raise entry.fail("kolada", f"{kolada!r}: ett Kolada-id är en bokstav och fem siffror, t.ex. N33100.")
+    default_decimals = {"antal": 0, "dygn": 0, "årsarbetare": 1, "mnkr": 1}.get(kind, 0)
+    decimals = entry.integer("decimaler", default_decimals)
+    if not 0 <= decimals <= 4:
+        raise entry.fail("decimaler", "ska vara 0–4.")
+    tolerance = entry.number("tolerans", 0)
+    if tolerance < 0:
+        raise entry.fail("tolerans", "får inte vara negativ.")
+    return Indicator(
+        id=ind_id,
+        section=entry.text("avsnitt"),
+        goal_area=entry.text("malomrade"),
+        name=entry.text("namn"),
+        kind=kind,
+        units=_units_of(entry, known),
+        combine=combine,
+        baseline=baselines[0][1] * scale,
+        baseline_date=baselines[0][2],
+        target=targets[0][1] * scale if targets else None,
+        target_text=target_text,
+        target_year=targets[0][0] if targets else target_year,
+        frequency=entry.choice("uppfoljning", FREQUENCIES),
+        direction=entry.choice("riktning", DIRECTIONS),
+        plausible=(low * scale, high * scale),
+        tolerance=tolerance * scale,
+        decimals=decimals,
+        numerator_label=entry.text("taljare") if share else None,
+        denominator_label=entry.text("namnare") if share else None,
+        outcomes=tuple(outcomes),
+        note=entry.opt_text("anmarkning"),
+        kolada=kolada,
+        span=span,
+        targets=tuple((y, v * scale) for y, v in targets),
+        baselines=tuple((y, v * scale, d) for y, v, d in baselines) if len(baselines) > 1 else (),
+        former_names=plan.former_names(entry, span),
+    )
+
+
+def _targets(entry: _Entry, span: plan.Span) -> tuple[list[tuple[int, float]], int]:
+    """borlage as one value with borlage_ar, or per year; the year of a text target (borlage_text)."""
+    yearly = plan.per_year(entry, "borlage", "tal")
+    if yearly is not None:
+        if "borlage_ar" in entry.data:
+            raise entry.fail("borlage_ar", "behövs inte när borlage anges per år (årtalen står i borlage); "
+                                           "ta bort borlage_ar.")
+        plan.check_years(entry, span, "borlage", [y for y, _ in yearly], "börläget")
+        return yearly, yearly[0][0]
+    target_year = entry.integer("borlage_ar")
+    if not 2000 <= target_year <= 2100:
+        raise entry.fail("borlage_ar", f"{target_year} är inget rimligt årtal.")
+    plan.check_years(entry, span, "borlage_ar", [target_year], "börläget")
+    if "borlage" not in entry.data:
+        return [], target_year
+    return [(target_year, entry.number("borlage"))], target_year
+
+
+def _baselines(entry: _Entry, span: plan.Span) -> list[tuple[int, float, dt.date]]:
+    """nulage with nulage_datum: one value and date, or both per year (the year it applies from)."""
+    values = plan.per_year(entry, "nulage", "tal")
+    dates = plan.per_year(entry, "nulage_datum", "datum")
+    if values is None:
+        if dates is not None:
+            raise entry.fail("nulage_datum", "anges per år bara när nulage också anges per år.")
+        value = entry.number("nulage")
+        date = entry.data.get("nulage_datum")
+        if date is None:
+            raise entry.fail("nulage_datum", "saknas (ett datum, t.ex. 2023-08-31).")
+        if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+            raise entry.fail("nulage_datum", "ska vara ett datum, t.ex. 2023-08-31 (utan citattecken).")
+        return [(date.year, value, date)]
+    if dates is None or [y for y, _ in dates] != [y for y, _ in values]:
+        raise entry.fail("nulage_datum", "ska anges för samma år som nulage, t.ex. nulage_datum = "
+                                         "{ \"2023\" = 2023-08-31, \"2026\" = 2025-12-31 }.")
+    plan.check_years(entry, span, "nulage", [y for y, _ in values], "nuläget")
+    return [(y, v, d) for (y, v), (_, d) in zip(values, dates, strict=True)]
+
+
+def _range(entry: _Entry, percent: bool) -> tuple[float, float]:
+    value = entry.data.get("rimligt")
+    if value is None:
+        raise entry.fail("rimligt", "saknas; skriv [lägst, högst], t.ex. [0, 100].")
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        or value[0] > value[1]
+    ):
+        raise entry.fail("rimligt", "ska vara [lägst, högst], t.ex. [0, 100].")
+    if percent and not (0 <= value[0] and value[1] <= 100):
+        raise entry.fail("rimligt", "ska ligga inom [0, 100] för en andel eller ett procenttal "
+                                    "(anges i procent).")
+    return float(value[0]), float(value[1])
+
+
+def _table(entry: _Entry, known: set[str]) -> Table:
+    table_id = entry.ident()
+    kind = entry.choice("typ", TABLE_KINDS)
+    sheet = entry.text("flik")
+    if len(sheet) > 31 or set(sheet) & _BAD_SHEET_CHARS or sheet.startswith(("_", "'")) or sheet.endswith("'"):
+        raise entry.fail("flik", "ett fliknamn får ha högst 31 tecken, inte innehålla [ ] : * ? / \\ "
+                                 "och inte börja med _ eller '.")
+    if sheet.casefold() in {s.casefold() for s in RESERVED_SHEETS}:
+        raise entry.fail("flik", f"'{sheet}' är upptaget av mallen; välj ett annat namn än "
+                                 f"{', '.join(RESERVED_SHEETS)}.")
+    for key, kinds in (("andel", ("fordelning",)), ("total", ("varav",)), ("fullstandig", ("varav",))):
+        if key in entry.data and kind not in kinds:
+            raise entry.fail(key, f"gäller bara tabeller av typ {' eller '.join(kinds)}, inte '{kind}'.")
+    labels = entry.text_list("rader")
+    rows = tuple(TableRow(slug(label), label) for label in labels)
+    reserved = RESERVED_ROWS.get(kind)
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row.id == reserved:
+            raise entry.fail("rader", f"raden '{row.label}' krockar med tabellens egen rad "
+                                      f"({reserved.upper() if reserved == 'summa' else reserved}); byt namn på den.")
+        if row.id in seen:
+            raise entry.fail("rader", f"raderna '{seen[row.id]}' och '{row.label}' blir samma rad "
+                                      f"('{row.id}'); skriv dem olika.")
+        seen[row.id] = row.label
+    return Table(
+        id=table_id,
+        kind=kind,
+        sheet=sheet,
+        title=entry.text("rubrik"),
+        description=entry.text("beskrivning", "-"),
+        units=_units_of(entry, known),
+        rows=rows,
+        count_label=entry.text("antal_rubrik", "Antal"),
+        with_share=entry.flag("andel"),
+        total_label=entry.text("total") if kind == "varav" else None,
+        complete=entry.flag("fullstandig"),
+        span=plan.span_of(entry),
+    )
+
+
+def _fingerprint(units: tuple[Unit, ...], indicators: tuple[Indicator, ...], tables: tuple[Table, ...]) -> str:
+    """The shape of the whole catalog over time; edits of texts or targets leave it alone. A returned
+    template is compared with `Catalog.template_fingerprint` of its own unit and period instead."""
+    shape: dict[str, Any] = {
+        "indikatorer": [[i.id, i.kind, list(i.units), i.frequency] for i in indicators],
+        "tabeller": [
+            [t.id, t.kind, t.sheet, list(t.units), [r.id for r in t.rows], t.with_share]
+            for t in tables
+        ],
+    }
+    spans = [[kind, e.id, str(e.span.start or ""), str(e.span.end or "")]
+             for kind, items in (("e", units), ("i", indicators), ("t", tables)) for e in items if not e.span.always]
+    spans += [["ersatts", u.id, u.successor] for u in units if u.successor]
+    if spans:  # a catalog without a time axis keeps the fingerprint it always had
+        shape["tid"] = spans
+    blob = json.dumps(shape, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _sv(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
