@@ -418,6 +418,10 @@ def katalog(path: Path | None) -> None:
     for unit in catalog.units:
         n = len([i for i in catalog.indicators if unit.id in i.units])
         click.echo(f"  {unit.id:18} {unit.name} ({n} indikatorer, {len(catalog.tables_for(unit.id))} tabeller)")
+    from .plan import describe
+
+    for line in describe(catalog):
+        click.echo(line)
 
 
 def main() -> None:

@@ -206,7 +206,7 @@ class _Writer:
             ws.write_string(row, col + 4, f"{judgement.arrow} {judgement.trend}", f.wrap)
             ws.write_string(row, col + 5, "\n".join(f"{self._unit_name(u)}: {text}" for u, text in item.comments),
                             f.wrap)
-            ws.set_row(row, 48)
+            ws.set_row(row, 48 + 13 * len(item.notes))
             row += 1
         dates = sorted({r.indicator.baseline_date for r in self.b.rows})
         row += 1

@@ -276,6 +276,9 @@ def describe(catalog: Catalog) -> list[str]:
         parts = [] if ind.span.always else [ind.span.text()]
         if len(ind.targets) > 1:
             parts.append("börläge " + ", ".join(f"{y}: {sv_value(v, ind.kind, ind.decimals)}" for y, v in ind.targets))
+        if ind.baselines:
+            parts.append("nuläge " + ", ".join(f"från {y}: {sv_value(v, ind.kind, ind.decimals)}"
+                                               for y, v, _ in ind.baselines))
         if ind.former_names:
             parts.append("tidigare namn till och med " + ", ".join(str(p) for p, _ in ind.former_names))
         if parts:

@@ -62,6 +62,13 @@ def filled(template_cache: Callable[[str, str], Path], tmp_path: Path) -> Callab
     return make
 
 
+def in_plan(item: Any, period: Period) -> bool:
+    """Whether a catalog entry (unit, indicator, table) is valid in a period, read from its fran/till
+    here rather than asked of the code under test."""
+    start, end = item.span.start, item.span.end
+    return (start is None or start <= period) and (end is None or period <= end)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

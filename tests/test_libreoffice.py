@@ -398,7 +398,7 @@ def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("lo_demo") / "exempel"
     result = CliRunner().invoke(cli, ["demo", str(folder)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    master = folder / f"sammanställning_{PERIOD}.xlsx"
+    master = folder / "sammanställning_2026-T1.xlsx"  # the demo's latest period, after the 2026 plan change
     assert master.is_file(), result.output
     return master
 
