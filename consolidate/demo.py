@@ -103,9 +103,15 @@ def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period:
 
 
 def _base(seeds: dict[str, Any], ind: Indicator) -> dict[str, Any]:
-    """Per unit: the 2023 outcome of the seed report, or the nuläge of an indicator new in a later plan."""
-    found = seeds["utfall_2023"].get(ind.id) or seeds["nulage_2026"].get(ind.id)
-    return dict(found)
+    """Per unit: the 2023 outcome of the seed report, or the nuläge of an indicator new in a later plan;
+    for an indicator the seeds do not know (a catalog of one's own), its nuläge shared evenly."""
+    found = seeds["utfall_2023"].get(ind.id) or seeds.get("nulage_2026", {}).get(ind.id)
+    if found is not None:
+        return dict(found)
+    if ind.is_share:
+        return {u: [round(ind.baseline * 1000), 1000] for u in ind.units}
+    share = ind.baseline / len(ind.units)
+    return {u: round(share) if ind.is_whole else share for u in ind.units}
 
 
 def _factor(ind: Indicator, parts: dict[str, Any], share: float, period: Period) -> float:
