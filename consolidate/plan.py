@@ -171,10 +171,15 @@ def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table], i
                 raise entry.fail("enheter", f"enheten '{unit_id}' finns {unit.span.text()}, men {what} gäller "
                                             f"{item.span.text()}; ta bort enheten ur listan{hint}.")
         for period in boundaries:
-            if period in item.span and not reporters(by_id, item, period):
-                raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna i listan "
-                                            f"har upphört); ge {what} till = \"{period.previous}\" eller lägg till "
-                                            "enheten som tar över.")
+            if period not in item.span or reporters(by_id, item, period):
+                continue
+            if period == (item.span.start or FIRST):
+                first = next((p for p in boundaries if p > period and reporters(by_id, item, p)), period)
+                raise entry.fail("enheter", f"ingen av enheterna i listan finns före {first}, men {what} gäller "
+                                            f"{item.span.text()}; ge {what} fran = \"{first}\".")
+            raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna i listan "
+                                        f"har upphört); ge {what} till = \"{period.previous}\" eller lägg till "
+                                        "enheten som tar över.")
 
 
 def _boundaries(units: Iterable[Unit], items: Iterable[Indicator | Table]) -> list[Period]:

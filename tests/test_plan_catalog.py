@@ -4,16 +4,19 @@ with the line of the key."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import Result
-from conftest import in_plan
+from conftest import fill, in_plan
 
 from consolidate.catalog import Catalog, load_catalog
+from consolidate.demo import load_seeds, unit_values
 from consolidate.errors import CatalogError
+from consolidate.layout import build_layout
 from consolidate.periods import Period
 from consolidate.plan import template_changes
 from consolidate.template import write_template
@@ -151,8 +154,6 @@ def test_template_changes_name_what_a_file_lacks(tmp_path: Path, catalog: Catalo
     named as not read."""
     changed = load_catalog(write(tmp_path, with_new_indicator()))
     old_2026 = write_template(catalog, "barn_unga", T1_2026, tmp_path / "gammal_2026-T1_barn_unga.xlsx")
-    from consolidate.layout import build_layout
-
     layout = build_layout(changed, "barn_unga", T1_2026)
     meta = dict(openpyxl.load_workbook(old_2026)["_meta"].values)
     (change,) = template_changes(changed, "barn_unga", T1_2026, layout.cells, _names(old_2026), meta["innehall"])
@@ -229,6 +230,11 @@ BAD = {
         edit(MYREN, 'till = "2025-T3"\n'),
         "[[indikator]] 'belaggning_myren'", "enheter", "från 2026-T1 rapporterar ingen enhet indikatorn",
         ('enheter = ["myren"]', "")),
+    "an indicator before its units exist": (
+        edit('epost = "vuxen@exempelkommun.se"\n', 'epost = "vuxen@exempelkommun.se"\nfran = "2024-T1"\n'),
+        "[[indikator]] 'icke_bistandsbedomda_vuxen'", "enheter",
+        ("ingen av enheterna i listan finns före 2024-T1, men indikatorn gäller till och med 2025-T3; ge "
+         "indikatorn fran = \"2024-T1\""), ('enheter = ["vuxen"]', 'id = "icke_bistandsbedomda_vuxen"')),
     "an earlier name for a period that is no period": (
         edit('namn = "Beläggningsgraden på ungdomsboendet Myren ska öka"',
              'namn = "Beläggning på Myren"\ntidigare_namn = { "2025-T4" = "Beläggningsgraden på Myren" }'),
@@ -256,3 +262,26 @@ def test_cli_katalog_names_the_line_of_a_plan_mistake(tmp_path: Path, invoke: Ca
     result = invoke("katalog", write(tmp_path, text))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Fel: Katalogen, rad {line_of(text, marker, after)}: {entry}, nyckeln '{key}'")
+
+
+def test_a_file_of_a_merged_unit_after_the_merge_is_refused(tmp_path: Path, invoke: Callable[..., Result],
+                                                            catalog: Catalog) -> None:
+    """Myren's 2026-T1 template went out before the controller wrote the merge into the catalog; the
+    return is refused with the reason, and Myren is still not expected (not 'saknas')."""
+    before = load_catalog(write(tmp_path, edit(MYREN, ""), "före.toml"))
+    template = write_template(before, "myren", T1_2026, tmp_path / "mall.xlsx")
+    folder = tmp_path / "delad"
+    fill(template, unit_values(before, load_seeds(), "myren", T1_2026), folder / "2026-T1" / "2026-T1_myren.xlsx")
+    checked = invoke("check", folder, "--json")
+    assert checked.exit_code == 1
+    errors = [f for f in json.loads(checked.output)["fynd"] if f["severity"] == "fel"]
+    assert [(f["code"], f["unit"], f["period"]) for f in errors] == [("enhet_utanfor_plan", "myren", "2026-T1")]
+    assert errors[0]["message"] == (
+        "Mallen gäller Ungdomsboendet Myren 2026-T1, men Ungdomsboendet Myren ingår i Barn- och "
+        "ungdomssektionen från 2026-T1 enligt katalogen. Lämna in på mallen för den enhet som rapporterar "
+        "för perioden.")
+    ran = invoke("run", folder, "--json", "--out", tmp_path / "m.xlsx")
+    states = {(e["unit"], e["state"]) for e in json.loads(ran.output)["inlamning"]}
+    assert ("myren", "underkänd") in states and ("myren", "saknas") not in states
+    assert {u for u, s in states if s == "saknas"} == {"forebyggande", "barn_unga", "vuxen", "beroende",
+                                                         "socialpsykiatri"}
