@@ -44,8 +44,10 @@ def _notes(catalog: Catalog, ind: Indicator, cells: tuple[BoardCell, ...], perio
     periods = [c.period for c in shown if c.period is not None]
     years = sorted({_year(c) for c in shown})
     notes = []
-    if ind.span.start is not None and any(not c.in_plan for c in cells):
-        notes.append(f"Ny från {ind.span.start}.")
+    start = ind.span.start
+    if start is not None and any(not c.in_plan and (c.column.period or Period(_year(c.column), 3)) < start
+                                 for c in cells):
+        notes.append(f"Ny från {start}.")
 
     def number(value: float | None) -> str:
         return sv_value(value, ind.kind, ind.decimals) if value is not None else ind.target_text or "–"

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import Result
-from conftest import fill, in_plan
+from conftest import ADDED_NAME, fill, in_plan, with_added_indicator
 
 from consolidate.catalog import Catalog, load_catalog
 from consolidate.demo import load_seeds, unit_values
@@ -25,26 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL_TEXT = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")
 T3_2025, T1_2026 = Period(2025, 3), Period(2026, 1)
 
-NEW_FOR_BARN_UNGA = '''
-[[indikator]]
-id = "nya_familjer"
-fran = "2026-T1"
-avsnitt = "Omställning av socialtjänsten"
-malomrade = "Fler tar del av förebyggande insatser"
-namn = "Antal nya familjer som tar del av föräldraskapsstöd"
-typ = "antal"
-enheter = ["barn_unga"]
-sammanvagning = "summa"
-nulage = 80
-nulage_datum = 2025-12-31
-borlage = 120
-borlage_ar = 2026
-uppfoljning = "tertial"
-riktning = "ökning"
-rimligt = [0, 5000]
-'''
-
-
 def edit(old: str, new: str, text: str = REAL_TEXT) -> str:
     assert text.count(old) == 1, old
     return text.replace(old, new)
@@ -52,7 +32,7 @@ def edit(old: str, new: str, text: str = REAL_TEXT) -> str:
 
 def with_new_indicator(text: str = REAL_TEXT) -> str:
     """The catalog with one more indicator for barn_unga from 2026-T1, before the unit tables."""
-    return text.replace("\n[[tabell]]", NEW_FOR_BARN_UNGA + "\n[[tabell]]", 1)
+    return with_added_indicator(text, ["barn_unga"])
 
 
 def write(tmp_path: Path, text: str, name: str = "katalog.toml") -> Path:
@@ -158,7 +138,7 @@ def test_template_changes_name_what_a_file_lacks(tmp_path: Path, catalog: Catalo
     meta = dict(openpyxl.load_workbook(old_2026)["_meta"].values)
     (change,) = template_changes(changed, "barn_unga", T1_2026, layout.cells, _names(old_2026), meta["innehall"])
     assert change.code == "ny_indikator" and change.scope == "nya_familjer"
-    assert change.params == {"label": "Antal nya familjer som tar del av föräldraskapsstöd",
+    assert change.params == {"label": ADDED_NAME,
                              "when": "tillkom 2026-T1", "period_text": "2026-T1"}
     assert change.skip == {"ind_nya_familjer_varde", "ind_nya_familjer_kommentar"}
     old_2025 = write_template(catalog, "barn_unga", T3_2025, tmp_path / "gammal_2025-T3_barn_unga.xlsx")

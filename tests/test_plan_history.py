@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import fill
+from conftest import ADDED_NAME, fill, with_added_indicator
 
 from consolidate.catalog import Catalog, load_catalog
 from consolidate.cli import cli
@@ -38,30 +38,10 @@ MISSING = ("2026-T3", "vuxen")
 
 OLD_NAME = "Beläggningsgraden i stödboende och träningslägenheter ska öka (beroende 55 lgh, socialpsykiatri 17 lgh)"
 NEW_NAME = "Beläggning i stödboende och träningslägenheter, beroendeenheten"
-NEW_IND = "Antal nya familjer som tar del av föräldraskapsstöd"
+NEW_IND = ADDED_NAME
 RETIRED_NAME = "Andel vuxna 21–65 år i befolkningen aktuella för utredning"
 RETARGET_NAME = "Antal medarbetare som arbetar med förebyggande och/eller tidiga insatser"
 CONTROL_NAME = "Antal som tar del av förebyggande insatser"
-NEW_INDICATOR = f'''[[indikator]]
-id = "nya_familjer"
-fran = "2026-T1"
-avsnitt = "Omställning av socialtjänsten"
-malomrade = "Fler tar del av förebyggande insatser"
-namn = "{NEW_IND}"
-typ = "antal"
-enheter = ["forebyggande", "barn_unga"]
-sammanvagning = "summa"
-nulage = 80
-nulage_datum = 2025-12-31
-borlage = 120
-borlage_ar = 2026
-uppfoljning = "tertial"
-riktning = "ökning"
-rimligt = [0, 5000]
-
-'''
-
-
 def edit(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, old
     return text.replace(old, new)
@@ -69,8 +49,8 @@ def edit(text: str, old: str, new: str) -> str:
 
 def new_plan(text: str) -> str:
     """The controller's edits for the 2026 plan."""
-    text = edit(text, '[[indikator]]\nid = "icke_bistandsbedomda_vuxen"',
-                NEW_INDICATOR + '[[indikator]]\nid = "icke_bistandsbedomda_vuxen"')
+    text = with_added_indicator(text, ["forebyggande", "barn_unga"],
+                                before='\n[[indikator]]\nid = "icke_bistandsbedomda_vuxen"')
     text = edit(text, 'id = "andel_vuxna_utredning"\n', 'id = "andel_vuxna_utredning"\ntill = "2025-T3"\n')
     text = edit(text, 'utfall = { "2023" = 108.3 }\nborlage = 122\nborlage_ar = 2025',
                 'utfall = { "2023" = 108.3 }\nborlage = { "2025" = 122, "2026" = 130 }')
@@ -236,6 +216,7 @@ def test_a_retired_indicator_keeps_its_history(history: dict[str, Any]) -> None:
     for period in ("2026-T1", "2026-T3"):
         sheet = Sheet(history["runs"][period][2])
         assert sheet.cell(RETIRED_NAME, "Status") == "● Grå\nAvslutad 2025-T3"
+        assert sheet.notes(RETIRED_NAME) == []  # the status says it; no "Ny från" for its later columns
         for column in sheet.periods():
             shown = sheet.cell(RETIRED_NAME, column)
             if column.startswith("2026"):

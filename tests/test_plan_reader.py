@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import fill
+from conftest import ADDED_NAME, fill, with_added_indicator
 
 from consolidate.catalog import load_catalog
 from consolidate.demo import load_seeds, unit_values
@@ -22,25 +22,6 @@ from consolidate.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEXT = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")
-NAME = "Antal nya familjer som tar del av föräldraskapsstöd"
-ADDED = f'''
-[[indikator]]
-id = "nya_familjer"
-fran = "2026-T1"
-avsnitt = "Omställning av socialtjänsten"
-malomrade = "Fler tar del av förebyggande insatser"
-namn = "{NAME}"
-typ = "antal"
-enheter = ["barn_unga"]
-sammanvagning = "summa"
-nulage = 80
-nulage_datum = 2025-12-31
-borlage = 120
-borlage_ar = 2026
-uppfoljning = "tertial"
-riktning = "ökning"
-rimligt = [0, 5000]
-'''
 WIRING = pytest.mark.xfail(reason="reader wiring pending", strict=True)
 
 
@@ -48,7 +29,7 @@ def catalogs(tmp_path: Path) -> tuple[Path, Path]:
     """The catalog before and after the controller added an indicator for barn_unga from 2026-T1."""
     before, after = tmp_path / "katalog_före.toml", tmp_path / "katalog_efter.toml"
     before.write_text(REAL_TEXT, encoding="utf-8")
-    after.write_text(REAL_TEXT.replace("\n[[tabell]]", ADDED + "\n[[tabell]]", 1), encoding="utf-8")
+    after.write_text(with_added_indicator(REAL_TEXT, ["barn_unga"]), encoding="utf-8")
     return before, after
 
 
@@ -64,6 +45,12 @@ def check(invoke: Callable[..., Result], path: Path, catalog: Path) -> tuple[int
     return result.exit_code, json.loads(result.output)
 
 
+def the_finding(report: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The report's one finding: code, severity, scope and message."""
+    (only,) = report["fynd"]
+    return only["code"], only["severity"], only["scope"], only["message"]
+
+
 @WIRING
 def test_an_old_template_lacking_a_new_indicator_gets_one_clear_finding(
         tmp_path: Path, invoke: Callable[..., Result]) -> None:
@@ -72,10 +59,10 @@ def test_an_old_template_lacking_a_new_indicator_gets_one_clear_finding(
     path = returned(before, "barn_unga", Period(2026, 1), tmp_path)
     code, report = check(invoke, path, after)
     assert code == 1
-    (only,) = report["fynd"]
-    assert (only["code"], only["severity"], only["scope"]) == ("ny_indikator", "fel", "nya_familjer")
-    assert only["message"].startswith(f"Indikatorn \"{NAME}\" tillkom 2026-T1 och saknas i mallen; hämta den nya mallen")
-    assert "#REFERENS!" not in only["message"]
+    *rule, message = the_finding(report)
+    assert rule == ["ny_indikator", "fel", "nya_familjer"]
+    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" tillkom 2026-T1 och saknas i mallen; hämta den nya mallen")
+    assert "#REFERENS!" not in message
 
 
 @WIRING
@@ -103,9 +90,9 @@ def test_an_indicator_retired_after_the_template_was_made_is_named_once(
     path = returned(after, "barn_unga", Period(2026, 2), tmp_path)
     code, report = check(invoke, path, ended)
     assert code == 0
-    (only,) = report["fynd"]
-    assert (only["code"], only["severity"], only["scope"]) == ("utgatt", "varning", "nya_familjer")
-    assert only["message"].startswith(f"Indikatorn \"{NAME}\" avslutades 2026-T1 och efterfrågas inte för 2026-T2")
+    *rule, message = the_finding(report)
+    assert rule == ["utgatt", "varning", "nya_familjer"]
+    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" avslutades 2026-T1 och efterfrågas inte för 2026-T2")
 
 
 def test_old_returns_are_read_whole_after_a_later_change(tmp_path: Path, invoke: Callable[..., Result]) -> None:
