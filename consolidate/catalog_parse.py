@@ -168,7 +168,7 @@ def build(data: dict[str, Any], lines: _Lines | None = None) -> Catalog:
     _unique([i.id for i in indicators], ind_entries, "id")
     tables, table_entries = _entries(data, "tabell", lines, lambda e: _table(e, known))
     _unique([t.id for t in tables], table_entries, "id")
-    _unique([t.sheet.casefold() for t in tables], table_entries, "flik")
+    _unique_sheets(tables, table_entries)
     plan.check_reporting(units, indicators, ind_entries, "indikatorn")
     plan.check_reporting(units, tables, table_entries, "tabellen")
     fingerprint = _fingerprint(units, indicators, tables)
@@ -220,6 +220,18 @@ def _unique(values: list[str], entries: list[_Entry], key: str) -> None:
             raise entry.fail(key, f"samma {key} som {first.where}{at}; "
                                   f"{'ett id' if key == 'id' else 'en flik'} får bara förekomma en gång.")
         seen[value] = entry
+
+
+def _unique_sheets(tables: tuple[Table, ...], entries: list[_Entry]) -> None:
+    """One sheet per name in a template: two tables may share a sheet name only when their spans do not
+    overlap (a table whose rows change is ended and followed by a new one, on the same sheet)."""
+    for index, (table, entry) in enumerate(zip(tables, entries, strict=True)):
+        for other, first in zip(tables[:index], entries[:index], strict=True):
+            if other.sheet.casefold() == table.sheet.casefold() and other.span.overlaps(table.span):
+                line = first.line
+                at = f" (rad {line})" if line else ""
+                raise entry.fail("flik", f"samma flik som {first.where}{at} under samma perioder; en flik får bara "
+                                         "förekomma en gång per period (ge den ena tabellen till och den andra fran).")
 
 
 def _unit(entry: _Entry) -> Unit:

@@ -265,3 +265,44 @@ def test_a_file_of_a_merged_unit_after_the_merge_is_refused(tmp_path: Path, invo
     assert ("myren", "underkänd") in states and ("myren", "saknas") not in states
     assert {u for u, s in states if s == "saknas"} == {"forebyggande", "barn_unga", "vuxen", "beroende",
                                                          "socialpsykiatri"}
+
+
+SERVICE_2026 = '''
+[[tabell]]
+id = "service_myndighet_2026"
+fran = "2026-T1"
+typ = "fordelning"
+flik = "Service och myndighet"
+rubrik = "Fördelning av ärenden mellan service, rådgivning och myndighetsutövning"
+enheter = ["forebyggande"]
+rader = ["Service", "Rådgivning", "Myndighetsutövning"]
+antal_rubrik = "Ärenden"
+andel = false
+'''
+
+
+def test_a_table_whose_rows_change_is_ended_and_followed_on_the_same_sheet(
+        tmp_path: Path, catalog: Catalog, invoke: Callable[..., Result]) -> None:
+    """A new row is a new table: the old one ends, the new one starts, on the same sheet. Returns of
+    2025 are read whole with the new catalog; 2026 templates have the new rows."""
+    old_rows = 'rader = ["Service", "Myndighetsutövning"]\n'
+    text = edit(old_rows, old_rows + 'till = "2025-T3"\n') + SERVICE_2026
+    changed = load_catalog(write(tmp_path, text))
+    assert [t.id for t in changed.tables_for("forebyggande", T3_2025)][:2] == ["arenden_per_kalla", "service_myndighet"]
+    assert "service_myndighet_2026" in [t.id for t in changed.tables_for("forebyggande", T1_2026)]
+    assert "service_myndighet" not in [t.id for t in changed.tables_for("forebyggande", T1_2026)]
+    names = _names(write_template(changed, "forebyggande", T1_2026, tmp_path / "ny.xlsx"))
+    assert {"tab_service_myndighet_2026_radgivning_antal", "tab_service_myndighet_2026_summa_antal"} <= names
+    assert not {n for n in names if n.startswith("tab_service_myndighet_") and "_2026_" not in n}
+    old = write_template(catalog, "forebyggande", T3_2025, tmp_path / "mall_2025.xlsx")
+    returned = fill(old, unit_values(catalog, load_seeds(), "forebyggande", T3_2025),
+                    tmp_path / "2025-T3" / "2025-T3_forebyggande.xlsx")
+    result = invoke("check", returned, "--json", "--katalog", write(tmp_path, text, "ny.toml"))
+    assert result.exit_code == 0 and json.loads(result.output)["fel"] == 0
+    # Both valid in 2026-T1 on one sheet: refused at the second one's flik.
+    both = REAL_TEXT + SERVICE_2026
+    with pytest.raises(CatalogError) as info:
+        load_catalog(write(tmp_path, both, "båda.toml"))
+    line = line_of(both, 'flik = "Service och myndighet"', 'id = "service_myndighet_2026"')
+    assert str(info.value).startswith(f"Katalogen, rad {line}: [[tabell]] 'service_myndighet_2026', nyckeln 'flik'")
+    assert "en gång per period" in str(info.value)
