@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -338,7 +339,8 @@ def template_changes(catalog: Catalog, unit_id: str, period: Period, cells: Sequ
                                       {"label": label, "when": when, "period_text": str(period)},
                                       frozenset(c.name for c in scope_cells)))
     asked = {(c.name.startswith("ind_"), c.scope) for c in cells}
-    for key in sorted(_scopes_of(catalog, names) - asked):
+    known = {c.name for c in cells}
+    for key in sorted(_scopes_of(catalog, [n for n in names if n not in known]) - asked):
         is_indicator, scope = key
         item = catalog.indicator(scope) if is_indicator else catalog.table(scope)
         if item is None:
@@ -356,20 +358,30 @@ def template_changes(catalog: Catalog, unit_id: str, period: Period, cells: Sequ
     return tuple(changes)
 
 
+def item_of_name(catalog: Catalog, name: str) -> Indicator | Table | None:
+    """The indicator or table a template's defined name belongs to (ind_<id>_<field>,
+    tab_<id>_<row>_<field>), whether or not it is in the plan of a period; None for another name.
+    With `span` and `reporting_since` it tells whether the name is asked in a period, and since when."""
+    name = name.lower()
+    if name.startswith("ind_"):
+        return catalog.indicator(name[4:].rsplit("_", 1)[0])
+    if name.startswith("tab_"):
+        rest = name[4:]
+        return next((t for t in _longest_first(catalog) if rest.startswith(t.id + "_")), None)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _longest_first(catalog: Catalog) -> tuple[Table, ...]:
+    """Tables by id length, longest first: 'service_myndighet_2026_…' is not 'service_myndighet'."""
+    return tuple(sorted(catalog.tables, key=lambda t: -len(t.id)))
+
+
 def _scopes_of(catalog: Catalog, names: Collection[str]) -> set[tuple[bool, str]]:
-    """Catalog items a workbook's defined names belong to (ind_<id>_<field>, tab_<id>_<row>_<field>),
-    as (is an indicator, id)."""
+    """Catalog items a workbook's defined names belong to, as (is an indicator, id)."""
     found: set[tuple[bool, str]] = set()
-    indicator_ids = {i.id for i in catalog.indicators}
-    table_ids = sorted((t.id for t in catalog.tables), key=len, reverse=True)
     for name in names:
-        if name.startswith("ind_"):
-            scope = name[4:].rsplit("_", 1)[0]
-            if scope in indicator_ids:
-                found.add((True, scope))
-        elif name.startswith("tab_"):
-            rest = name[4:]
-            table = next((t for t in table_ids if rest.startswith(t + "_")), None)
-            if table is not None:
-                found.add((False, table))
+        item = item_of_name(catalog, name)
+        if item is not None:
+            found.add((name.startswith("ind_"), item.id))
     return found
