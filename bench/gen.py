@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import consolidate
-from consolidate.catalog import Catalog, load_catalog
+from consolidate.catalog import Catalog
+from consolidate.catalog_parse import load_catalog
 from consolidate.demo import fill_workbook, load_seeds, unit_values
 from consolidate.layout import META_SHEET, build_layout
 from consolidate.periods import Period
@@ -267,9 +268,9 @@ def generate(n: int, workdir: Path, log: Any = print) -> BenchSet:
     clean_count = min(CLEAN_VARIANTS, math.ceil(n / len(real)))
     for k, twin in enumerate(real, start=1):
         proto = unit_id(k, n)                      # unit k is the first twin of real unit k
-        assert [i.id for i in catalog.indicators_for(proto, PERIOD.tertial)] == [
-            i.id for i in real_catalog.indicators_for(twin, PERIOD.tertial)]
-        assert [t.id for t in catalog.tables_for(proto)] == [t.id for t in real_catalog.tables_for(twin)]
+        assert [i.id for i in catalog.indicators_for(proto, PERIOD)] == [
+            i.id for i in real_catalog.indicators_for(twin, PERIOD)]
+        assert [t.id for t in catalog.tables_for(proto, PERIOD)] == [t.id for t in real_catalog.tables_for(twin, PERIOD)]
         template = write_template(catalog, proto, PERIOD, root / "mallar" / template_filename(catalog, proto, PERIOD))
         base = unit_values(real_catalog, seeds, twin, PERIOD)
         names = {c.name for c in build_layout(catalog, proto, PERIOD).cells}

@@ -13,7 +13,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     """Returns the board's catalog from a TOML file (the bundled example when `path` is None).
 
     Raises CatalogError with a Swedish message naming the line when the file is wrong."""
-    from .catalog import load_catalog as load
+    from .catalog_parse import load_catalog as load
 
     return load(path)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 import polars as pl
 
-from .catalog import Catalog, Indicator, Table
+from .catalog import Catalog, Indicator, Table, Unit
 from .combine import board_values, judge, table_totals, unit_indicator_values
 from .model import (
     Board,
@@ -14,19 +15,60 @@ from .model import (
     Column,
     Figure,
     IndicatorRow,
+    Judgement,
     Key,
     Mark,
     RunResult,
+    Status,
     TableLine,
     TableView,
+    Trend,
     UnitPart,
 )
-from .periods import MONTHS
+from .periods import MONTHS, Period
+from .svformat import sv_value
 
 _COUNT_INDICATORS = ("antal", "dygn")
 # Free text can hold a small count ("2 placeringar avslutade"): a masked output leaves out texts with digits.
 WITHHELD = "(texten innehåller siffror och visas inte i den maskerade versionen)"
 DATA_SORT = ("period", "unit", "file", "sheet", "name")
+
+
+def _year(column: Column) -> int:
+    return column.period.year if column.period is not None else int(column.key.split(":", 1)[1])
+
+
+def _notes(catalog: Catalog, ind: Indicator, cells: tuple[BoardCell, ...], period: Period) -> tuple[str, ...]:
+    """What changed in the plan over the columns shown: start, börläge, nuläge, name, merged units."""
+    shown = [c.column for c in cells if c.in_plan]
+    periods = [c.period for c in shown if c.period is not None]
+    years = sorted({_year(c) for c in shown})
+    notes = []
+    start = ind.span.start
+    if start is not None and any(not c.in_plan and (c.column.period or Period(_year(c.column), 3)) < start
+                                 for c in cells):
+        notes.append(f"Ny från {start}.")
+
+    def number(value: float | None) -> str:
+        return sv_value(value, ind.kind, ind.decimals) if value is not None else ind.target_text or "–"
+
+    for before, after in itertools.pairwise(years):
+        old, new = ind.target_in(before)[1], ind.target_in(after)[1]
+        if old != new:
+            notes.append(f"Börläge ändrat {after}: {number(old)} → {number(new)}.")
+        (old_base, _), (new_base, date) = ind.baseline_in(before), ind.baseline_in(after)
+        if old_base != new_base:
+            notes.append(f"Nuläge ändrat {after}: {number(old_base)} → {number(new_base)} (per {date.isoformat()}).")
+    current = ind.name_in(period)
+    for last, name in ind.former_names:
+        if name != current and any(p <= last for p in periods):
+            notes.append(f"Hette till och med {last}: {name}.")
+    for unit_id in ind.units:
+        unit = catalog.unit(unit_id)
+        end = unit.span.end
+        if unit.successor and end is not None and any(p <= end for p in periods) and any(p > end for p in periods):
+            notes.append(f"{unit.name} ingår i {catalog.unit(unit.successor).name} från {end.next}.")
+    return tuple(notes)
 
 
 def cell_key(period: str, unit: str, name: str) -> Key:
@@ -64,26 +106,39 @@ class _Builder:
         return Figure(key, value, count, self.marks.get(key))
 
     def board(self) -> Board:
-        rows = tuple(self._row(ind) for ind in self.c.indicators)
-        tables = tuple(self._table(t) for t in self.c.tables)
+        """Indicators of the period's plan, and retired ones while their history is in the columns;
+        one not yet started is left out. Tables of the period's plan."""
+        rows = tuple(self._row(ind) for ind in self.c.indicators
+                     if ind.span.started_by(self.period) and any(self._in_span(ind, c) for c in self.columns))
+        tables = tuple(self._table(t) for t in self.c.tables if self.period in t.span)
         return Board(
             catalog=self.c, period=self.period, periods=tuple(self.r.periods), columns=self.columns,
             rows=rows, tables=tables, register=tuple(self.r.register), report=self.r.report,
-            data=self._data(), masked=self.masked, source=self.r,
+            data=self._data(), masked=self.masked, units=self.c.units_in(self.period), source=self.r,
         )
 
     # ---- indicators ---------------------------------------------------------------------------
     def _columns(self) -> tuple[Column, ...]:
         """Outcome years from the catalog that no period covers, then the periods in the folder."""
         years = {p.year for p in self.r.periods}
-        extra = sorted({y for ind in self.c.indicators for y, _ in ind.outcomes if int(y) not in years})
+        extra = sorted({y for ind in self.c.indicators if ind.span.started_by(self.period)
+                        for y, _ in ind.outcomes if int(y) not in years})
         return (tuple(Column(f"rapport:{y}", f"Utfall {y} (rapport)") for y in extra)
                 + tuple(Column(str(p), str(p), p) for p in self.r.periods))
 
+    @staticmethod
+    def _in_span(ind: Indicator, column: Column) -> bool:
+        if column.period is None:
+            return ind.span.overlaps_year(_year(column))
+        return column.period in ind.span
+
     def _cell(self, ind: Indicator, column: Column) -> BoardCell:
+        if not self._in_span(ind, column):  # the indicator was not in the plan then: "ej aktuell"
+            return BoardCell(column, Figure(("board", ind.id, column.key), None), asked=False, in_plan=False)
         if column.period is None:  # an outcome the board's own report gave: not unit data
             year = column.key.split(":", 1)[1]
-            return BoardCell(column, Figure(("report", ind.id, year), dict(ind.outcomes).get(year)), asked=False)
+            return BoardCell(column, Figure(("report", ind.id, year), dict(ind.outcomes).get(year)), asked=False,
+                             target=ind.target_in(int(year))[1])
         period = column.key
         count = ind.kind in _COUNT_INDICATORS
         parts = []
@@ -97,17 +152,25 @@ class _Builder:
                 parts.append(UnitPart(unit, self.figure(cell_key(period, unit, f"ind_{ind.id}_varde"), value, count)))
         asked = ind.asked_in(column.period.tertial)
         have = {p.unit for p in parts}
-        lacking = [u for u in ind.units if u not in have] if asked else []
-        value = self.figure(("board", ind.id, period), self.board_vals.get((ind.id, period)), count)
-        return BoardCell(column, value, tuple(parts), lacking=tuple(lacking),
-                         rejected=tuple(u for u in lacking if (u, period) in self.rejected), asked=asked)
+        # Expected from the units of the plan then: a merged unit's successor, never the merged unit.
+        reporting = self.c.reporters(ind, column.period)
+        lacking = [u for u in reporting if u not in have] if asked else []
+        board_value = self.figure(("board", ind.id, period), self.board_vals.get((ind.id, period)), count)
+        return BoardCell(column, board_value, tuple(parts), lacking=tuple(lacking),
+                         rejected=tuple(u for u in lacking if (u, period) in self.rejected), asked=asked,
+                         target=ind.target_in(column.period.year)[1], reporting=reporting)
 
     def _row(self, ind: Indicator) -> IndicatorRow:
         cells = tuple(self._cell(ind, column) for column in self.columns)
         current = cells[-1]
+        now = ind.as_of(self.period)
         history = [(c.column, c.complete_value) for c in cells[:-1]]
-        judgement = judge(ind, current.value, history, self.period, self._names(current.lacking))
-        return IndicatorRow(ind, cells, judgement, self._comments(ind.id))
+        if current.in_plan:
+            judgement = judge(now, current.value, history, self.period, self._names(current.lacking),
+                              target=now.target)
+        else:  # retired: its history stays, it is not judged any more
+            judgement = Judgement(Status.GREY, f"Avslutad {ind.span.end}", Trend.NONE, "–")
+        return IndicatorRow(now, cells, judgement, self._comments(ind.id), _notes(self.c, ind, cells, self.period))
 
     def _names(self, units: tuple[str, ...]) -> list[str]:
         return [self.c.unit(u).name for u in units]
@@ -137,7 +200,8 @@ class _Builder:
 
     def _table(self, table: Table) -> TableView:
         data = self._table_values().get(table.id, {})
-        units = [u for u in self.c.units if u.id in set(table.units)]
+        reporting = set(self.c.reporters(table, self.period))
+        units = [u for u in self.c.units if u.id in reporting]
         if table.kind == "manad":
             return self._monthly(table, units, data)
         if table.kind == "enkat":
@@ -152,7 +216,7 @@ class _Builder:
         return self.figure(cell_key(str(self.period), unit, f"tab_{table.id}_{item}_{field}"),
                            data.get((item, field, unit)), count)
 
-    def _counts(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+    def _counts(self, table: Table, units: list[Unit], data: Mapping[tuple[str, str, str], float | None]) -> TableView:
         if table.kind == "fordelning":
             items = [(r.id, r.label) for r in table.rows] + [("summa", "SUMMA")]
             order = list(range(len(items)))
@@ -179,7 +243,7 @@ class _Builder:
         shares = frozenset({len(units) + 1}) if with_share else frozenset()
         return TableView(table, tuple(heads), tuple(lines[i] for i in order), shares)
 
-    def _monthly(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+    def _monthly(self, table: Table, units: list[Unit], data: Mapping[tuple[str, str, str], float | None]) -> TableView:
         trow = table.rows[0]  # one series per monthly table in the catalog today
         heads = [trow.label] + [m.capitalize() for m in MONTHS] + ["Summa"]
         lines = []
@@ -198,7 +262,7 @@ class _Builder:
         lines.append(TableLine("Totalt", total, total=True))
         return TableView(table, tuple(heads), tuple(lines))
 
-    def _survey(self, table: Table, units: list, data: Mapping[tuple[str, str, str], float | None]) -> TableView:
+    def _survey(self, table: Table, units: list[Unit], data: Mapping[tuple[str, str, str], float | None]) -> TableView:
         heads = ["Fråga"] + [u.name for u in units] + ["Samtliga (vägt med antal svar)"]
         answers = [self._unit_cell(table, u.id, "svar", "antal", data) for u in units]
         lines = []

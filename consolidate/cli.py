@@ -438,7 +438,7 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
     """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger.
 
     Exemplet använder exempelkatalogen som följer med consolidate (eller --katalog)."""
-    from .catalog import load_catalog
+    from .catalog_parse import load_catalog
     from .demo import build_demo_folder, prepare_demo_folder, remember_demo_file
     from .run import run as run_job
 
@@ -499,6 +499,10 @@ def katalog(path: Path | None) -> None:
     for unit in catalog.units:
         n = len([i for i in catalog.indicators if unit.id in i.units])
         click.echo(f"  {unit.id:18} {unit.name} ({n} indikatorer, {len(catalog.tables_for(unit.id))} tabeller)")
+    from .plan import describe
+
+    for line in describe(catalog):
+        click.echo(line)
 
 
 def main() -> None:

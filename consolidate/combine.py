@@ -28,7 +28,11 @@ STATUS_RULE = (
     "Saknar indikatorn ett börläge i siffror räcker en förändring i önskad riktning för grön. "
     "Trendpilen visar förändringen sedan föregående period med värde: ▲ ökning, ▼ minskning, "
     "► oförändrad; bättre/sämre avgörs av riktningen. Andelar räknas alltid från summerade "
-    "täljare och nämnare, aldrig som medel av procenttal."
+    "täljare och nämnare, aldrig som medel av procenttal. "
+    "När nämndens plan ändras bedöms varje period mot börläget och nuläget som gällde för dess år; "
+    "ändringar av börläge, nuläge, namn och enheter står under indikatorns namn. \"Ej aktuell\": "
+    "indikatorn ingick inte i planen den perioden. En avslutad indikator visas med sin historik, grå, "
+    "med den sista perioden den följdes upp."
 )
 
 

@@ -21,18 +21,23 @@ from .template import template_filename, write_template
 # Package data, mapped from the repository's seeds/ (see pyproject.toml).
 DEFAULT_SEEDS: Traversable = files("consolidate.seeds").joinpath("figurer.toml")
 
-# Which year of the unit-level seed tables stands in for which demo period.
-DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-T2": ("2011", "2019")}
-# Share of the way from the 2023 outcome to the target reached in each constructed period.
-PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6}
-MISSING_UNIT = ("2025-T2", "socialpsykiatri")
-FAULTY_UNIT = ("2025-T2", "vuxen")
+# Which year of the unit-level seed tables stands in for which demo period. 2026-T1 comes after the
+# catalog's plan change (a new and a retired indicator, a new börläge, Myren merged into barn_unga).
+DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-T2": ("2011", "2019"),
+                "2025-T3": ("2011", "2019"), "2026-T1": ("2011", "2019")}
+# Share of the way from the base (the 2023 outcome, or the nuläge of an indicator new in the plan) to
+# the börläge of the period's year, reached in each constructed period.
+PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6, "2025-T3": 0.8, "2026-T1": 0.9}
+MISSING_UNIT = ("2026-T1", "socialpsykiatri")
+FAULTY_UNIT = ("2026-T1", "vuxen")
 # Comments unit heads write to the board, shown beside the figures in the master.
 DEMO_COMMENTS = {
-    ("2025-T2", "forebyggande"): {
-        "ind_forebyggande_insatser_kommentar": "Fler familjer nås via familjecentralens öppna förskola."},
     ("2025-T2", "myren"): {
         "ind_belaggning_myren_kommentar": "Två platser var stängda i juni för renovering."},
+    ("2026-T1", "forebyggande"): {
+        "ind_forebyggande_insatser_kommentar": "Fler familjer nås via familjecentralens öppna förskola."},
+    ("2026-T1", "barn_unga"): {
+        "ind_belaggning_myren_kommentar": "Myren ingår i sektionen sedan januari; beläggningen redovisas här."},
 }
 # Lists every file the example wrote: a later `consolidate demo` removes those and nothing else.
 DEMO_MARKER = ".consolidate-demo"
@@ -83,39 +88,54 @@ def _fix_stamps(path: Path) -> None:
 
 def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
     """The named-cell values of the indicator sheet for one unit and period."""
-    outcome = seeds["utfall_2023"]
     share = PROGRESS.get(str(period), 0.5)
     values: dict[str, Any] = {}
-    for ind in catalog.indicators_for(unit, period.tertial):
-        base = outcome[ind.id][unit]
+    for ind in catalog.indicators_for(unit, period):
+        parts = _base(seeds, ind)
+        # After a merge the unit that took over reports what the merged unit did.
+        mine = [v for u, v in parts.items() if catalog.reporter(u, period) == unit]
+        factor = _factor(ind, parts, share, period)
         if ind.is_share:
-            num, den = base
-            values[f"ind_{ind.id}_taljare"] = round(num * _factor(ind, seeds, share))
+            num, den = sum(v[0] for v in mine), sum(v[1] for v in mine)
+            values[f"ind_{ind.id}_taljare"] = round(num * factor)
             values[f"ind_{ind.id}_namnare"] = den
         else:
-            new = base * _factor(ind, seeds, share)
+            new = sum(mine) * factor
             values[f"ind_{ind.id}_varde"] = round(new) if ind.is_whole else round(new, 1)
     return values
 
 
-def _factor(ind: Indicator, seeds: dict[str, Any], share: float) -> float:
-    """Scale of each unit's 2023 value so the board total moves `share` of the way to the target."""
-    total = _board_2023(ind, seeds)
+def _base(seeds: dict[str, Any], ind: Indicator) -> dict[str, Any]:
+    """Per unit: the 2023 outcome of the seed report, or the nuläge of an indicator new in a later plan;
+    for an indicator the seeds do not know (a catalog of one's own), its nuläge shared evenly."""
+    found = seeds["utfall_2023"].get(ind.id) or seeds.get("nulage_2026", {}).get(ind.id)
+    if found is not None:
+        return dict(found)
+    if ind.is_share:
+        return {u: [round(ind.baseline * 1000), 1000] for u in ind.units}
+    share = ind.baseline / len(ind.units)
+    return {u: round(share) if ind.is_whole else share for u in ind.units}
+
+
+def _factor(ind: Indicator, parts: dict[str, Any], share: float, period: Period) -> float:
+    """Scale of each unit's base value so the board total moves `share` of the way to the börläge
+    of the period's year."""
+    total = _board_total(ind, parts)
+    target = ind.target_in(period.year)[1]
     sign = 1.0 if ind.direction == "ökning" else -1.0
-    if ind.target is None or (total - ind.target) * sign >= 0:
+    if target is None or (total - target) * sign >= 0:
         # No numeric target, or already past it: keep moving a little in the wanted direction.
         goal = total * (1.0 + 0.03 * sign)
     else:
-        goal = ind.target
+        goal = target
     new_total = total + share * (goal - total)
     return new_total / total if total else 1.0
 
 
-def _board_2023(ind: Indicator, seeds: dict[str, Any]) -> float:
-    parts = seeds["utfall_2023"][ind.id].values()
+def _board_total(ind: Indicator, parts: dict[str, Any]) -> float:
     if ind.is_share:
-        return float(sum(p[0] for p in parts)) / float(sum(p[1] for p in parts))
-    return float(sum(parts))
+        return float(sum(p[0] for p in parts.values())) / float(sum(p[1] for p in parts.values()))
+    return float(sum(parts.values()))
 
 
 def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
@@ -206,7 +226,8 @@ def remember_demo_file(folder: Path, path: Path) -> None:
 
 
 def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | None = None) -> list[Path]:
-    """Shared folder with three periods, one unit missing and one file with entry mistakes."""
+    """Shared folder with five periods, the last after a plan change, one unit missing and one file
+    with entry mistakes in it."""
     seeds = seeds or load_seeds()
     written: list[Path] = []
     scratch = folder / ".mallar"
@@ -215,7 +236,7 @@ def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | No
     try:
         for period_text in DEMO_PERIODS:
             period = Period(int(period_text[:4]), int(period_text[-1]))
-            for unit in catalog.unit_ids():
+            for unit in (u.id for u in catalog.units_in(period)):
                 if (period_text, unit) == MISSING_UNIT:
                     continue
                 template = write_template(catalog, unit, period, scratch / template_filename(catalog, unit, period))
@@ -234,7 +255,7 @@ def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | No
 def _with_mistakes(values: dict[str, Any]) -> dict[str, Any]:
     """Typical entry mistakes: a count typed as text with a word, a dot as thousands separator."""
     changed = dict(values)
-    changed["ind_icke_bistandsbedomda_vuxen_varde"] = "ca 40"
+    changed["ind_icke_bistandsbedomda_varde"] = "ca 60"
     changed["ind_andel_vuxna_utredning_namnare"] = "30.000"
     changed["ind_kostnad_externa_placeringar_kommentar"] = "-2 placeringar avslutade, se bilaga"
     return changed

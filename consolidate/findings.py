@@ -81,6 +81,18 @@ _RULES = [
     Rule("annan_katalog", VARNING, "Mallen är gjord från en äldre katalog",
          "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men "
          "kontrollera att alla rader finns med."),
+    # The plan changes over time: a file is read by the catalog as it stood for its unit and period.
+    Rule("ny_indikator", FEL, "Indikator som tillkommit efter mallen",
+         "Indikatorn \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} "
+         "och fyll i den."),
+    Rule("ny_tabell", FEL, "Tabell som tillkommit efter mallen",
+         "Tabellen \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} och "
+         "fyll i den."),
+    Rule("utgatt", VARNING, "Ingår inte längre i planen",
+         "{what} \"{label}\" {why} och efterfrågas inte för {period_text}; det som står i mallen läses inte."),
+    Rule("enhet_utanfor_plan", FEL, "Enheten ingår inte i periodens plan",
+         "Mallen gäller {unit_name} {period_text}, men {why} enligt katalogen. Lämna in på mallen för "
+         "den enhet som rapporterar för perioden."),
     Rule("extern_lank", VARNING, "Extern länk",
          "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."),
     Rule("flik_saknas", FEL, "Fliken saknas",

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog
+from .catalog_parse import load_catalog
 from .errors import ConsolidateError
 from .periods import parse_period
 from .template import write_templates

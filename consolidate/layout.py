@@ -87,8 +87,9 @@ def month_required(period: Period, month: int) -> bool:
 
 
 def build_layout(catalog: Catalog, unit_id: str, period: Period) -> Layout:
-    """The cell map of one unit's template; units reporting the same things share one map."""
-    key = (catalog, catalog.signature(unit_id, period.tertial), period)
+    """The cell map of one unit's template for a period, by the catalog as it stood then; units
+    reporting the same things share one map."""
+    key = (catalog, catalog.signature(unit_id, period), period)
     shared = _SHARED.get(key)
     if shared is None:
         if len(_SHARED) > 1024:
@@ -103,7 +104,8 @@ _SHARED: dict[tuple[Catalog, tuple[tuple[str, ...], tuple[str, ...]], Period], L
 
 
 def _build_layout(catalog: Catalog, unit_id: str, period: Period) -> Layout:
-    indicators = catalog.indicators_for(unit_id, period.tertial)
+    # As the indicators stood in the period: the name, nuläge and börläge the template shows.
+    indicators = tuple(ind.as_of(period) for ind in catalog.indicators_for(unit_id, period))
     indicator_cells: list[InputCell] = []
     for offset, ind in enumerate(indicators):
         row = FIRST_ROW + offset
@@ -117,7 +119,7 @@ def _build_layout(catalog: Catalog, unit_id: str, period: Period) -> Layout:
                                          True, ind.name))
         indicator_cells.append(_cell(ind.id, "", "kommentar", row, COL_COMMENT, "text", False,
                                      f"{ind.name}: kommentar"))
-    blocks = tuple(_table_block(t, period) for t in catalog.tables_for(unit_id))
+    blocks = tuple(_table_block(t, period) for t in catalog.tables_for(unit_id, period))
     return Layout(unit_id, period, indicators, tuple(indicator_cells), blocks)
 
 

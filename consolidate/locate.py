@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .catalog import Catalog, Origin, load_catalog
+from .catalog import Catalog, Origin
+from .catalog_parse import load_catalog
 from .errors import CatalogError
 
 ENV_VAR = Origin.ENVIRONMENT.value

@@ -23,6 +23,7 @@ EXCEL_ROWS = 1_048_576
 _COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
 DATA_HEADS = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
 _DATA_WIDTHS = [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34]
+NOT_IN_PLAN = "ej aktuell"  # the indicator was not in the board's plan that period
 
 
 def mark_text(mark: Mark, limit: int) -> str:
@@ -124,6 +125,8 @@ class _Writer:
 
     def _board_cell(self, ind: Indicator, cell: BoardCell, bold: bool = False) -> tuple[Cell, str | None]:
         """A board value, its format and comment: a partial one in italics, naming the units it lacks."""
+        if not cell.in_plan:
+            return (NOT_IN_PLAN, self.f.na), None
         value, fmt = self._figure(cell.value, None)
         if fmt is not None:
             return (value, fmt), None
@@ -150,8 +153,8 @@ class _Writer:
         title = f"{self.c.board.name} – uppföljning av omställningen, {self.period.label}"
         ws.merge_range(0, 0, 0, min(last_col, 8), title + (" (maskerad)" if self.b.masked else ""), f.title)
         states = self.b.unit_states()
-        delivered = sum(1 for u in self.c.units if states.get(u.id) == UnitState.DELIVERED)
-        ws.write_string(1, 0, f"{self.c.board.municipality}. Underlag från {delivered} av {len(self.c.units)} "
+        delivered = sum(1 for u in self.b.units if states.get(u.id) == UnitState.DELIVERED)
+        ws.write_string(1, 0, f"{self.c.board.municipality}. Underlag från {delivered} av {len(self.b.units)} "
                               "enheter. Statusregeln står under tabellen och på fliken Om sammanställningen.", f.muted)
         self._masked_note(ws, 2)
         for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
@@ -173,7 +176,7 @@ class _Writer:
             if ind.note:
                 notes.append(f"**) {ind.name}: {ind.note}")
                 name += " **"
-            ws.write_string(row, 1, name, f.wrap)
+            ws.write_string(row, 1, "\n".join((name, *item.notes)), f.wrap)
             ws.write_number(row, 2, ind.baseline, fmt)
             for offset, cell in enumerate(item.cells):
                 (value, cell_fmt), comment = self._board_cell(ind, cell)
@@ -192,7 +195,7 @@ class _Writer:
             ws.write_string(row, col + 4, f"{judgement.arrow} {judgement.trend}", f.wrap)
             ws.write_string(row, col + 5, "\n".join(f"{self._unit_name(u)}: {text}" for u, text in item.comments),
                             f.wrap)
-            ws.set_row(row, 48)
+            ws.set_row(row, 48 + 13 * len(item.notes))
             row += 1
         dates = sorted({r.indicator.baseline_date for r in self.b.rows})
         row += 1
@@ -218,7 +221,7 @@ class _Writer:
     def _per_unit(self) -> None:
         ws = self._sheet("Per enhet", streaming=True)
         f = self.f
-        units = list(self.c.units)
+        units = list(self.b.units)
         ws.write_string(0, 0, f"Per enhet – {self.period.label}", f.title)
         ws.write_string(1, 0, "Enheternas värden för perioden; andelar räknade från varje enhets täljare och nämnare.", f.muted)
         self._masked_note(ws, 2)
@@ -228,11 +231,11 @@ class _Writer:
         ws.set_column(0, 0, 50)
         ws.set_column(1, len(heads) - 1, 15)
         ws.set_row(3, 32)
-        for offset, item in enumerate(self.b.rows):
+        for offset, item in enumerate(r for r in self.b.rows if r.current.in_plan):
             ind, current = item.indicator, item.current
             fmt = f.num(num_format(ind))
             parts = {p.unit: p for p in current.parts}
-            reporting = set(ind.units)
+            reporting = set(current.reporting)
             cells: list[Cell] = [(ind.name, f.wrap)]
             for unit in units:
                 part = parts.get(unit.id)
@@ -297,9 +300,9 @@ class _Writer:
                 if complete is not None and complete.shown is not None:
                     data_ws.write_number(row, c, complete.shown)
             data_ws.write_string(row + 1, 0, "Börläge")
-            for c in range(1, len(columns) + 1):
-                if ind.target is not None:
-                    data_ws.write_number(row + 1, c, ind.target)
+            for c, cell in enumerate(item.cells, start=1):
+                if cell.target is not None:
+                    data_ws.write_number(row + 1, c, cell.target)
             chart = self.wb.add_chart({"type": "line"})
             last = len(columns)
             chart.add_series({

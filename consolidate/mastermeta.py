@@ -273,7 +273,7 @@ def summary_of(board: Board, tool: str, source: str = "") -> MasterSummary:
     """What the mail step needs from a board, taken from the board model (masked when it is)."""
     states = board.unit_states()
     units = tuple(UnitStatus(u.id, u.name, u.email, str(states.get(u.id, UnitState.MISSING)))
-                  for u in board.catalog.units)
+                  for u in board.units)
     counts = {str(s): 0 for s in Status}
     for row in board.rows:
         counts[str(row.judgement.status)] += 1

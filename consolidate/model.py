@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .catalog import Catalog, Indicator, Table
+from .catalog import Catalog, Indicator, Table, Unit
 from .periods import Period
 
 if TYPE_CHECKING:
@@ -287,17 +287,6 @@ class Figure:
 
 
 @dataclass(frozen=True, slots=True)
-class Relation:
-    """How published figures hang together, as a reader of the file could work it out:
-    `sum`: total = Σ parts; `ratio`: total = parts[0] / parts[1]; `mean`: total = mean(parts);
-    `same`: the same quantity typed again (a month in a later tertial's file)."""
-
-    kind: str
-    total: Key
-    parts: tuple[Key, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class UnitPart:
     """One reporting unit's part of a board figure: its value, and for shares its numerator
     and denominator."""
@@ -327,6 +316,9 @@ class BoardCell:
     lacking: tuple[str, ...] = ()    # reporting units without an accepted value, in catalog order
     rejected: tuple[str, ...] = ()   # those of them whose file was rejected
     asked: bool = True               # the indicator is asked this period
+    in_plan: bool = True             # the indicator existed then (False: "ej aktuell")
+    target: float | None = None      # the börläge that applies in the column's year
+    reporting: tuple[str, ...] = ()  # the units that report it in the column's period
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -361,11 +353,11 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class IndicatorRow:
-    indicator: Indicator
+    indicator: Indicator             # as it stands in the board's period (name, nuläge, börläge)
     cells: tuple[BoardCell, ...]     # one per board column
     judgement: Judgement
     comments: tuple[tuple[str, str], ...] = ()  # (unit id, text) for the current period
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()      # changes of the plan the reader should know (börläge, name, …)
 
     @property
     def current(self) -> BoardCell:
@@ -404,6 +396,7 @@ class Board:
     report: Report
     data: pl.DataFrame               # every filled cell of the accepted files, long, with a mark
     masked: bool = False
+    units: tuple[Unit, ...] = ()     # the units in the period's plan: those expected to hand in
     source: RunResult | None = field(default=None, compare=False, repr=False)
 
     @property

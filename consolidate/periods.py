@@ -57,6 +57,12 @@ class Period:
             return Period(self.year - 1, 3)
         return Period(self.year, self.tertial - 1)
 
+    @property
+    def next(self) -> Period:
+        if self.tertial == 3:
+            return Period(self.year + 1, 1)
+        return Period(self.year, self.tertial + 1)
+
 
 def parse_period(text: str) -> Period:
     """Accept '2025-T2', 'T2 2025', '2025 T2', 'tertial 2 2025'; raise PeriodError otherwise."""

@@ -14,6 +14,7 @@ from .errors import UsageError
 from .findings import finding
 from .model import (
     Checked,
+    Finding,
     RegisterEntry,
     Report,
     RunResult,
@@ -23,6 +24,7 @@ from .model import (
     sort_key,
 )
 from .periods import Period, parse_period
+from .plan import absence
 from .read import (
     columns_of,
     frame_from_columns,
@@ -214,7 +216,7 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.Da
     subs = [s for s in subs_all if not s.tool_output]
     checked = Checked(subs)
     for sub in subs:
-        checked.findings[sub.file] = list(sub.findings)
+        checked.findings[sub.file] = list(sub.findings) + _outside_plan(sub, catalog)
     readable = [s for s in subs if s.readable and s.n_values]
     if readable:
         import polars as pl
@@ -230,6 +232,18 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.Da
     for key in checked.findings:
         checked.findings[key].sort(key=sort_key)
     return checked
+
+
+def _outside_plan(sub: Submission, catalog: Catalog) -> list[Finding]:
+    """A file of a unit that is not in its period's plan (not started, ended or merged) is refused."""
+    if not (sub.readable and sub.unit and sub.period and catalog.has_unit(sub.unit)):
+        return []
+    period = parse_period(sub.period)
+    if catalog.unit_active(sub.unit, period):
+        return []
+    return [finding("enhet_utanfor_plan", sub.file, unit=sub.unit, period=sub.period,
+                    unit_name=catalog.unit(sub.unit).name, period_text=sub.period,
+                    why=absence(catalog, sub.unit, period))]
 
 
 def _skipped(path: Path) -> bool:
@@ -316,7 +330,7 @@ def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list
             register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text, sub.sha256,
                                           checked.errors(sub), checked.warnings(sub), note))
     delivered = {u for (u, p) in by_key if p == str(current)}
-    for expected in catalog.units:
+    for expected in catalog.units_in(current):  # the units in the period's plan: merged ones are not missing
         if expected.id not in delivered:
             register.append(RegisterEntry(expected.id, expected.name, UnitState.MISSING, note="Ingen fil för perioden."))
     for sub in unidentified:

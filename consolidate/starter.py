@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from .atomic import write_atomically
-from .catalog import DEFAULT_CATALOG
+from .catalog_parse import DEFAULT_CATALOG
 from .errors import UsageError
 from .locate import FILENAME as CATALOG_FILE
 from .periods import Period

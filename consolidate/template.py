@@ -35,6 +35,7 @@ from .layout import (
     col_letter,
 )
 from .periods import MONTHS, Period
+from .plan import absence
 
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#1F4E79"
@@ -100,13 +101,17 @@ def template_filename(catalog: Catalog, unit_id: str, period: Period) -> str:
 
 def write_templates(catalog: Catalog, period: Period, out_dir: Path,
                     unit_ids: Iterable[str] | None = None) -> list[Path]:
-    """Write one template per unit; unknown units are refused before anything is written."""
-    wanted = list(unit_ids) if unit_ids else list(catalog.unit_ids())
+    """Write one template per unit valid in the period; unknown units, and units not in the period's
+    plan (not started, ended, merged), are refused before anything is written."""
+    wanted = list(unit_ids) if unit_ids else [u.id for u in catalog.units_in(period)]
     unknown = [u for u in wanted if u not in catalog.unit_ids()]
     if unknown:
         raise UsageError(
             f"Okänd enhet: {', '.join(unknown)}. Enheter i katalogen: {', '.join(catalog.unit_ids())}."
         )
+    absent = [absence(catalog, u, period) for u in wanted if not catalog.unit_active(u, period)]
+    if absent:
+        raise UsageError(f"Ingen mall för {period}: {'; '.join(absent)} (se katalogen).")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         return [write_template(catalog, unit, period, out_dir / template_filename(catalog, unit, period))
@@ -166,6 +171,9 @@ def meta_rows(catalog: Catalog, layout: Layout) -> list[tuple[str, str]]:
         ("enhetsnamn", unit.name),
         ("period", str(layout.period)),
         ("katalog", catalog.fingerprint),
+        # What the template's cells are, for this unit and period only: a later change of the plan
+        # elsewhere leaves it equal, so the reader can tell what (if anything) a file lacks.
+        ("innehall", catalog.template_fingerprint(unit.id, layout.period)),
     ]
 
 

@@ -10,10 +10,11 @@ import pandera.polars as pa
 import polars as pl
 
 from .catalog import Catalog
+from .errors import PeriodError
 from .findings import finding
 from .layout import build_layout
 from .model import Finding
-from .periods import MONTH_NAMES, MONTHS, Period
+from .periods import MONTH_NAMES, MONTHS, Period, parse_period
 from .svformat import sv_number, sv_percent, sv_value
 
 KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
@@ -47,29 +48,46 @@ def _decimals_tolerance(share: pl.Expr) -> pl.Expr:
 
 
 @lru_cache(maxsize=8)
-def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], dict[str, float], dict[str, str], set[str]]:
+def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], dict[str, float], set[str]]:
     table_kind = {t.id: t.kind for t in catalog.tables}
     low = {i.id: i.plausible[0] for i in catalog.indicators}
     high = {i.id: i.plausible[1] for i in catalog.indicators}
-    labels: dict[str, str] = {}
-    seen: set[tuple[tuple[str, ...], tuple[str, ...], int]] = set()
-    for unit in catalog.unit_ids():
-        for tertial in (1, 2, 3):
-            signature = (*catalog.signature(unit, tertial), tertial)
-            if signature in seen:  # units reporting the same things have the same labels
-                continue
-            seen.add(signature)
-            for cell in build_layout(catalog, unit, Period(2000, tertial)).cells:
-                labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX else cell.label)
     complete = {t.id for t in catalog.tables if t.kind == "varav" and t.complete}
-    return table_kind, low, high, labels, complete
+    return table_kind, low, high, complete
+
+
+@lru_cache(maxsize=64)
+def _labels(catalog: Catalog, period_text: str) -> dict[str, str]:
+    """What each input cell is called in the templates of a period (names change with the plan)."""
+    period = parse_period(period_text)
+    labels: dict[str, str] = {}
+    seen: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    for unit in catalog.unit_ids():
+        signature = catalog.signature(unit, period)
+        if signature in seen:  # units reporting the same things have the same labels
+            continue
+        seen.add(signature)
+        for cell in build_layout(catalog, unit, period).cells:
+            labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX else cell.label)
+    return labels
+
+
+def _labels_of(catalog: Catalog, periods: list[str]) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for text in periods:
+        try:
+            out.update(((text, name), label) for name, label in _labels(catalog, text).items())
+        except PeriodError:
+            continue
+    return out
 
 
 def validate(values: pl.DataFrame, catalog: Catalog, previous: pl.DataFrame | None = None) -> list[Finding]:
     """Every rule on every submission in one pass; returns findings (fel and varning)."""
-    table_kind, low, high, labels, complete = _catalog_maps(catalog)
+    table_kind, low, high, complete = _catalog_maps(catalog)
     if values.height == 0:
         return []
+    labels = _labels_of(catalog, sorted(values["period"].drop_nulls().unique().to_list()))
     cells = values.with_columns(
         tkind=pl.col("scope").replace_strict(table_kind, default="indikator", return_dtype=pl.String),
         month=pl.col("field").replace_strict(_MONTH_INDEX, default=0, return_dtype=pl.Int32),
@@ -216,7 +234,8 @@ def _previous(period_text: str) -> Period:
     return Period(int(year), int(tertial)).previous
 
 
-def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema, labels: dict[str, str]) -> list[Finding]:
+def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema,
+                          labels: dict[tuple[str, str], str]) -> list[Finding]:
     """The one place where pandera's failure cases become findings."""
     try:
         schema.validate(frame, lazy=True)
@@ -229,7 +248,8 @@ def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema, label
     found = []
     for row in picked.iter_rows(named=True):
         code = row["check"]
-        params, value, expected = _PARAMS[code](row, labels.get(row.get("name") or "", row.get("scope", "")))
+        label = labels.get((row["period"], row.get("name") or ""), row.get("scope", ""))
+        params, value, expected = _PARAMS[code](row, label)
         found.append(finding(code, row["file"], unit=row["unit"], period=row["period"], sheet=row["sheet"],
                              cell=row["cell"], scope=row["scope"], value=value, expected=expected, **params))
     return found

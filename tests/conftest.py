@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from consolidate.catalog import Catalog, load_catalog
+from consolidate.catalog import Catalog
+from consolidate.catalog_parse import load_catalog
 from consolidate.cli import cli
 from consolidate.periods import Period, parse_period
 from consolidate.template import template_filename, write_template
@@ -60,6 +62,41 @@ def filled(template_cache: Callable[[str, str], Path], tmp_path: Path) -> Callab
         return fill(template_cache(unit, period), values, target)
 
     return make
+
+
+ADDED_NAME = "Antal nya familjer som tar del av föräldraskapsstöd"
+
+
+def with_added_indicator(text: str, units: list[str], before: str = "\n[[tabell]]") -> str:
+    """A catalog text with the indicator a controller adds for the 2026 plan (id nya_familjer, from
+    2026-T1, reported by `units`), written in just before the first `before`."""
+    block = f'''
+[[indikator]]
+id = "nya_familjer"
+fran = "2026-T1"
+avsnitt = "Omställning av socialtjänsten"
+malomrade = "Fler tar del av förebyggande insatser"
+namn = "{ADDED_NAME}"
+typ = "antal"
+enheter = {json.dumps(units)}
+sammanvagning = "summa"
+nulage = 80
+nulage_datum = 2025-12-31
+borlage = 120
+borlage_ar = 2026
+uppfoljning = "tertial"
+riktning = "ökning"
+rimligt = [0, 5000]
+'''
+    assert before in text, before
+    return text.replace(before, block + before, 1)
+
+
+def in_plan(item: Any, period: Period) -> bool:
+    """Whether a catalog entry (unit, indicator, table) is valid in a period, read from its fran/till
+    here rather than asked of the code under test."""
+    start, end = item.span.start, item.span.end
+    return (start is None or start <= period) and (end is None or period <= end)
 
 
 def sha256(path: Path) -> str:

@@ -321,7 +321,7 @@ import json, resource, sys
 from pathlib import Path
 cap = int(sys.argv[3])
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-from consolidate.catalog import load_catalog
+from consolidate.catalog_parse import load_catalog
 from consolidate.read import read_submission
 catalog = load_catalog(Path(sys.argv[2]))
 sub = read_submission(Path(sys.argv[1]), catalog)

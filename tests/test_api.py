@@ -48,5 +48,5 @@ def test_the_board_model_without_a_workbook(tmp_path: Path, catalog: Catalog) ->
     row = next(r for r in board.rows if r.indicator.id == "medarbetare_tidiga_insatser")
     assert row.current.rejected == ("vuxen",) and row.current.partial
     assert row.judgement.status == "grå"
-    report = consolidate.check([folder / "2025-T2"], catalog)
+    report = consolidate.check([folder / "2026-T1"], catalog)
     assert report.errors == 2

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from consolidate.catalog import Catalog, load_catalog
+from consolidate.catalog import Catalog
+from consolidate.catalog_parse import load_catalog
 from consolidate.errors import CatalogError
 from consolidate.layout import FEEDBACK_SHEET, INDICATOR_SHEET, INSTRUCTION_SHEET
 
@@ -51,13 +52,17 @@ def test_real_catalog_loads(catalog: Catalog) -> None:
     assert len(catalog.units) == 6
     assert all("@" in u.email for u in catalog.units)
     assert re.fullmatch(r"[0-9a-f]{16}", catalog.fingerprint)
-    assert catalog.settings.example_period == "2025-T2"
+    assert catalog.settings.example_period == "2026-T1"  # the first tertial of the 2026 plan
     assert load_catalog(REAL) == catalog  # loading twice gives the same catalog
 
 
 def test_all_13_indicators_of_the_board_report(catalog: Catalog) -> None:
-    assert [i.id for i in catalog.indicators] == list(REPORT)
-    assert [i.section for i in catalog.indicators] == [SECTION_1] * 9 + [SECTION_2] * 4
+    """The 13 of the report in its order, and one more that the 2026 plan added (from 2026-T1)."""
+    of_report = [i for i in catalog.indicators if i.id in REPORT]
+    assert [i.id for i in of_report] == list(REPORT)
+    assert [i.section for i in of_report] == [SECTION_1] * 9 + [SECTION_2] * 4
+    added = [i for i in catalog.indicators if i.id not in REPORT]
+    assert [(i.id, str(i.span.start), i.span.end) for i in added] == [("icke_bistandsbedomda", "2026-T1", None)]
 
 
 @pytest.mark.parametrize("ind_id", list(REPORT))
@@ -192,7 +197,7 @@ BAD = {
         _edit('rader = ["Service", "Myndighetsutövning"]', 'rader = ["Service", "Summa"]'),
         "[[tabell]] 'service_myndighet'", "rader", "SUMMA", 'rader = ["Service", "Summa"]'),
     "bad example period": (
-        _edit('exempelperiod = "2025-T2"', 'exempelperiod = "2025-T4"'),
+        _edit('exempelperiod = "2026-T1"', 'exempelperiod = "2025-T4"'),
         "[installningar]", "exempelperiod", "2025-T4", 'exempelperiod = "2025-T4"'),
 }
 
@@ -245,7 +250,8 @@ def test_cli_katalog_accepts_the_real_catalog(invoke: Callable[..., Result]) -> 
     result = invoke("katalog", REAL)
     assert result.exit_code == 0, result.output
     assert "giltig" in result.output
-    assert "13 indikatorer" in result.output
+    assert "14 indikatorer" in result.output
+    assert "enhet myren: till och med 2025-T3, ersätts av barn_unga" in result.output
 
 
 @pytest.mark.parametrize("case", ["unknown kind", "bad e-mail", "missing key"])

@@ -11,7 +11,7 @@ from click.testing import Result
 from conftest import ROOT
 
 from consolidate import __version__
-from consolidate.catalog import DEFAULT_CATALOG, load_catalog
+from consolidate.catalog_parse import DEFAULT_CATALOG, load_catalog
 from consolidate.cli import cli
 
 EXAMPLE = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")
@@ -85,9 +85,9 @@ def test_json_stays_json_and_the_catalog_is_named_on_stderr(tmp_path: Path, invo
 
 
 def test_templates_list_paths_on_stdout_and_the_catalog_on_stderr(tmp_path: Path, invoke: Callable[..., Result]) -> None:
-    result = invoke("template", "--period", "2026-T1", "--unit", "myren", "--out", tmp_path, env=NO_ENV)
+    result = invoke("template", "--period", "2026-T1", "--unit", "beroende", "--out", tmp_path, env=NO_ENV)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [str(tmp_path / "2026-T1_myren.xlsx")]
+    assert result.stdout.splitlines() == [str(tmp_path / "2026-T1_beroende.xlsx")]
     assert result.stderr.splitlines()[0] == BUNDLED_LINE
 
 

@@ -82,12 +82,12 @@ def test_demo_katalog_and_init_work_from_an_empty_folder(installed: Path, tmp_pa
 
     katalog = _run([consolidate, "katalog"], cwd=empty)
     assert katalog.returncode == 0, katalog.stderr
-    assert katalog.stdout.startswith(example) and "13 indikatorer" in katalog.stdout
+    assert katalog.stdout.startswith(example) and "14 indikatorer" in katalog.stdout
 
     demo = _run([consolidate, "demo"], cwd=empty)
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.startswith(example) and "Traceback" not in demo.stderr
-    assert (empty / "exempel" / "sammanställning_2025-T2.xlsx").is_file()
+    assert (empty / "exempel" / "sammanställning_2026-T1.xlsx").is_file()
 
     init = _run([consolidate, "init", "Nämnden"], cwd=empty)
     assert init.returncode == 0, init.stderr
@@ -95,7 +95,7 @@ def test_demo_katalog_and_init_work_from_an_empty_folder(installed: Path, tmp_pa
     assert mine.returncode == 0 and mine.stdout.startswith("Katalog: katalog.toml\n"), mine.stdout + mine.stderr
     template = _run([consolidate, "template", "--period", "2026-T1", "--out", "mallar/2026-T1"], cwd=empty / "Nämnden")
     assert template.returncode == 0, template.stderr
-    assert len(list((empty / "Nämnden" / "mallar" / "2026-T1").glob("*.xlsx"))) == 6
+    assert len(list((empty / "Nämnden" / "mallar" / "2026-T1").glob("*.xlsx"))) == 5  # the units of the 2026 plan (Myren merged)
 
 
 def test_generate_says_it_belongs_to_the_repository(installed: Path, tmp_path: Path) -> None:

@@ -65,18 +65,20 @@ def test_run_with_export_changes_no_input(shared: Path, tmp_path: Path, invoke: 
     for period in ("2025-T2", "2025-T1", "2023-T3"):
         result = invoke("run", shared, "--period", period, "--export", tmp_path / "export", "--katalog", CATALOG)
         assert result.exit_code in (0, 1), result.output
-    # Twice more: a run reads the previous master (and skips it) and replaces only that.
+    # Twice more (the latest period, 2026-T1): a run reads the previous master (and skips it) and
+    # replaces only that.
     for _ in range(2):
         assert invoke("run", shared, "--json", "--katalog", CATALOG).exit_code in (0, 1)
     after = snapshot(shared)
     assert {p: v for p, v in after.items() if p in before} == before
     assert sorted(p.name for p in set(after) - set(before)) == [
-        "sammanställning_2023-T3.xlsx", "sammanställning_2025-T1.xlsx", "sammanställning_2025-T2.xlsx"]
+        "sammanställning_2023-T3.xlsx", "sammanställning_2025-T1.xlsx", "sammanställning_2025-T2.xlsx",
+        "sammanställning_2026-T1.xlsx"]
 
 
 def test_single_files_checked_by_path_are_not_changed(shared: Path, tmp_path: Path, invoke: Callable[..., Any],
                                                       unchanged: Callable[[Path], None]) -> None:
-    files = sorted((shared / "2025-T2").glob("*.xlsx"))
+    files = sorted((shared / "2026-T1").glob("*.xlsx"))  # with the demo's faulty file
     unchanged(shared)
     before = snapshot(shared)
     result = invoke("check", *files, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)

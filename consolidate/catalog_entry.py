@@ -1,0 +1,293 @@
+"""Reading one entry of the catalog's TOML: its keys, checked, and the line each mistake is on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .catalog import _EMAIL, _ID, Indicator, Table, Unit, boundaries, reporters
+from .errors import CatalogError, PeriodError
+from .periods import Period, parse_period
+from .span import FIRST, Span
+
+_YEAR = re.compile(r"^\d{4}$")
+
+_KEYS = {
+    "": ("version", "namnd", "installningar", "enhet", "indikator", "tabell"),
+    "namnd": ("id", "namn", "kommun", "forvaltning", "kontakt"),
+    "installningar": ("exempelperiod", "roj_grans", "hopp_varning", "maskera_utskick"),
+    "enhet": ("id", "namn", "epost", "fran", "till", "ersatts_av"),
+    "indikator": (
+        "id", "avsnitt", "malomrade", "namn", "typ", "taljare", "namnare", "enheter", "sammanvagning",
+        "nulage", "nulage_datum", "utfall", "borlage", "borlage_text", "borlage_ar", "uppfoljning",
+        "riktning", "rimligt", "tolerans", "decimaler", "anmarkning", "kolada", "fran", "till", "tidigare_namn",
+    ),
+    "tabell": (
+        "id", "typ", "flik", "rubrik", "beskrivning", "enheter", "rader", "antal_rubrik", "andel",
+        "total", "fullstandig", "fran", "till",
+    ),
+}
+_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_]+)\s*\]\]\s*(#.*)?$")
+_TABLE_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_]+)\s*\]\s*(#.*)?$")
+
+
+class _Lines:
+    """Line numbers of entries and keys in the catalog text, for messages (tomllib gives none)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.starts: dict[tuple[str, int], int] = {("", 0): -1}
+        self.headers: list[int] = []
+        self.counts: dict[str, int] = {}
+        for number, line in enumerate(self.lines):
+            if match := _ARRAY_HEADER.match(line):
+                name = match.group(1)
+                self.starts[(name, self.counts.get(name, 0))] = number
+                self.counts[name] = self.counts.get(name, 0) + 1
+                self.headers.append(number)
+            elif match := _TABLE_HEADER.match(line):
+                self.starts[(match.group(1), 0)] = number
+                self.headers.append(number)
+
+    def entry(self, section: str, index: int) -> int | None:
+        """1-based line of the entry's header, or None."""
+        start = self.starts.get((section, index))
+        return None if start is None or start < 0 else start + 1
+
+    def key(self, section: str, index: int, key: str) -> int | None:
+        """1-based line where the entry sets the key, or None."""
+        start = self.starts.get((section, index))
+        if start is None:
+            return None
+        end = next((h for h in self.headers if h > start), len(self.lines))
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number in range(start + 1, end):
+            if pattern.match(self.lines[number]):
+                return number + 1
+        return None
+
+
+class _Entry:
+    """Reads keys of one TOML table and names the entry (and its line) in every error."""
+
+    def __init__(self, where: str, data: Any, lines: _Lines | None = None, section: str = "",
+                 index: int = 0) -> None:
+        self.where = where
+        self.lines = lines
+        self.section = section
+        self.index = index
+        if not isinstance(data, dict):
+            raise CatalogError(f"Katalogen, {where}{self._at()}: ska vara en tabell med nycklar.")
+        self.data: dict[str, Any] = data
+
+    @property
+    def line(self) -> int | None:
+        return self.lines.entry(self.section, self.index) if self.lines else None
+
+    def _at(self) -> str:
+        line = self.line
+        return f" (rad {line})" if line else ""
+
+    def fail(self, key: str, problem: str) -> CatalogError:
+        line = self.lines.key(self.section, self.index, key.split(".")[0]) if self.lines else None
+        if line is not None:
+            return CatalogError(f"Katalogen, rad {line}: {self.where}, nyckeln '{key}': {problem}")
+        start = self.line
+        at = f" (som börjar på rad {start})" if start else ""
+        return CatalogError(f"Katalogen, {self.where}{at}, nyckeln '{key}': {problem}")
+
+    def only(self, allowed: tuple[str, ...]) -> None:
+        """Refuse keys the program does not read: a misspelt optional key would be ignored silently."""
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f" Menade du '{close[0]}'?" if close else f" Tillåtna nycklar: {', '.join(allowed)}."
+                raise self.fail(key, f"okänd nyckel.{hint}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "ska vara en text inom citattecken.")
+        return value.strip()
+
+    def opt_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.data else None
+
+    def number(self, key: str, default: float | None = None) -> float:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"ska vara ett tal (decimaler med punkt), inte {value!r}.")
+        return float(value)
+
+    def integer(self, key: str, default: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"ska vara ett heltal, inte {value!r}.")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"ska vara true eller false (utan citattecken), inte {value!r}.")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, f"saknas; tillåtna värden: {', '.join(allowed)}.")
+        if value not in allowed:
+            raise self.fail(key, f"okänt värde {value!r}; tillåtna: {', '.join(allowed)}.")
+        return str(value)
+
+    def ident(self, key: str = "id") -> str:
+        value = self.text(key)
+        if not _ID.match(value):
+            raise self.fail(
+                key, f"{value!r} ska bestå av små bokstäver a–z, siffror och _ (högst 40 tecken)."
+            )
+        return value
+
+    def email(self, key: str) -> str:
+        value = self.text(key)
+        if not _EMAIL.match(value):
+            raise self.fail(key, f"{value!r} är ingen e-postadress.")
+        return value
+
+    def text_list(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if value is None:
+            raise self.fail(key, "saknas.")
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise self.fail(key, "ska vara en lista med texter, t.ex. [\"a\", \"b\"].")
+        return [v.strip() for v in value]
+
+
+# ---- reading the time keys of one catalog entry ---------------------------------------------
+
+def span_of(entry: _Entry) -> Span:
+    """fran / till of an entry; till before fran is refused at till."""
+    ends: list[Period | None] = []
+    for key in ("fran", "till"):
+        value = entry.data.get(key)
+        if value is None:
+            ends.append(None)
+            continue
+        if not isinstance(value, str):
+            raise entry.fail(key, f"ska vara en period inom citattecken, t.ex. {key} = \"2026-T1\".")
+        try:
+            ends.append(parse_period(value))
+        except PeriodError as exc:
+            raise entry.fail(key, str(exc)) from None
+    span = Span(ends[0], ends[1])
+    if span.start and span.end and span.end < span.start:
+        raise entry.fail("till", f"{span.end} ligger före fran ({span.start}); till är den sista perioden "
+                                 "som ingår och kan inte komma före den första.")
+    return span
+
+
+def per_year(entry: _Entry, key: str, kind: str) -> list[tuple[int, Any]] | None:
+    """A key given per year, { "2025" = 1600, "2026" = 1700 }, sorted by year; None when it is one value.
+
+    `kind` is "tal" (numbers) or "datum" (dates)."""
+    value = entry.data.get(key)
+    if not isinstance(value, dict):
+        return None
+    if not value:
+        raise entry.fail(key, f"är tom; skriv t.ex. {key} = {{ \"2025\" = … }} eller ett enda värde.")
+    out: list[tuple[int, Any]] = []
+    for year, item in value.items():
+        if not _YEAR.match(str(year)) or not 2000 <= int(year) <= 2100:
+            raise entry.fail(f"{key}.{year}", "ska vara ett årtal med fyra siffror inom citattecken, t.ex. \"2026\".")
+        if kind == "tal" and (isinstance(item, bool) or not isinstance(item, int | float)):
+            raise entry.fail(f"{key}.{year}", f"ska vara ett tal (decimaler med punkt), inte {item!r}.")
+        if kind == "datum" and (not isinstance(item, dt.date) or isinstance(item, dt.datetime)):
+            raise entry.fail(f"{key}.{year}", "ska vara ett datum, t.ex. 2025-12-31 (utan citattecken).")
+        out.append((int(year), float(item) if kind == "tal" else item))
+    return sorted(out)
+
+
+def former_names(entry: _Entry, span: Span) -> tuple[tuple[Period, str], ...]:
+    """tidigare_namn = { "2025-T3" = "…" }: the name used up to and including that period."""
+    value = entry.data.get("tidigare_namn", {})
+    if not isinstance(value, dict):
+        raise entry.fail("tidigare_namn", "ska skrivas som { \"2025-T3\" = \"namnet till och med den perioden\" }.")
+    out: list[tuple[Period, str]] = []
+    for key, name in value.items():
+        try:
+            period = parse_period(str(key))
+        except PeriodError as exc:
+            raise entry.fail(f"tidigare_namn.{key}", str(exc)) from None
+        if not isinstance(name, str) or not name.strip():
+            raise entry.fail(f"tidigare_namn.{key}", "ska vara en text inom citattecken.")
+        if period not in span:
+            raise entry.fail(f"tidigare_namn.{key}", f"{period} ligger utanför indikatorns giltighetstid "
+                                                     f"({span.text()}).")
+        out.append((period, name.strip()))
+    return tuple(sorted(out))
+
+
+def check_years(entry: _Entry, span: Span, key: str, years: Iterable[int], what: str) -> None:
+    """Every year a value is given for must fall within the entry's span."""
+    if span.always:
+        return
+    for year in years:
+        if not span.overlaps_year(year):
+            raise entry.fail(key, f"{what} för {year} ligger utanför indikatorns giltighetstid ({span.text()}); "
+                                  "ta bort året eller ändra fran/till.")
+
+
+# ---- checks across entries --------------------------------------------------------------------
+
+def check_merges(units: Sequence[Unit], unit_entries: Sequence[_Entry]) -> None:
+    """A merged unit names a unit that exists and is valid from the period after its last one."""
+    by_id = {u.id: u for u in units}
+    for unit, entry in zip(units, unit_entries, strict=True):
+        if unit.successor is None:
+            continue
+        successor = by_id.get(unit.successor)
+        if successor is None:
+            raise entry.fail("ersatts_av", f"okänd enhet '{unit.successor}' (finns inte bland [[enhet]]).")
+        if successor.id == unit.id:
+            raise entry.fail("ersatts_av", "en enhet kan inte ersättas av sig själv.")
+        if unit.span.end is None:
+            raise entry.fail("ersatts_av", "ange också till = \"…\": den sista perioden enheten rapporterar själv.")
+        first = unit.span.end.next
+        if first not in successor.span:
+            raise entry.fail("ersatts_av", f"'{successor.id}' ska ta över från {first}, men finns bara "
+                                           f"{successor.span.text()}.")
+
+
+def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table], item_entries: Sequence[_Entry],
+                    what: str) -> None:
+    """Every listed unit exists some time the item does, and no period of the item's span is
+    without a reporting unit (`what`: "indikatorn" or "tabellen")."""
+    by_id = {u.id: u for u in units}
+    points = boundaries(units, items)
+    for item, entry in zip(items, item_entries, strict=True):
+        for unit_id in item.units:
+            unit = by_id[unit_id]
+            if not unit.span.overlaps(item.span):
+                hint = f" ({by_id[unit.successor].name} tar över och rapporterar)" if unit.successor else ""
+                raise entry.fail("enheter", f"enheten '{unit_id}' finns {unit.span.text()}, men {what} gäller "
+                                            f"{item.span.text()}; ta bort enheten ur listan{hint}.")
+        for period in points:
+            if period not in item.span or reporters(by_id, item, period):
+                continue
+            if period == (item.span.start or FIRST):
+                first = next((p for p in points if p > period and reporters(by_id, item, p)), period)
+                raise entry.fail("enheter", f"ingen av enheterna i listan finns före {first}, men {what} gäller "
+                                            f"{item.span.text()}; ge {what} fran = \"{first}\".")
+            raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna i listan "
+                                        f"har upphört); ge {what} till = \"{period.previous}\" eller lägg till "
+                                        "enheten som tar över.")
