@@ -418,7 +418,7 @@ BAD = {
     "gammal.xls": ("gammalt_format", ".xls"),
     "losenord.xlsx": ("losenord", "lösenord"),
     "makron.xlsm": ("makro", "makron"),
-    "omdopt.xlsm": ("makro", ".xlsm"),
+    "omdopt.xlsm": ("makro_andelse", ".xlsm"),
     "tabell.xlsx": ("ej_excel", "textfil"),
     "egen.xlsx": ("ej_mall", "inte en av nämndens mallar"),
     "gammal_mall.xlsx": ("gammal_mall", "mallversion 0"),
