@@ -90,7 +90,7 @@ class Workbook:
         part = self.book.sheets.get(name, "")
         if not self.package.has(part):
             raise refuse("flik_utan_innehall", self.label, sheet=name, sheet_name=name, part=part or "–")
-        xml = self.package.read_xml(part)
+        xml = self.package.read_xml(part, sheet=name)
         # calamine builds the dense grid from A1 to the last cell holding a value: one value in
         # XFD1048576 makes a 15 KB file ask for gigabytes (and Rust aborts the process), so the
         # sheet XML is checked first.
@@ -115,7 +115,7 @@ class Workbook:
         if len(rows) > MAX_ROWS:  # cells written without references escape the scan above
             raise refuse("for_stor_flik", self.label, sheet=name, sheet_name=name, place=f"rad {len(rows)}",
                          limits=SHEET_LIMITS)
-        # merged_cell_ranges came with python-calamine 0.3; without it no merge can be seen.
+        # An older python-calamine has no merged_cell_ranges: then no merge can be seen.
         merged = list(getattr(found, "merged_cell_ranges", None) or [])
         return Sheet(scanned, rows, merged)
 
@@ -199,8 +199,8 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str,
             unread(cell, sheet, ref, marker)
             continue
         parsed = parse_cell(raw, cell.kind)
-        if parsed.code == "procent_skala" and isinstance(raw, float) and workbook.percent_format(read, ref):
-            parsed = parse_cell(raw, cell.kind, percent_format=True)
+        if parsed.code == "procent_skala" and not isinstance(raw, str) and workbook.percent_format(read, ref):
+            parsed = parse_cell(raw, cell.kind, percent_format=True)  # a number shows as its percentage
         raw_text = "" if raw is None else _raw_text(raw)
         value: float | None = None
         if parsed.code is None:

@@ -172,7 +172,8 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     not_written: list[str] = []
     failed: list[str] = []
     if feedback_dir is not None:
-        from .feedback import write_feedback, write_reason
+        from .feedback import write_feedback
+        from .read import os_reason
 
         for sub in checked.submissions:
             if sub.readable:
@@ -181,7 +182,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
                                          value_digest=sub.digest)
                 except OSError as exc:  # the folder was checked; a disk can still fill, a copy be open
                     failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i mappen "
-                                  f"{feedback_dir} ({write_reason(exc)}).")
+                                  f"{feedback_dir} ({os_reason(exc, writing=True)}).")
                     continue
                 if out is not None:
                     written.append(out)

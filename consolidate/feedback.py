@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import tempfile
 import warnings
 from collections.abc import Collection, Sequence
@@ -13,6 +12,7 @@ from .atomic import write_atomically
 from .errors import UsageError
 from .layout import FEEDBACK_SHEET, META_SHEET
 from .model import Finding, Severity
+from .read import os_reason
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"
@@ -79,25 +79,9 @@ def check_feedback_dir(out_dir: Path) -> None:
         with tempfile.TemporaryFile(dir=out_dir):
             pass
     except OSError as exc:
-        raise UsageError(f"Återkopplingsmappen {out_dir} går inte att skriva i ({write_reason(exc)}). "
-                         "Ange en mapp du kan skriva i med --feedback.") from None
-
-
-def write_reason(exc: OSError) -> str:
-    """Why a file or folder could not be written, in Swedish (the OS's own text may be English)."""
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "behörighet saknas, eller filen är öppen i ett annat program"
-    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return "en del av sökvägen är en fil, inte en mapp"
-    if exc.errno == errno.ENOENT:
-        return "sökvägen finns inte"
-    if exc.errno == errno.EISDIR:
-        return "en mapp har samma namn som kopian"
-    if exc.errno == errno.EROFS:
-        return "enheten är skrivskyddad"
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "disken är full"
-    return "okänt fel"
+        why = os_reason(exc, writing=True)
+        raise UsageError(f"Återkopplingsmappen {out_dir} går inte att skriva i ({why}). Ange en mapp du "
+                         "kan skriva i med --feedback.") from None
 
 
 def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) -> Path | None:

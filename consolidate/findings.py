@@ -43,7 +43,8 @@ _RULES = [
          "Filen är {size_mb} MB; en ifylld mall är under 1 MB och en fil över {limit_mb} MB läses inte. "
          "Kontrollera att det är rätt fil. " + _MAKE_SMALLER),
     Rule("gammalt_format", FEL, "Gammalt Excel-format",
-         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok (.xlsx)."),
+         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok "
+         "(.xlsx)."),
     Rule("losenord", FEL, "Lösenordsskyddad arbetsbok",
          "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > "
          "Skydda arbetsbok) och lämna in igen."),
@@ -98,7 +99,8 @@ _RULES = [
     Rule("flik_utan_innehall", FEL, "Fliken saknar innehåll",
          "Fliken '{sheet_name}' finns i arbetsboken, men dess innehåll ({part}) saknas i filen. "
          + _SAVE_AGAIN),
-    Rule("trasig_flik", FEL, "Skadad flik", "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
+    Rule("trasig_flik", FEL, "Skadad flik",
+         "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
     # Identity: whose template, for which period, and where the file lies.
     Rule("ej_mall", FEL, "Inte en av nämndens mallar",
          "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är ändrad). "

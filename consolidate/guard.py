@@ -111,10 +111,7 @@ class Package:
 
         zipfile's read() inflates the whole member before cutting it to the declared size; this
         inflates at most the declared size (+1, to notice more). KeyError for a missing part."""
-        info = self.parts[name]
-        if info.file_size > MAX_PART_BYTES:  # refused at opening; kept for parts added later
-            raise refuse("for_stor_del", self.label, part=info.filename, size_mb=mb(info.file_size),
-                         limit_mb=mb(MAX_PART_BYTES))
+        info = self.parts[name]  # its declared size was held to the limits at opening
         try:
             data = _inflate(self.data, info)
             if data is None:  # another method or encryption: zipfile, still bounded
@@ -129,12 +126,12 @@ class Package:
             raise refuse("forfalskad_storlek", self.label, part=info.filename, declared=str(info.file_size))
         return data
 
-    def read_xml(self, name: str) -> bytes:
-        """An XML part that calamine, not defusedxml, parses: a document type declaration (where
-        entities are declared) is refused here."""
+    def read_xml(self, name: str, sheet: str = "") -> bytes:
+        """An XML part that calamine, not defusedxml, parses (a sheet's, named for the finding): a
+        document type declaration, where entities are declared, is refused here."""
         xml = self.read(name)
         if _declares_doctype(xml):
-            raise refuse("osaker_xml", self.label, part=self.parts[name].filename)
+            raise refuse("osaker_xml", self.label, sheet=sheet, part=self.parts[name].filename)
         return xml
 
     def repacked(self, replace: dict[str, bytes]) -> bytes:
@@ -171,8 +168,8 @@ def _check_sizes(infos: list[zipfile.ZipInfo], label: str) -> None:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
-            raise refuse("for_hart_packad", label, part=info.filename, ratio=f"{int(ratio):,}".replace(",", "\u00a0"),
-                         limit=str(MAX_RATIO))
+            shown = f"{int(ratio):,}".replace(",", "\u00a0")
+            raise refuse("for_hart_packad", label, part=info.filename, ratio=shown, limit=str(MAX_RATIO))
         if info.file_size > MAX_PART_BYTES:
             raise refuse("for_stor_del", label, part=info.filename, size_mb=mb(info.file_size),
                          limit_mb=mb(MAX_PART_BYTES))
@@ -271,8 +268,8 @@ def _office_document(package: Package, xml: bytes) -> str:
         return _office_document_in(xml) if len(xml) <= 65_536 else _office_document_in.__wrapped__(xml)
     except UnsafeXml:
         raise refuse("osaker_xml", package.label, part=package.parts["_rels/.rels"].filename) from None
-    except BadXml:
-        raise refuse("trasig_xml", package.label, part=package.parts["_rels/.rels"].filename) from None
+    except BadXml:  # Excel repairs such a package: look where the workbook part always is
+        return ""
 
 
 @functools.lru_cache(maxsize=64)

@@ -66,12 +66,14 @@ def identify(workbook: Workbook | None, catalog: Catalog, path: Path, root: Path
     try:
         period = parse_period(text)
     except PeriodError:
-        raise refuse("ogiltig_period", label, unit=unit, sheet=META_SHEET, value=text, period_text=text) from None
+        raise refuse("ogiltig_period", label, unit=unit, sheet=META_SHEET, value=text,
+                     period_text=text) from None
     _check_place(path, root, unit, period, catalog, label)
     return Identity(kind, unit, str(period), period, values.get("katalog", ""), values.get("vardehash", ""))
 
 
-def _check_place(path: Path, root: Path | None, unit: str, period: Period, catalog: Catalog, label: str) -> None:
+def _check_place(path: Path, root: Path | None, unit: str, period: Period, catalog: Catalog,
+                 label: str) -> None:
     """A file whose name or folder suggests another period or unit than its meta is refused."""
     where = {"unit": unit, "period": str(period)}
     by_name = find_period_in_text(path.name)

@@ -124,7 +124,8 @@ def _parse(raw: object, kind: str, percent_format: bool) -> Parsed:
     if isinstance(raw, dt.date):
         return _problem("fel_celltyp", what="ett datum", shown=raw.isoformat())
     if isinstance(raw, dt.time):
-        return _problem("fel_celltyp", what="ett klockslag", shown=raw.strftime("%H:%M" if raw.second == 0 else "%H:%M:%S"))
+        shown = raw.strftime("%H:%M" if raw.second == 0 else "%H:%M:%S")
+        return _problem("fel_celltyp", what="ett klockslag", shown=shown)
     if isinstance(raw, dt.timedelta):
         seconds = int(raw.total_seconds())
         sign, seconds = ("−", -seconds) if seconds < 0 else ("", seconds)

@@ -25,7 +25,7 @@ from .layout import META_SHEET
 from .model import CELL_COLUMNS, CellValue, Finding, Submission
 
 __all__ = ["columns_of", "file_label", "frame_from_columns", "frame_of", "is_lock_file", "iter_workbooks",
-           "read_submission", "values_digest"]
+           "os_reason", "read_submission", "values_digest"]
 
 # Set (to 1) by the test suite: a bug in the reader then raises instead of becoming "internt_fel",
 # so that no test can pass over one.
@@ -95,7 +95,7 @@ def read_submission(path: Path, catalog: Catalog, root: Path | None = None) -> S
         data = path.read_bytes() if stat.st_size <= MAX_FILE_BYTES else b""
     except OSError as exc:
         return Submission(str(path), label, 0, 0.0, "", findings=(
-            finding("oläsbar", label, reason=_os_reason(exc)),))
+            finding("oläsbar", label, reason=os_reason(exc)),))
     base = Submission(str(path), label, stat.st_size, stat.st_mtime, hashlib.sha256(data).hexdigest())
     try:
         return _read(base, data, path, catalog, root)
@@ -118,15 +118,23 @@ def _internal_error(base: Submission, exc: BaseException) -> Submission:
     return _replace(base, findings=(finding("internt_fel", base.file, value=name, error=name),))
 
 
-def _os_reason(exc: OSError) -> str:
-    """Why the file system refused, in Swedish (the OS's own text may be English)."""
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "behörighet saknas"
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return "filen finns inte"
-    if exc.errno == errno.EISDIR:
-        return "det är en mapp"
-    return "okänt fel"
+# errno -> why, in Swedish (the OS's own text may be English): reading a file, writing one.
+_OS_REASONS = {
+    errno.EACCES: ("behörighet saknas", "behörighet saknas, eller filen är öppen i ett annat program"),
+    errno.ENOENT: ("filen finns inte", "sökvägen finns inte"),
+    errno.ENOTDIR: ("filen finns inte", "en del av sökvägen är en fil, inte en mapp"),
+    errno.EISDIR: ("det är en mapp", "en mapp har samma namn som filen"),
+    errno.EROFS: ("enheten är skrivskyddad", "enheten är skrivskyddad"),
+    errno.ENOSPC: ("disken är full", "disken är full"),
+}
+_OS_REASONS[errno.EPERM] = _OS_REASONS[errno.EACCES]
+_OS_REASONS[errno.EEXIST] = _OS_REASONS[errno.ENOTDIR]
+
+
+def os_reason(exc: OSError, *, writing: bool = False) -> str:
+    """Why the file system refused to read (or write), in Swedish."""
+    reasons = _OS_REASONS.get(exc.errno or 0)
+    return "okänt fel" if reasons is None else reasons[writing]
 
 
 def _replace(base: Submission, **changes: Any) -> Submission:
