@@ -1,4 +1,4 @@
-"""Which files in a folder are submissions to read: workbooks and what a unit head may have saved instead."""
+"""Which files in a folder are read: workbooks, and what a unit head may have saved instead."""
 
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ class Package:
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
+            # NotImplementedError: a directory entry asking for a newer zip version than Python reads
             raise refuse("trasig_fil", label) from None
         self.parts = {part_name(info.filename): info for info in infos}
         if len(self.parts) < len(infos):

@@ -1,8 +1,8 @@
-"""Read one returned workbook into its values and findings: the entry point of reading.
+"""Read one returned workbook into its values and findings: the entry point of reading."""
 
-The jobs are in their own modules: discover (which files), guard (bytes to bounded, safe parts),
-book (the workbook part), identity (whose template, which period, where it lies) and cells (the
-input cells by defined name)."""
+# The jobs of reading have their own modules: discover (which files), guard (bytes to bounded, safe
+# parts), book (the workbook part), sheetxml (what calamine does not tell), identity (whose
+# template, which period, where the file lies) and cells (the input cells by defined name).
 
 from __future__ import annotations
 

@@ -96,12 +96,13 @@ class SheetXml:
             return self._from_scans(ref)
         if _ERROR_TYPE.search(match.group(1)):
             shown = _VALUE.search(match.group(2) or b"")
-            return ("fel", shown.group(1).decode("utf-8", "replace").strip()) if shown else None
+            text = shown.group(1).decode("utf-8", "replace").strip() if shown else ""
+            return ("fel", text) if text else None  # no error value written: an empty cell
         return ("formel", "") if _lacks_value(match) else None
 
     def _from_scans(self, ref: str) -> tuple[str, str] | None:
-        shown = self.errors().get(ref)
-        if shown is not None:
+        shown = self.errors().get(ref, "").strip()
+        if shown:
             return "fel", shown
         assert self._formulas is not None
         return ("formel", "") if ref in self._formulas else None
@@ -126,9 +127,8 @@ def _error_cells(xml: bytes) -> dict[str, str]:
             continue
         where = _CELL_REF.search(match.group(1))
         shown = _VALUE.search(match.group(2) or b"")
-        if where and shown:
-            text = shown.group(1).decode("utf-8", "replace").strip()
-            found[(where.group(1) + where.group(2)).decode("ascii")] = text
+        if where and shown:  # as written: calamine compares it so, untrimmed
+            found[(where.group(1) + where.group(2)).decode("ascii")] = shown.group(1).decode("utf-8", "replace")
     return found
 
 
@@ -141,7 +141,7 @@ def known_errors_only(xml: bytes, known: frozenset[str]) -> bytes:
         if match is None or match.end(1) < mark.end() or match.start() < done:
             continue
         shown = _VALUE.search(xml, match.start(2), match.end(2)) if match.group(2) else None
-        if shown and shown.group(1).decode("utf-8", "replace").strip() not in known:
+        if shown and shown.group(1).decode("utf-8", "replace") not in known:
             out += [xml[done:shown.start(1)], b"#N/A"]
             done = shown.end(1)
     return b"".join(out) + xml[done:]

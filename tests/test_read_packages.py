@@ -376,3 +376,14 @@ def test_each_size_limit_says_which_it_is(filled_f: Callable[..., Path], catalog
     assert "högst 200 gånger" in sub.findings[0].message
     for item in sub.findings:
         assert "Ta bort" in item.message or "Spara" in item.message  # what to do
+
+
+def test_a_zip_asking_for_a_newer_zip_version_is_a_damaged_file(filled_f: Callable[..., Path], catalog: Catalog,
+                                                                 tmp_path: Path) -> None:
+    """zipfile raises NotImplementedError for "version needed to extract" above what it reads."""
+    data = bytearray(filled_f().read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6:central + 8] = (84).to_bytes(2, "little")  # version 8.4 needed to extract
+    (path := tmp_path / "ny_zipversion.xlsx").write_bytes(bytes(data))
+    sub = read_submission(path, catalog)
+    assert [f.code for f in sub.findings] == ["trasig_fil"]
