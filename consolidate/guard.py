@@ -228,8 +228,8 @@ def main_part(package: Package, suffix: str) -> str:
         raise refuse("ej_excel", label, what=what)
     if main.endswith(".bin"):
         raise refuse("ej_excel", label, what="en binär Excel-arbetsbok (.xlsb)")
-    if any(name.endswith("vbaproject.bin") for name in package.parts):
-        raise refuse("makro", label)
+    if package.has(f"{main.rpartition('/')[0]}/vbaproject.bin") or package.has("xl/vbaproject.bin"):
+        raise refuse("makro", label)  # the VBA project beside the workbook part, where Excel puts it
     if suffix in MACRO_SUFFIXES:
         raise refuse("makro_andelse", label, suffix=suffix)
     if suffix in TEMPLATE_SUFFIXES:
