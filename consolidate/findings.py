@@ -71,8 +71,8 @@ _RULES = [
          "Arbetsbokens del {part} är större än filen anger ({declared} byte), så filen är skadad eller "
          "förfalskad och läses inte. " + _SAVE_AGAIN),
     Rule("dubbel_del", FEL, "Samma del två gånger",
-         "Arbetsboken innehåller delen {part} två gånger (namnen skiljer sig bara i stora och små "
-         "bokstäver) och läses inte. " + _SAVE_AGAIN),
+         "Arbetsboken innehåller delen {part} två gånger (med samma namn, eller med namn som bara skiljer "
+         "sig i stora och små bokstäver) och läses inte. " + _SAVE_AGAIN),
     Rule("for_stor_uppackad", FEL, "Filen packas upp till för mycket",
          "Filen packas upp till mer än {limit_mb} MB (en ifylld mall till under 1 MB) och läses inte. "
          + _MAKE_SMALLER),
@@ -80,16 +80,16 @@ _RULES = [
          "Arbetsbokens del {part} packas upp till {size_mb} MB, men högst {limit_mb} MB per del läses; "
          "filen läses inte. " + _MAKE_SMALLER),
     Rule("for_hart_packad", FEL, "Orimligt hårt packad",
-         "Arbetsbokens del {part} packas upp till {ratio} gånger sin packade storlek, men högst {limit} "
-         "gånger läses (så packas bara en zip-bomb); filen läses inte. " + _SAVE_AGAIN),
+         "Arbetsbokens del {part} packas upp till {ratio} gånger sin packade storlek. Mer än {limit} "
+         "gånger läses inte, eftersom bara en zip-bomb packas så hårt; filen läses inte. " + _SAVE_AGAIN),
     Rule("del_saknas", FEL, "Del saknas", "Arbetsboken saknar delen {part}. " + _SAVE_AGAIN),
     Rule("trasig_xml", FEL, "Skadad XML", "Arbetsbokens del {part} är inte giltig XML. " + _SAVE_AGAIN),
     Rule("osaker_xml", FEL, "Otillåtet innehåll i filen",
          "Arbetsbokens del {part} innehåller otillåtna XML-konstruktioner (entiteter eller externa "
          "referenser) och läses inte."),
     Rule("ovanlig_struktur", FEL, "Ovanlig inre struktur",
-         "Arbetsbokens huvuddel ligger i {part} i stället för xl/workbook.xml, och så kan filen inte "
-         "läsas. " + _SAVE_XLSX),
+         "Arbetsbokens huvuddel ligger i {part} i stället för xl/workbook.xml, och i den formen kan filen "
+         "inte läsas. " + _SAVE_XLSX),
     Rule("for_manga_flikar", FEL, "För många flikar",
          "Arbetsboken har {count} flikar; mallen har färre än 20 och högst {limit} läses, så filen läses "
          "inte. Ta bort de extra flikarna eller fyll i en ny mall, och lämna in igen."),

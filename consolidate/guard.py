@@ -64,7 +64,7 @@ def check_bytes(data: bytes, size: int, suffix: str, label: str) -> None:
     if suffix == ".xls":  # a workbook renamed .xls: Excel too warns that name and content differ
         raise refuse("gammalt_format", label)
     if suffix == ".numbers":
-        raise refuse("ej_excel", label, what="sparad i Apple Numbers")
+        raise refuse("ej_excel", label, what="en Apple Numbers-fil")
 
 
 def _looks_like_text(data: bytes) -> bool:

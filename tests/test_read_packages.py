@@ -325,7 +325,7 @@ def test_templates_and_other_formats_are_named_in_a_folder(filled_f: Callable[..
         "2025-T2_forebyggande_kopia.xltm": ("mallfil", "(.xltm)"),
         "gammal_mall.xlt": ("gammalt_format", ".xls"),
         "platt.fods": ("ods", "OpenDocument"),
-        "kalkyl.numbers": ("ej_excel", "Apple Numbers"),
+        "kalkyl.numbers": ("ej_excel", "Apple Numbers-fil"),
     }
     for command in (("check", folder), ("run", folder, "--out", tmp_path / "ut.xlsx")):
         result = invoke(*command, "--json", "--katalog", CATALOG)
@@ -373,7 +373,7 @@ def test_each_size_limit_says_which_it_is(filled_f: Callable[..., Path], catalog
     H.zip_bomb(base, packed, size=20_000_000)
     sub = read_submission(packed, catalog)
     assert [f.code for f in sub.findings] == ["for_hart_packad"]
-    assert "högst 200 gånger" in sub.findings[0].message
+    assert "Mer än 200 gånger läses inte" in sub.findings[0].message
     for item in sub.findings:
         assert "Ta bort" in item.message or "Spara" in item.message  # what to do
 
