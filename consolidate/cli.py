@@ -179,7 +179,8 @@ def _print_findings(findings: list[Any]) -> None:
 def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, catalog_path: Path | None) -> None:
     """Kontrollera ifyllda arbetsböcker (filer eller mappar).
 
-    Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning."""
+    Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning eller när
+    en återkopplingskopia inte kunde skrivas."""
     from .run import check_files, collect_paths
 
     try:
@@ -196,13 +197,25 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     report = checked.report()
     written: list[Path] = []
     not_written: list[str] = []
+    failed: list[str] = []
     if feedback_dir is not None:
+        from .atomic import ReplaceError
         from .feedback import write_feedback
+        from .read import os_reason
 
         for sub in checked.submissions:
             if sub.readable:
-                out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir, inputs=files,
-                                     value_digest=sub.digest)
+                try:
+                    out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir, inputs=files,
+                                         value_digest=sub.digest)
+                except OSError as exc:  # the folder was checked; a disk can still fill, a copy be open
+                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i mappen "
+                                  f"{feedback_dir} ({os_reason(exc, writing=True)}).")
+                    continue
+                except ReplaceError as exc:  # an earlier copy is open in Excel, or a folder is in the way
+                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i mappen "
+                                  f"{feedback_dir}: {exc}")
+                    continue
                 if out is not None:
                     written.append(out)
                 else:
@@ -225,7 +238,9 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
                        "skulle hamna över en inlämnad fil).", err=True)
         click.echo(f"Totalt: {len(report.files)} filer, {_count(report.errors, 'fel', 'fel')}, "
                    f"{_count(report.warnings, 'varning', 'varningar')}.")
-    sys.exit(0 if report.valid else 1)
+    for line in failed:
+        click.echo(line, err=True)
+    sys.exit(2 if failed else 0 if report.valid else 1)
 
 
 @cli.command(options_metavar="[FLAGGOR]")

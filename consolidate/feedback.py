@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+import warnings
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
 from .errors import UsageError
-from .model import Finding, Severity
 from .layout import FEEDBACK_SHEET, META_SHEET
+from .model import Finding, Severity
+from .read import os_reason
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"
@@ -64,11 +67,21 @@ def _text(cell: Any, value: str) -> None:
 
 
 def check_feedback_dir(out_dir: Path) -> None:
-    """Refuse a feedback folder that is a file or lies in templates_xlsx/, before anything is read."""
+    """Refuse a feedback folder that is a file, lies in templates_xlsx/ or cannot be written in,
+    before anything is read: made if missing, then written in once (a permission is only known by
+    trying: root, ACLs and network shares do not answer os.access truthfully)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} är en fil; --feedback ska vara en mapp.")
     if "templates_xlsx" in out_dir.resolve().parts:
         raise UsageError("Återkopplingskopiorna skrivs inte i templates_xlsx/, där mallarna ligger.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        why = os_reason(exc, writing=True)
+        raise UsageError(f"Återkopplingsmappen {out_dir} går inte att skriva i ({why}). Ange en mapp du "
+                         "kan skriva i med --feedback.") from None
 
 
 def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) -> Path | None:
@@ -82,9 +95,9 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
                    inputs: Collection[Path] = (), value_digest: str = "") -> Path | None:
     """Write a feedback copy of `source` into out_dir; the source file is only read.
 
-    Returns None when the workbook cannot be opened at all (its findings say why), or when the
-    copy would land on a submitted file: `source` itself (a returned feedback copy checked in
-    place) or any of `inputs` (pass every checked file)."""
+    Returns None when openpyxl cannot open the workbook as the reader did (its findings say why
+    when it is broken), or when the copy would land on a submitted file: `source` itself (a
+    returned feedback copy checked in place) or any of `inputs` (pass every checked file)."""
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -93,8 +106,14 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
     if target_path is None:
         return None
     try:
-        wb = openpyxl.load_workbook(source)
-    except Exception:
+        with warnings.catch_warnings():  # openpyxl warns about what it drops; the check below decides
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(source)
+    except Exception:  # noqa: BLE001 - openpyxl raises many types for packages calamine reads
+        return None
+    if META_SHEET not in wb.sheetnames:
+        # openpyxl sees no sheets in a package the reader read (Strict Open XML, say): a copy of it
+        # would be the feedback sheet alone, the unit's own sheets lost.
         return None
     _clear_earlier_marks(wb)
     red = PatternFill("solid", start_color=RED, end_color=RED)

@@ -28,60 +28,96 @@ class Rule:
 
 
 _SAVE_AGAIN = "Spara arbetsboken igen i Excel och lämna in den på nytt."
+_SAVE_XLSX = "Öppna den och spara som Excel-arbetsbok (.xlsx), och lämna in den filen."
+_MAKE_SMALLER = ("Ta bort bilder, inklistrade data och extra flikar, eller fyll i en ny mall, och lämna in "
+                 "igen.")
 
 _RULES = [
-    # Files that cannot be read as a submission.
-    Rule("tom_fil", FEL, "Tom fil", "Filen är tom (0 byte). " + _SAVE_AGAIN),
-    Rule("gammalt_format", FEL, "Gammalt Excel-format",
-         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok (.xlsx)."),
-    Rule("makro", FEL, "Arbetsbok med makron",
-         "Arbetsboken innehåller makron eller har ändelsen {suffix}. Makron körs aldrig; spara som "
-         "Excel-arbetsbok (.xlsx) utan makron och lämna in igen."),
-    Rule("mallfil", FEL, "Sparad som Excel-mall",
-         "Filen är sparad som Excel-mall ({suffix}), inte som arbetsbok. Öppna den och spara som "
-         "Excel-arbetsbok (.xlsx), och lämna in den filen."),
-    Rule("ej_excel", FEL, "Inte en Excel-arbetsbok",
-         "Filen är {what}, trots ändelsen {suffix}. Använd mallen och spara som Excel-arbetsbok (.xlsx)."),
-    Rule("strikt_xml", FEL, "Strikt Open XML",
-         "Arbetsboken är sparad som \"Strikt Open XML-kalkylblad\". Spara som vanlig Excel-arbetsbok "
-         "(.xlsx) och lämna in igen."),
-    Rule("trasig_fil", FEL, "Skadad fil",
-         "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). " + _SAVE_AGAIN),
-    Rule("trasig_del", FEL, "Skadat innehåll",
-         "Arbetsbokens innehåll är skadat ({detail}) och kan inte läsas. " + _SAVE_AGAIN),
-    Rule("trasig_flik", FEL, "Skadad flik",
-         "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
-    Rule("losenord", FEL, "Lösenordsskyddad arbetsbok",
-         "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > "
-         "Skydda arbetsbok) och lämna in igen."),
-    Rule("for_stor", FEL, "Filen är för stor", "{detail} Den läses inte; {advice}"),
-    Rule("osaker_xml", FEL, "Otillåtet innehåll i filen",
-         "Arbetsboken innehåller otillåtna XML-konstruktioner (entiteter eller externa referenser) "
-         "och läses inte."),
+    # The file itself: it cannot be read as a submission.
     Rule("oläsbar", FEL, "Filen kan inte läsas", "Filen kan inte läsas: {reason}."),
     Rule("lank_utanfor", FEL, "Länk ut ur mappen",
          "Filen är en länk (genväg) till en fil utanför mappen och läses inte. Lägg själva "
          "arbetsboken i mappen."),
+    Rule("tom_fil", FEL, "Tom fil", "Filen är tom (0 byte). " + _SAVE_AGAIN),
+    Rule("for_stor", FEL, "Filen är för stor",
+         "Filen är {size_mb} MB; en ifylld mall är under 1 MB och en fil över {limit_mb} MB läses inte. "
+         "Kontrollera att det är rätt fil. " + _MAKE_SMALLER),
+    Rule("gammalt_format", FEL, "Gammalt Excel-format",
+         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok "
+         "(.xlsx)."),
+    Rule("losenord", FEL, "Lösenordsskyddad arbetsbok",
+         "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > "
+         "Skydda arbetsbok) och lämna in igen."),
+    Rule("ej_excel", FEL, "Inte en Excel-arbetsbok",
+         "Filen är {what}, inte en Excel-arbetsbok. " + _SAVE_XLSX),
+    Rule("ods", FEL, "OpenDocument-format",
+         "Filen är sparad i OpenDocument-format ({suffix}). Spara som Excel-arbetsbok (.xlsx) i "
+         "LibreOffice: Arkiv > Spara som > Excel 2007-365."),
+    Rule("mallfil", FEL, "Sparad som Excel-mall",
+         "Filen är sparad som Excel-mall ({suffix}), inte som arbetsbok. Öppna den och spara som "
+         "Excel-arbetsbok (.xlsx), och lämna in den filen."),
+    Rule("makro", FEL, "Arbetsbok med makron",
+         "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan "
+         "makron och lämna in igen."),
+    Rule("makro_andelse", FEL, "Ändelse för arbetsbok med makron",
+         "Filen har ändelsen {suffix} (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) och "
+         "lämna in igen."),
+    # The package: zip, parts and their sizes (what the guard refuses).
+    Rule("trasig_fil", FEL, "Skadad fil",
+         "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). " + _SAVE_AGAIN),
+    Rule("trasig_del", FEL, "Skadat innehåll",
+         "Arbetsbokens del {part} är skadad och går inte att packa upp. " + _SAVE_AGAIN),
+    Rule("forfalskad_storlek", FEL, "Felaktig storlek i filen",
+         "Arbetsbokens del {part} är större än filen anger ({declared} byte), så filen är skadad eller "
+         "förfalskad och läses inte. " + _SAVE_AGAIN),
+    Rule("dubbel_del", FEL, "Samma del två gånger",
+         "Arbetsboken innehåller delen {part} två gånger (med samma namn, eller med namn som bara skiljer "
+         "sig i stora och små bokstäver) och läses inte. " + _SAVE_AGAIN),
+    Rule("for_stor_uppackad", FEL, "Filen packas upp till för mycket",
+         "Filen packas upp till mer än {limit_mb} MB (en ifylld mall till under 1 MB) och läses inte. "
+         + _MAKE_SMALLER),
+    Rule("for_stor_del", FEL, "En del av filen är för stor",
+         "Arbetsbokens del {part} packas upp till {size_mb} MB, men högst {limit_mb} MB per del läses; "
+         "filen läses inte. " + _MAKE_SMALLER),
+    Rule("for_hart_packad", FEL, "Orimligt hårt packad",
+         "Arbetsbokens del {part} packas upp till {ratio} gånger sin packade storlek. Mer än {limit} "
+         "gånger läses inte, eftersom bara en zip-bomb packas så hårt; filen läses inte. " + _SAVE_AGAIN),
+    Rule("del_saknas", FEL, "Del saknas", "Arbetsboken saknar delen {part}. " + _SAVE_AGAIN),
+    Rule("trasig_xml", FEL, "Skadad XML", "Arbetsbokens del {part} är inte giltig XML. " + _SAVE_AGAIN),
+    Rule("osaker_xml", FEL, "Otillåtet innehåll i filen",
+         "Arbetsbokens del {part} innehåller otillåtna XML-konstruktioner (entiteter eller externa "
+         "referenser) och läses inte."),
+    Rule("ovanlig_struktur", FEL, "Ovanlig inre struktur",
+         "Arbetsbokens huvuddel ligger i {part} i stället för xl/workbook.xml, och i den formen kan filen "
+         "inte läsas. " + _SAVE_XLSX),
+    Rule("for_manga_flikar", FEL, "För många flikar",
+         "Arbetsboken har {count} flikar; mallen har färre än 20 och högst {limit} läses, så filen läses "
+         "inte. Ta bort de extra flikarna eller fyll i en ny mall, och lämna in igen."),
+    Rule("for_stor_flik", FEL, "Innehåll långt utanför mallen",
+         "Fliken '{sheet_name}' har innehåll i {place}, långt utanför mallen ({limits} läses), så filen "
+         "läses inte. Ta bort det innehållet och lämna in igen."),
+    Rule("flik_utan_innehall", FEL, "Fliken saknar innehåll",
+         "Fliken '{sheet_name}' finns i arbetsboken, men dess innehåll ({part}) saknas i filen. "
+         + _SAVE_AGAIN),
+    Rule("trasig_flik", FEL, "Skadad flik",
+         "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
+    # Identity: whose template, for which period, and where the file lies.
     Rule("ej_mall", FEL, "Inte en av nämndens mallar",
-         "Arbetsboken är inte en av nämndens mallar ({reason}). Hämta mallen för er enhet och "
-         "perioden och fyll i den."),
+         "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är ändrad). "
+         "Hämta mallen för er enhet och perioden och fyll i den."),
     Rule("gammal_mall", FEL, "Äldre mallversion",
          "Arbetsboken är gjord med mallversion {version}; nu gäller version {current}. Flytta över "
          "värdena till den nya mallen."),
     Rule("okand_enhet", FEL, "Okänd enhet", "Enheten '{unit_id}' i arbetsboken finns inte i katalogen."),
+    Rule("ogiltig_period", FEL, "Okänd period i mallen",
+         "Perioden '{period_text}' i arbetsbokens dolda flik _meta går inte att tolka. Hämta mallen för er "
+         "enhet och perioden och fyll i den."),
     Rule("fel_period", FEL, "Fel period",
-         "{where} anger {named}, men mallen gäller {period_text}. Kontrollera att rätt mall har fyllts i "
+         "{source} anger {named}, men mallen gäller {period_text}. Kontrollera att rätt mall har fyllts i "
          "för rätt period och att filen ligger i rätt mapp."),
     Rule("fel_enhet_fil", FEL, "Filen gäller en annan enhet",
          "Filnamnet anger enheten '{named}', men mallen gäller {unit_name} ({unit_id}). Kontrollera att "
          "rätt enhets mall har använts."),
-    Rule("ods", FEL, "OpenDocument-format",
-         "Filen är sparad i OpenDocument-format (.ods). Spara som Excel-arbetsbok (.xlsx) i "
-         "LibreOffice: Arkiv > Spara som > Excel 2007-365."),
-    Rule("annan_katalog", VARNING, "Mallen är gjord från en äldre katalog",
-         "Mallen skapades från en tidigare version av katalogen. Värdena läses ändå, men "
-         "kontrollera att alla rader finns med."),
-    # The plan changes over time: a file is read by the catalog as it stood for its unit and period.
     Rule("ny_indikator", FEL, "Indikator som tillkommit efter mallen",
          "Indikatorn \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} "
          "och fyll i den."),
@@ -95,6 +131,12 @@ _RULES = [
          "den enhet som rapporterar för perioden."),
     Rule("extern_lank", VARNING, "Extern länk",
          "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."),
+    Rule("dubblett", VARNING, "Två filer för samma enhet",
+         "Det finns flera filer för {unit_name} {period_text}. Den här filen används inte: {why}"),
+    Rule("internt_fel", FEL, "Fel i consolidate",
+         "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är oförändrad; "
+         "hör av dig till den som kör sammanställningen."),
+    # Where the input cells are.
     Rule("flik_saknas", FEL, "Fliken saknas",
          "Fliken '{sheet_name}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny "
          "mall och fyll i fliken."),
@@ -110,18 +152,24 @@ _RULES = [
     Rule("formel_utan_varde", FEL, "Formel utan sparat värde",
          "{label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel "
          "och lämna in den igen; värdet läses inte som 0."),
-    Rule("dubblett", VARNING, "Två filer för samma enhet",
-         "Det finns flera filer för {unit_name} {period_text}. Den här filen används inte: {why}"),
-    Rule("internt_fel", FEL, "Fel i consolidate",
-         "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är oförändrad; "
-         "hör av dig till den som kör sammanställningen."),
-    # What was typed.
-    Rule("ej_tal", FEL, "Inte ett tal", "{label}: {detail}"),
     Rule("excel_fel", FEL, "Cellen visar ett Excel-fel",
-         "{label}: cellen visar {error}: {meaning}. Rätta formeln eller skriv in värdet."),
-    Rule("tvetydig_punkt", FEL, "Tvetydig punkt i talet", "{label}: {detail}"),
-    Rule("procent_skala", FEL, "Procent i fel skala", "{label}: {detail}"),
-    Rule("fel_enhet", FEL, "Fel enhet", "{label}: Enheten i \"{typed}\" passar inte här. {expected_text}"),
+         "{label}: cellen {ref} visar {error}: {meaning}. Rätta formeln eller skriv in värdet."),
+    # What was typed (numbers.parse_cell).
+    Rule("ej_tal", FEL, "Inte ett tal",
+         "{label}: Texten \"{typed}\" är inte ett tal. Skriv {how}, t.ex. {example}."),
+    Rule("fel_celltyp", FEL, "Inte ett tal (datum, klockslag eller sanningsvärde)",
+         "{label}: Cellen innehåller {what} ({shown}), inte ett tal."),
+    Rule("ogiltigt_tal", FEL, "Ogiltigt tal",
+         "{label}: Talet i cellen är för stort eller ogiltigt och kan inte användas. Skriv in värdet igen."),
+    Rule("tvetydig_punkt", FEL, "Tvetydig punkt i talet",
+         "{label}: Punkten i \"{typed}\" är tvetydig. Skriv tusental med mellanslag och decimaler med "
+         "komma: {suggestion}."),
+    Rule("procent_skala", FEL, "Procent i fel skala",
+         "{label}: Värdet {shown} i en procentcell blir {as_percent} %. Skriv {number} % (eller "
+         "{fraction}) om du menar {number} procent."),
+    Rule("fel_enhet", FEL, "Fel enhet",
+         "{label}: Enheten i \"{typed}\" passar inte här: cellen ska anges {written_in}, så skriv "
+         "{suggestion}."),
     # Rules on values.
     Rule("saknas", FEL, "Värde saknas", "{label}: {typed_blank}värdet saknas. Skriv 0 om värdet är noll."),
     Rule("heltal", FEL, "Ska vara ett heltal",
@@ -174,9 +222,3 @@ def finding(code: str, file: str, /, *, unit: str = "", period: str = "", sheet:
     return Finding(code=code, severity=rule.severity, file=file, message=rule.message.format(**params),
                    title=rule.title, unit=unit, period=period, sheet=sheet, cell=cell, scope=scope,
                    value=value, expected=expected)
-
-
-def legacy_finding(code: str, file: str, message: str, **where: str) -> Finding:
-    """A finding with a message written at the call (being replaced by the rule templates)."""
-    rule = RULES[code]
-    return Finding(code=code, severity=rule.severity, file=file, message=message, title=rule.title, **where)

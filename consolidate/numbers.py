@@ -1,4 +1,4 @@
-"""Parse what a unit head typed into a number cell, Swedish style, into a float or a rule code."""
+"""Parse what a unit head typed into a number cell, Swedish style, into a float or a rule code and its fields."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,7 +34,6 @@ _MAX_NUMBER_TEXT = 64
 _BABEL_INPUT = re.compile(r"[-+]?[0-9\u00a0,]*[0-9][0-9\u00a0,]*")
 _DOTTED_THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?")
 _DOTTED_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
-_EXCEL_ERROR = re.compile(r"#[A-ZÅÄÖ0-9/]+[!?]|#N/A", re.IGNORECASE)
 
 # Unit suffixes by the kind they belong to; a known unit of another kind is "fel_enhet".
 _UNITS: dict[str, str] = {
@@ -57,90 +56,98 @@ _UNIT_FOR_KIND = {
     "mnkr": "mnkr",
     "dygn": "dygn",
 }
+# How a kind is written, for "fel_enhet": (in what, an example).
 _EXPECTED = {
-    "antal": "Cellen ska anges som ett antal, t.ex. 1\u00a0931 eller 1\u00a0931 st.",
-    "andel": "Cellen ska anges i procent, t.ex. 42 % eller 4,2 %.",
-    "procent": "Cellen ska anges i procent, t.ex. 42 % eller 4,2 %.",
-    "arsarbetare": "Cellen ska anges i årsarbetare (åa), t.ex. 12,5.",
-    "mnkr": "Cellen ska anges i miljoner kronor (mnkr); 177\u00a0900 tkr skrivs 177,9.",
-    "dygn": "Cellen ska anges i antal dygn, t.ex. 365.",
+    "antal": ("som ett antal", "1\u00a0931 eller 1\u00a0931 st"),
+    "andel": ("i procent", "42 % eller 4,2 %"),
+    "procent": ("i procent", "42 % eller 4,2 %"),
+    "arsarbetare": ("i årsarbetare (åa)", "12,5"),
+    "mnkr": ("i miljoner kronor (mnkr)", "177,9"),
+    "dygn": ("i antal dygn", "365"),
 }
+# What to type instead of text that is no number, for "ej_tal": (how, an example).
 _HINT = {
-    "andel": "Skriv ett tal med procenttecken, t.ex. 42 % eller 4,2 %.",
-    "procent": "Skriv ett tal med procenttecken, t.ex. 42 % eller 4,2 %.",
-    "mnkr": "Skriv bara siffror i miljoner kronor, t.ex. 177,9.",
-    "arsarbetare": "Skriv bara siffror, t.ex. 12 eller 12,5.",
+    "andel": ("ett tal med procenttecken", "42 % eller 4,2 %"),
+    "procent": ("ett tal med procenttecken", "42 % eller 4,2 %"),
+    "mnkr": ("bara siffror i miljoner kronor", "177,9"),
+    "arsarbetare": ("bara siffror", "12 eller 12,5"),
 }
-_DEFAULT_HINT = "Skriv bara siffror, t.ex. 1\u00a0931 eller 170,2."
+_DEFAULT_HINT = ("bara siffror", "1\u00a0931 eller 170,2")
 _QUOTE_MAX = 100
+# A number in a cell formatted as percent shows as value × 100 %. Up to 200 % it reads as a share
+# over 100 % (Excel stores "105" typed into a percent cell as 1,05, shown as 105 %); beyond that a
+# number was more likely pasted in the wrong scale (64 meaning 64 %, shown as 6 400 %).
+_SHOWN_SHARE_MAX = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
     value: float | None  # None = empty cell (or problem)
     text: str | None  # for kind "text": the cleaned text; else None
-    code: str | None  # None when fine, else a rule code
-    message: str | None  # Swedish explanation when code is set; quotes what was typed
+    code: str | None  # None when fine, else a rule code (findings.RULES)
+    params: Mapping[str, str] | None  # the rule's message fields, all but the cell's label
 
 
 _EMPTY = Parsed(None, None, None, None)
 
 
-def parse_cell(raw: object, kind: str) -> Parsed:
-    """What a cell of this kind holds; never raises for any raw value (an unknown kind is a bug)."""
+def parse_cell(raw: object, kind: str, *, percent_format: bool = False) -> Parsed:
+    """What a cell of this kind holds; never raises for any raw value (an unknown kind is a bug).
+
+    percent_format: the cell's number format shows it as a percentage, so a number in it means
+    what it shows (1,05 is 105 %) and is not taken for a scale mix-up up to 200 %."""
     kind = _ALIASES.get(kind, kind)
     if kind not in KINDS:
         raise ValueError(f"unknown number kind {kind!r}; expected one of {KINDS}")
-    try:
-        if type(raw) is float or type(raw) is int:  # the common case, before anything else
-            return _number(raw, kind)
-        return _parse(raw, kind)
-    except Exception:  # never let one odd cell stop a run
-        return _problem("ej_tal", "Cellen innehåller inte ett tal.")
+    if type(raw) is float or type(raw) is int:  # the common case, before anything else
+        return _number(raw, kind, percent_format)
+    return _parse(raw, kind, percent_format)
 
 
-def _parse(raw: object, kind: str) -> Parsed:
+def _parse(raw: object, kind: str, percent_format: bool) -> Parsed:
     if raw is None:
         return _EMPTY
     if isinstance(raw, str):
         return _string(raw, kind)
     if isinstance(raw, bool):
-        if kind == "text":
-            return Parsed(None, "SANT" if raw else "FALSKT", None, None)
         shown = "SANT" if raw else "FALSKT"
-        return _problem("ej_tal", f"Cellen innehåller ett sanningsvärde ({shown}), inte ett tal.")
+        if kind == "text":
+            return Parsed(None, shown, None, None)
+        return _problem("fel_celltyp", what="ett sanningsvärde", shown=shown)
     if isinstance(raw, (int, float)):  # subclasses of int/float
-        return _number(raw, kind)
+        return _number(raw, kind, percent_format)
     if kind == "text":
         return Parsed(None, str(raw).strip() or None, None, None)
     if isinstance(raw, dt.datetime):
         shown = raw.strftime("%Y-%m-%d" if raw.time() == dt.time() else "%Y-%m-%d %H:%M")
-        return _problem("ej_tal", f"Cellen innehåller ett datum ({shown}), inte ett tal.")
+        return _problem("fel_celltyp", what="ett datum", shown=shown)
     if isinstance(raw, dt.date):
-        return _problem("ej_tal", f"Cellen innehåller ett datum ({raw.isoformat()}), inte ett tal.")
+        return _problem("fel_celltyp", what="ett datum", shown=raw.isoformat())
     if isinstance(raw, dt.time):
         shown = raw.strftime("%H:%M" if raw.second == 0 else "%H:%M:%S")
-        return _problem("ej_tal", f"Cellen innehåller ett klockslag ({shown}), inte ett tal.")
+        return _problem("fel_celltyp", what="ett klockslag", shown=shown)
     if isinstance(raw, dt.timedelta):
         seconds = int(raw.total_seconds())
         sign, seconds = ("−", -seconds) if seconds < 0 else ("", seconds)
         shown = f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-        return _problem("ej_tal", f"Cellen innehåller en tidslängd ({shown}), inte ett tal.")
-    return _problem("ej_tal", f"Cellen innehåller inte ett tal ({_quote(str(raw))}).")
+        return _problem("fel_celltyp", what="en tidslängd", shown=shown)
+    # calamine yields none of these; a caller might. Its str() is not trusted to work.
+    return _problem("fel_celltyp", what="ett värde av okänd typ", shown=type(raw).__name__)
 
 
-def _number(raw: int | float, kind: str) -> Parsed:
+def _number(raw: int | float, kind: str, percent_format: bool = False) -> Parsed:
     if kind == "text":
         if isinstance(raw, float) and raw.is_integer():
             return Parsed(None, str(int(raw)), None, None)
-        return Parsed(None, str(raw), None, None)
+        # float.__repr__, not str(raw): a subclass may override __str__.
+        return Parsed(None, float.__repr__(raw) if isinstance(raw, float) else int.__repr__(raw), None, None)
     try:
         value = float(raw)
     except OverflowError:
         value = math.inf
     if not math.isfinite(value):
-        return _problem("ej_tal", "Cellen innehåller inget användbart tal (för stort eller ogiltigt).")
-    if kind in _SHARE and value > 1:
+        return _problem("ogiltigt_tal")
+    if kind in _SHARE and value > 1 and not (percent_format and value <= _SHOWN_SHARE_MAX):
         return _scale(value, _sv(value))
     return Parsed(value, None, None, None)
 
@@ -154,8 +161,6 @@ def _string(raw: str, kind: str) -> Parsed:
         return Parsed(None, typed, None, None)
     if _FAST.fullmatch(s):  # plain digits, perhaps a decimal comma: no need for babel
         return _finish(float(s.replace(",", ".")), False, typed, kind)
-    if _EXCEL_ERROR.fullmatch(s):
-        return _problem("ej_tal", f'Cellen innehåller Excel-felet "{_quote(typed)}", inte ett tal.')
     if len(s) > _MAX_NUMBER_TEXT:
         return _not_a_number(typed, kind)
 
@@ -197,14 +202,8 @@ def _finish(value: float, percent: bool, typed: str, kind: str) -> Parsed:
 
 
 def _scale(value: float, shown: str) -> Parsed:
-    as_percent = _sv(value * 100)
-    if value <= 100:
-        advice = f"Skriv {_sv(value)} % (eller {_sv(value / 100)}) om du menar {_sv(value)} procent."
-    else:
-        advice = "Skriv andelen med procenttecken, t.ex. 42 %."
-    return Parsed(
-        value, None, "procent_skala", f"Värdet {shown} i en procentcell blir {as_percent} %. {advice}"
-    )
+    return Parsed(value, None, "procent_skala", {
+        "shown": shown, "as_percent": _sv(value * 100), "number": _sv(value), "fraction": _sv(value / 100)})
 
 
 def _dot(number: str, typed: str, kind: str) -> Parsed:
@@ -214,49 +213,33 @@ def _dot(number: str, typed: str, kind: str) -> Parsed:
         return _not_a_number(typed, kind)
     unsigned = number.lstrip("+-")
     sign = "−" if number.startswith("-") else ""
-    as_thousands = as_decimal = None
+    readings = []
     if _DOTTED_THOUSANDS.fullmatch(unsigned):
-        as_thousands = sign + unsigned.replace(".", "\u00a0")
+        readings.append(sign + unsigned.replace(".", "\u00a0"))
     if _DOTTED_DECIMAL.fullmatch(unsigned):
         whole, decimals = unsigned.split(".")
         decimals = decimals.rstrip("0")
-        as_decimal = sign + _group(whole.lstrip("0") or "0") + ("," + decimals if decimals else "")
-    quoted = _quote(typed)
-    if as_thousands and as_decimal:
-        text = (
-            f'Punkten i "{quoted}" kan betyda både {as_thousands} och {as_decimal}. Skriv tusental '
-            f"med mellanslag och decimaler med komma: {as_thousands} eller {as_decimal}."
-        )
-    elif as_decimal:
-        text = f'Punkten i "{quoted}" är tvetydig. Skriv decimaler med komma: {as_decimal}.'
-    elif as_thousands:
-        text = f'Punkten i "{quoted}" är tvetydig. Skriv tusental med mellanslag: {as_thousands}.'
-    else:
-        text = (
-            f'Punkten i "{quoted}" är tvetydig. Skriv tusental med mellanslag och decimaler '
-            "med komma, t.ex. 2\u00a0500 eller 2,5."
-        )
-    return _problem("tvetydig_punkt", text)
+        readings.append(sign + _group(whole.lstrip("0") or "0") + ("," + decimals if decimals else ""))
+    # Neither reading fits ("1.2.3"): show how the two separators are written.
+    suggestion = " eller ".join(readings) if readings else "2\u00a0500 eller 2,5"
+    return _problem("tvetydig_punkt", typed=_quote(typed), suggestion=suggestion)
 
 
 def _wrong_unit(typed: str, kind: str, unit_kind: str, parsed: Decimal) -> Parsed:
-    expected = _EXPECTED[kind]
-    if kind == "mnkr" and unit_kind in ("tkr", "kr"):
-        in_mnkr = parsed / (1000 if unit_kind == "tkr" else 1_000_000)
-        expected = (
-            f"Cellen ska anges i miljoner kronor (mnkr); "
-            f"{_quote(typed)} skrivs {_sv(float(in_mnkr))}."
-        )
-    return _problem("fel_enhet", f'Enheten i "{_quote(typed)}" passar inte här. {expected}')
+    written_in, example = _EXPECTED[kind]
+    suggestion = f"t.ex. {example}"
+    if kind == "mnkr" and unit_kind in ("tkr", "kr"):  # the same amount, in mnkr
+        suggestion = _sv(float(parsed / (1000 if unit_kind == "tkr" else 1_000_000)))
+    return _problem("fel_enhet", typed=_quote(typed), written_in=written_in, suggestion=suggestion)
 
 
 def _not_a_number(typed: str, kind: str) -> Parsed:
-    hint = _HINT.get(kind, _DEFAULT_HINT)
-    return _problem("ej_tal", f'Texten "{_quote(typed)}" är inte ett tal. {hint}')
+    how, example = _HINT.get(kind, _DEFAULT_HINT)
+    return _problem("ej_tal", typed=_quote(typed), how=how, example=example)
 
 
-def _problem(code: str, message: str) -> Parsed:
-    return Parsed(None, None, code, message)
+def _problem(code: str, **params: str) -> Parsed:
+    return Parsed(None, None, code, params)
 
 
 def _quote(typed: str) -> str:
@@ -271,6 +254,8 @@ def _group(digits: str) -> str:
 
 def _sv(value: float) -> str:
     """A number for a message: up to six decimals, no trailing zeros, no-break thousands space."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "−∞"
     if abs(value) >= 1e15:  # a pasted or computed giant: not hundreds of digits in the message
         mantissa, exponent = f"{abs(value):.2e}".split("e")
         shown = f"{mantissa.replace('.', ',')}·10^{int(exponent)}"

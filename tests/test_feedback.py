@@ -177,3 +177,32 @@ def test_feedback_never_overwrites_another_input(tmp_path: Path, filled: Callabl
     assert write_feedback(source, [], tmp_path, inputs=[source, other]) is None
     written = write_feedback(source, [], tmp_path / "ut", inputs=[source, other])
     assert written == tmp_path / "ut" / "2025-T2_vuxen_återkoppling.xlsx"
+
+
+def test_a_feedback_folder_that_cannot_be_written_is_said_before_reading(
+        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog, invoke: Callable[..., Result],
+        unchanged: Callable[[Path], None]) -> None:
+    """A folder under a regular file can be made by nobody, root included, on Linux as on Windows."""
+    source = filled("vuxen", "2025-T2", base_values(catalog, "vuxen", T2))
+    unchanged(source)
+    blocker = tmp_path / "anteckning.txt"
+    blocker.write_text("inte en mapp\n", encoding="utf-8")
+    target = blocker / "återkoppling"
+    result = invoke("check", source, "--feedback", target)  # an exception would fail the test
+    assert result.exit_code == 2
+    assert f"Återkopplingsmappen {target} går inte att skriva i" in result.output
+    assert "en del av sökvägen är en fil" in result.output
+    assert "OK" not in result.output  # nothing was read before the folder was refused
+
+
+def test_a_copy_that_cannot_be_written_is_named_and_the_others_are_written(
+        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog, invoke: Callable[..., Result]) -> None:
+    folder = tmp_path / "inlamning"
+    for unit in ("vuxen", "barn_unga"):
+        filled(unit, "2025-T2", base_values(catalog, unit, T2), folder=folder)
+    out = tmp_path / "ut"
+    (out / "2025-T2_vuxen_återkoppling.xlsx").mkdir(parents=True)  # in the way of one copy
+    result = invoke("check", folder, "--feedback", out)
+    assert result.exit_code == 2
+    assert f"Återkopplingskopian för 2025-T2_vuxen.xlsx kunde inte skrivas i mappen {out}" in result.output
+    assert (out / "2025-T2_barn_unga_återkoppling.xlsx").is_file()

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.errors import PeriodError
-from consolidate.findings import RULES
+from consolidate.findings import RULES, finding
 from consolidate.numbers import KINDS, Parsed, parse_cell
 from consolidate.periods import Period, find_period_in_text, parse_period
 from consolidate.model import Submission
@@ -47,13 +47,16 @@ OBJECTS = st.one_of(
 def _sane(result: Parsed) -> None:
     assert isinstance(result, Parsed)
     if result.code is None:
-        assert result.message is None
+        assert result.params is None
         assert result.value is None or (isinstance(result.value, float) and result.value == result.value
                                          and abs(result.value) != float("inf"))
     else:
         assert result.code in RULES and RULES[result.code].severity == "fel"
-        assert isinstance(result.message, str) and result.message.strip()
-        assert len(result.message) < 600  # quotes are shortened, a pasted essay is not echoed
+        assert result.params is not None
+        # The rule's template takes exactly these fields (finding() raises for a missing or extra one).
+        message = finding(result.code, "fil.xlsx", label="Andel", **result.params).message
+        assert message.strip()
+        assert len(message) < 600  # quotes are shortened, a pasted essay is not echoed
 
 
 @settings(max_examples=400, deadline=None)

@@ -81,8 +81,10 @@ def test_zip_bomb_is_small_and_really_expands(bomb: Path) -> None:
 
 def test_zip_bomb_is_refused_in_bounded_memory(bomb: Path) -> None:
     result = H.read_isolated(bomb, CATALOG)
-    refused(result, "for_stor")
-    assert "läses inte" in result["messages"][0]
+    refused(result, "for_hart_packad")
+    # The message says which limit was hit and names the part.
+    assert "läses inte" in result["messages"][0] and "gånger" in result["messages"][0]
+    assert H.sheet_part(bomb, "Indikatorer") in result["messages"][0]
 
 
 @pytest.mark.parametrize("sheet", ["Indikatorer", "_meta"])
@@ -93,7 +95,8 @@ def test_bomb_with_forged_sizes_in_a_sheet_is_refused(base: Path, hostile_dir: P
     result = H.read_isolated(path, CATALOG)
     assert result["returncode"] == 0, result["stderr"]
     assert result["peak_mb"] < PEAK_MB
-    assert set(result["codes"]) & {"for_stor", "trasig_fil"} and not result["readable"]
+    assert result["codes"] == ["forfalskad_storlek"] and not result["readable"]
+    assert H.sheet_part(base, sheet) in result["messages"][0]
 
 
 @pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"])
@@ -104,7 +107,8 @@ def test_forged_sizes_in_workbook_xml_are_refused_in_bounded_memory(base: Path, 
     result = H.read_isolated(path, CATALOG)
     assert result["returncode"] == 0, f"the reader raised:\n{result['stderr']}"
     assert result["peak_mb"] < PEAK_MB
-    assert set(result["codes"]) & {"for_stor", "trasig_fil"} and not result["readable"]
+    assert result["codes"] == ["forfalskad_storlek"] and not result["readable"]
+    assert part in result["messages"][0]
 
 
 # ---- XML entities ------------------------------------------------------------------------------
@@ -170,7 +174,7 @@ def test_thousands_of_sheets_are_refused(base: Path, hostile_dir: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         assert len([n for n in archive.namelist() if n.startswith("xl/worksheets/")]) > 5000
     result = H.read_isolated(path, CATALOG)
-    refused(result, "for_stor")
+    refused(result, "for_manga_flikar")
     assert "flikar" in result["messages"][0]
 
 
@@ -185,7 +189,8 @@ def test_a_million_rows_are_refused(base: Path, million: Path) -> None:
         part = archive.getinfo(H.sheet_part(base, "Indikatorer"))
         assert part.file_size > 30_000_000 and path.stat().st_size < 10_000_000
     result = H.read_isolated(path, CATALOG)
-    refused(result, "for_stor")
+    refused(result, "for_stor_del")  # the one sheet part unpacks to more than a part may
+    assert "MB per del" in result["messages"][0]
 
 
 @pytest.mark.parametrize("ref", ["J1048576", "ZZ200000", "XFD1048576"])
@@ -193,7 +198,8 @@ def test_one_far_cell_is_refused_before_the_grid_is_built(base: Path, hostile_di
     path = H.far_cell(base, hostile_dir / f"långt_bort_{ref}.xlsx", ref)
     assert path.stat().st_size < 50_000
     result = H.read_isolated(path, CATALOG)
-    refused(result, "for_stor")
+    refused(result, "for_stor_flik")
+    assert f"cellen {ref}" in result["messages"][0] and "'Indikatorer'" in result["messages"][0]
 
 
 def test_one_far_cell_file_does_not_stop_the_run(base: Path, tmp_path: Path) -> None:
@@ -206,7 +212,8 @@ def test_one_far_cell_file_does_not_stop_the_run(base: Path, tmp_path: Path) -> 
                           preexec_fn=_cap_memory, check=False)
     assert proc.returncode in (0, 1), proc.stderr[:1500]
     report = json.loads(proc.stdout)
-    assert [f["code"] for f in report["fynd"] if f["file"] == "långt bort.xlsx"] == ["for_stor"]
+    far = [f for f in report["fynd"] if f["file"] == "långt bort.xlsx"]
+    assert [(f["code"], f["sheet"], f["cell"]) for f in far] == [("for_stor_flik", "Indikatorer", "XFD1048576")]
 
 
 # ---- external links and macros -----------------------------------------------------------------
@@ -270,9 +277,9 @@ def test_macro_part_is_refused_and_never_run(base: Path, tmp_path: Path, invoke:
     unchanged(folder)
     result = invoke("check", folder, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)
     report = json.loads(result.stdout)
-    for name in (path.name, renamed.name):
+    for name, code in ((path.name, "makro"), (renamed.name, "makro_andelse")):
         codes = [f["code"] for f in report["fynd"] if f["file"] == name]
-        assert codes == ["makro"], (name, codes)
+        assert codes == [code], (name, codes)
     message = next(f["message"] for f in report["fynd"] if f["code"] == "makro")
     assert "Makron körs aldrig" in message
     assert result.exit_code == 1
@@ -284,12 +291,12 @@ def test_macro_part_is_refused_and_never_run(base: Path, tmp_path: Path, invoke:
 
 BROKEN = {
     # file name -> (expected rule code, a word of the Swedish reason)
-    "bomb.xlsx": ("for_stor", "läses inte"),
-    "förfalskad storlek.xlsx": ("trasig_fil", "skadat"),
+    "bomb.xlsx": ("for_hart_packad", "läses inte"),
+    "förfalskad storlek.xlsx": ("forfalskad_storlek", "förfalskad"),
     "skratt.xlsx": ("osaker_xml", "XML"),
     "xxe.xlsx": ("osaker_xml", "XML"),
-    "5000 flikar.xlsx": ("for_stor", "flikar"),
-    "miljon rader.xlsx": ("for_stor", "läses inte"),
+    "5000 flikar.xlsx": ("for_manga_flikar", "flikar"),
+    "miljon rader.xlsx": ("for_stor_del", "läses inte"),
     "makro.xlsx": ("makro", "Makron"),
     "tom.xlsx": ("tom_fil", "tom"),
     "avkortad.xlsx": ("trasig_fil", "skadad"),

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from consolidate.findings import finding
 from consolidate.numbers import KINDS, Parsed, parse_cell
 
 NBSP, NNBSP, THIN, FIGURE = "\u00a0", "\u202f", "\u2009", "\u2007"
@@ -24,6 +25,12 @@ EMPTY = Parsed(None, None, None, None)
 
 def ok(value: float) -> Parsed:
     return Parsed(value, None, None, None)
+
+
+def message(result: Parsed) -> str:
+    """The finding's message for the problem, through the rule's template, without the cell's label."""
+    assert result.code is not None and result.params is not None
+    return finding(result.code, "fil.xlsx", label="X", **result.params).message.removeprefix("X: ")
 
 
 @pytest.mark.parametrize(
@@ -110,25 +117,23 @@ def test_problems_quote_what_was_typed(raw: str, kind: str, code: str, quoted: s
     result = parse_cell(raw, kind)
     assert result.code == code
     assert result.value is None
-    assert result.message and quoted in result.message
+    assert quoted in message(result)
 
 
 def test_dot_message_offers_both_readings() -> None:
-    message = parse_cell("2.500", "antal").message
-    assert message is not None
-    assert f"2{NBSP}500" in message and "2,5" in message
+    text = message(parse_cell("2.500", "antal"))
+    assert f"2{NBSP}500" in text and "2,5" in text
 
 
 def test_ej_tal_message() -> None:
-    assert parse_cell("ca 40", "antal").message == (
+    assert message(parse_cell("ca 40", "antal")) == (
         f'Texten "ca 40" är inte ett tal. Skriv bara siffror, t.ex. 1{NBSP}931 eller 170,2.'
     )
 
 
 def test_tkr_in_mnkr_cell_says_how_to_write_it() -> None:
-    message = parse_cell("177 900 tkr", "mnkr").message
-    assert message is not None
-    assert "miljoner kronor (mnkr)" in message and "skrivs 177,9" in message
+    text = message(parse_cell("177 900 tkr", "mnkr"))
+    assert "miljoner kronor (mnkr)" in text and "skriv 177,9" in text
 
 
 @pytest.mark.parametrize("kind", ["andel", "procent"])
@@ -136,17 +141,29 @@ def test_percent_scale(kind: str) -> None:
     result = parse_cell(42, kind)
     assert result.code == "procent_skala"
     assert result.value == 42.0  # returned as given, the caller decides
-    assert result.message == (
+    assert message(result) == (
         f"Värdet 42 i en procentcell blir 4{NBSP}200 %. "
         "Skriv 42 % (eller 0,42) om du menar 42 procent."
     )
     typed = parse_cell("42", kind)
     assert typed.code == "procent_skala" and typed.value == 42.0
-    assert typed.message and '"42"' in typed.message
+    assert '"42"' in message(typed)
     assert parse_cell(4200, kind).code == "procent_skala"
     assert parse_cell(1.5, kind).code == "procent_skala"
     # With a percent sign the scale is explicit: 420 % is a range problem, not a scale one.
     assert parse_cell("420 %", kind) == ok(4.2)
+
+
+@pytest.mark.parametrize("kind", ["andel", "procent"])
+def test_a_number_in_a_percent_formatted_cell_means_what_it_shows(kind: str) -> None:
+    """Excel stores "105" or "105 %" typed into a percent cell as 1,05, shown as 105 %: a share over
+    100 % (the range rule's finding), not a scale mix-up. A pasted 64 (6 400 %) still is one, and
+    so is text, which Excel never scales."""
+    assert parse_cell(1.05, kind, percent_format=True) == ok(1.05)
+    assert parse_cell(2.0, kind, percent_format=True) == ok(2.0)
+    assert parse_cell(64.0, kind, percent_format=True).code == "procent_skala"
+    assert parse_cell("105", kind, percent_format=True).code == "procent_skala"
+    assert parse_cell(1.05, kind).code == "procent_skala"  # the format unknown: as before
 
 
 def test_percent_text_and_number_agree() -> None:
@@ -168,17 +185,18 @@ def test_percent_text_and_number_agree() -> None:
 )
 def test_not_numbers(raw: object, shown: str) -> None:
     result = parse_cell(raw, "antal")
-    assert result.code == "ej_tal" and result.value is None
-    assert result.message == f"Cellen innehåller {shown}, inte ett tal."
+    assert result.code == "fel_celltyp" and result.value is None
+    assert message(result) == f"Cellen innehåller {shown}, inte ett tal."
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [object(), b"12", [1], math.nan, math.inf, 10**400, 10**5000],
+    ("raw", "code"),
+    [(object(), "fel_celltyp"), (b"12", "fel_celltyp"), ([1], "fel_celltyp"), (math.nan, "ogiltigt_tal"),
+     (math.inf, "ogiltigt_tal"), (10**400, "ogiltigt_tal"), (10**5000, "ogiltigt_tal")],
     ids=["object", "bytes", "list", "nan", "inf", "big_int", "huge_int"],
 )
-def test_odd_objects(raw: object) -> None:
-    assert parse_cell(raw, "antal").code == "ej_tal"
+def test_odd_objects(raw: object, code: str) -> None:
+    assert parse_cell(raw, "antal").code == code
 
 
 def test_catalog_spellings_and_unknown_kind() -> None:
@@ -189,8 +207,8 @@ def test_catalog_spellings_and_unknown_kind() -> None:
 
 
 def test_long_text_is_quoted_shortened() -> None:
-    message = parse_cell("x" * 500, "antal").message
-    assert message is not None and "x" * 50 in message and len(message) < 250
+    text = message(parse_cell("x" * 500, "antal"))
+    assert "x" * 50 in text and len(text) < 250
 
 
 def test_babel_is_imported_lazily() -> None:
@@ -234,7 +252,7 @@ def test_decimals_round_trip(hundredths: int, decimals: int, separator: str, min
     if value < 0 and text.strip("0,") != "":
         text = minus + text
     result = parse_cell(text, "mnkr")
-    assert result.code is None, result.message
+    assert result.code is None, result.params
     assert result.value is not None
     assert math.isclose(result.value, round(value, decimals), rel_tol=1e-12, abs_tol=1e-9)
 
@@ -258,16 +276,17 @@ def _blank(text: str) -> bool:
 
 def _check(result: Parsed, typed: str) -> None:
     if result.code is None:
-        assert result.message is None
+        assert result.params is None
         assert result.value is not None or result.text is not None or _blank(typed)
         if result.value is not None:
             assert math.isfinite(result.value)
         return
     assert result.code in PROBLEM_CODES
-    assert isinstance(result.message, str) and result.message.strip()
+    text = message(result)
+    assert text.strip()
     if result.code == "ej_tal":
         stripped = typed.strip()
-        assert (stripped if len(stripped) <= 100 else stripped[:99]) in result.message
+        assert (stripped if len(stripped) <= 100 else stripped[:99]) in text
 
 
 NUMBERISH = st.text(alphabet="0123456789 ,.-\u2212\u2013%\u00a0\u202fstkrmnåaSTdyg#xe")
@@ -303,4 +322,4 @@ def test_any_object_never_raises(raw: object, kind: str) -> None:
     result = parse_cell(raw, kind)
     assert isinstance(result, Parsed)
     if result.code is not None:
-        assert result.message
+        assert message(result)
