@@ -132,6 +132,7 @@ class Settings:
     example_period: str
     suppression_limit: int
     jump_warning: float
+    mask_mail: bool = False  # everything mailed to the board must be masked
 
 
 _Reported = TypeVar("_Reported", Indicator, Table)
@@ -207,7 +208,7 @@ def slug(text: str) -> str:
 _KEYS = {
     "": ("version", "namnd", "installningar", "enhet", "indikator", "tabell"),
     "namnd": ("id", "namn", "kommun", "forvaltning", "kontakt"),
-    "installningar": ("exempelperiod", "roj_grans", "hopp_varning"),
+    "installningar": ("exempelperiod", "roj_grans", "hopp_varning", "maskera_utskick"),
     "enhet": ("id", "namn", "epost"),
     "indikator": (
         "id", "avsnitt", "malomrade", "namn", "typ", "taljare", "namnare", "enheter", "sammanvagning",
@@ -448,7 +449,8 @@ def _settings(entry: _Entry) -> Settings:
     jump = entry.number("hopp_varning", 0.5)
     if jump <= 0:
         raise entry.fail("hopp_varning", "ska vara större än 0, t.ex. 0.5 (= 50 %).")
-    return Settings(example_period=example, suppression_limit=limit, jump_warning=jump)
+    return Settings(example_period=example, suppression_limit=limit, jump_warning=jump,
+                    mask_mail=entry.flag("maskera_utskick"))
 
 
 def _entries(data: dict[str, Any], section: str, lines: _Lines | None,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConsolidateError
+from .errors import ConsolidateError, MailError
 
 # click's own texts are English; these make --help and usage errors Swedish.
 _CLICK_ERRORS = [
@@ -209,7 +209,9 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
 @click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
 @click.option("--export", "export", type=click.Path(path_type=Path), metavar="MAPP",
               help="Skriv även data i långt format som Parquet och CSV hit.")
-@click.option("--maskera", "mask", is_flag=True, help="Visa antal 1–4 som \"<5\" (röjandekontroll).")
+@click.option("--maskera", "mask", is_flag=True,
+              help="Maskera små antal (röjandekontroll): antal under katalogens roj_grans visas som \"<5\", och "
+                   "celler som skulle avslöja dem som \"..\", på alla flikar och i exporten.")
 @_catalog_option
 @_help_option
 def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None, mask: bool,
@@ -285,7 +287,8 @@ def _summary(result: Any, catalog: Any = None) -> None:
 @click.option("--outbox", "--utkorg", "outbox", type=click.Path(path_type=Path), metavar="MAPP",
               help="Utkorgen för .eml-filer (standard: utkorg/ bredvid huvudarbetsboken).")
 @click.option("--force", is_flag=True, help="Skicka även en sammanställning med fel; meddelandet säger det.")
-@click.option("--maskera", "mask", is_flag=True, help="Skicka en version där antal 1–4 visas som \"<5\".")
+@click.option("--maskera", "mask", is_flag=True,
+              help="Skicka en maskerad version (görs från samma mapp om huvudarbetsboken inte redan är maskerad).")
 @click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path), metavar="MAPP",
               help="Skicka i stället återkopplingskopiorna i MAPP till varje enhets kontaktadress.")
 @_catalog_option
@@ -337,15 +340,32 @@ def _master_message(catalog: Any, master: Path, to: tuple[str, ...], cc: tuple[s
     from .mastermeta import read_master_summary
 
     summary = read_master_summary(master)
+    if catalog.settings.mask_mail and not mask and not summary.masked:
+        raise MailError("Katalogen kräver att sammanställningar som skickas är maskerade (maskera_utskick = "
+                        f"true under [installningar]), men {master.name} är inte maskerad. Skicka med --maskera.")
     if mask and not summary.masked:
-        from .run import run as run_job
-
-        masked = master.with_name(f"{master.stem}_maskerad.xlsx")
-        run_job(Path(summary.source), catalog, period=summary.period, out=masked, mask=True)
-        master, summary = masked, read_master_summary(masked)
+        master = _masked_master(catalog, master, summary)
+        summary = read_master_summary(master)
+        if not summary.masked:  # never the unmasked figures by mistake
+            raise MailError(f"{master.name} är inte maskerad; inget skickades.")
         click.echo(f"Maskerad version: {master}", err=True)
     return build_master_message(master, summary, sender=sender, to=parse_addresses(to),
-                                cc=parse_addresses(cc), forced=force)
+                                cc=parse_addresses(cc), forced=force,
+                                limit=catalog.settings.suppression_limit)
+
+
+def _masked_master(catalog: Any, master: Path, summary: Any) -> Path:
+    """A masked master from the same folder and period as `master`, written beside it."""
+    from .run import run as run_job
+
+    source = Path(summary.source) if summary.source else None
+    if source is None or not source.is_dir():
+        raise MailError(f"Den maskerade versionen kan inte göras: mappen som {master.name} sammanställdes från "
+                        f"({summary.source or 'okänd'}) finns inte här. Kör consolidate run MAPP --maskera och "
+                        "skicka den filen.")
+    masked = master.with_name(f"{master.stem}_maskerad.xlsx")
+    run_job(source, catalog, period=summary.period, out=masked, mask=True)
+    return masked
 
 
 def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | None, timeout: float,

@@ -263,6 +263,8 @@ def check_sendable(summary: MasterSummary, force: bool) -> None:
 
 def master_subject(summary: MasterSummary) -> str:
     kind = "sammanställning med fel" if summary.errors else "sammanställning"
+    if summary.masked:
+        kind = "maskerad " + kind
     return f"{summary.board} – tertialuppföljning {summary.period} ({kind})"
 
 
@@ -270,7 +272,7 @@ def _names(units: Sequence[UnitStatus]) -> str:
     return ", ".join(unit.name for unit in units)
 
 
-def _master_blocks(summary: MasterSummary, attachment: str) -> list[_Block]:
+def _master_blocks(summary: MasterSummary, attachment: str, limit: int = 5) -> list[_Block]:
     blocks: list[_Block] = []
     if summary.errors > 0:
         blocks.append(_p(
@@ -300,7 +302,8 @@ def _master_blocks(summary: MasterSummary, attachment: str) -> list[_Block]:
         blocks += [_Block("heading", ("Största förändringarna",)),
                    _Block("list", tuple(move.text for move in summary.moves[:3]))]
     if summary.masked:
-        blocks.append(_p('Små tal (1–4) är maskerade som "<5".'))
+        blocks.append(_p(f'Den bifogade filen är maskerad: antal från 1 till {limit - 1} visas som "<{limit}", '
+                         'och celler som skulle avslöja dem visas som "..".'))
     blocks.append(_p(f"Valideringen: {summary.errors} fel och "
                      f"{_count(summary.warnings, 'varning', 'varningar')}."))
     blocks.append(_p(f"Sammanställningen är gjord med {summary.tool}."))
@@ -309,13 +312,13 @@ def _master_blocks(summary: MasterSummary, attachment: str) -> list[_Block]:
 
 def build_master_message(master: Path, summary: MasterSummary, *, sender: str, to: Sequence[str],
                          cc: Sequence[str] = (), forced: bool = False,
-                         date: dt.datetime | None = None) -> EmailMessage:
+                         date: dt.datetime | None = None, limit: int = 5) -> EmailMessage:
     """The board's message: a summary in the body and the master workbook attached."""
     check_sendable(summary, forced)
     name = unicodedata.normalize("NFC", master.name)
     subject = master_subject(summary)
     msg = _new_message(sender=sender, to=to, cc=cc, subject=subject, date=date,
-                       blocks=_master_blocks(summary, name))
+                       blocks=_master_blocks(summary, name, limit))
     _attach_xlsx(msg, master)
     return msg
 

@@ -114,8 +114,8 @@ def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
     return paths, root if len(inputs) == 1 else None
 
 
-def default_master_path(folder: Path, period: Period) -> Path:
-    return folder / f"sammanställning_{period}.xlsx"
+def default_master_path(folder: Path, period: Period, masked: bool = False) -> Path:
+    return folder / f"sammanställning_{period}{'_maskerad' if masked else ''}.xlsx"
 
 
 def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | None = None,
@@ -172,7 +172,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     if write:
         from .master import write_master
 
-        target = out or default_master_path(folder, current)
+        target = out or default_master_path(folder, current, mask)
         if out is None:
             _guard_place(target)
         _guard_inputs(target, [Path(s.path) for s in subs_all if not s.tool_output])

@@ -286,7 +286,8 @@ def test_read_master_summary_refuses_damaged_meta(tmp_path: Path) -> None:
 def test_master_message_content(master: Path, summary: MasterSummary) -> None:
     msg = build_master_message(master, summary, sender=SENDER, to=BOARD, cc=["kopia@exempelkommun.se"],
                                date=DATE)
-    assert msg["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (sammanställning)"
+    # The summary is of a masked master: the subject and the body say so.
+    assert msg["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)"
     assert msg["Date"] == "Mon, 15 Sep 2025 08:30:00 +0200"
     assert msg["Message-ID"].endswith("@exempelkommun.se>")
     plain, page = body(msg, "plain"), body(msg, "html")
@@ -295,7 +296,7 @@ def test_master_message_content(master: Path, summary: MasterSummary) -> None:
     assert "5 gröna, 3 gula, 1 röd och 2 grå" in plain
     assert "minskade från 5,0 % till 4,2 % (mål 4,5 %)" in plain
     assert "Den fjärde förändringen" not in plain  # only the three largest
-    assert 'Små tal (1–4) är maskerade som "<5".' in plain
+    assert 'Den bifogade filen är maskerad: antal från 1 till 4 visas som "<5"' in plain
     assert "VARNING" not in plain and "--force" not in plain
     # Everything from the workbook is escaped in HTML.
     assert "Vuxna &amp; missbruk &lt;öst&gt;" in page and "<öst>" not in page
@@ -367,7 +368,7 @@ def test_write_outbox_never_overwrites(tmp_path: Path, master: Path, summary: Ma
     outbox = tmp_path / "utkorg"
     first = write_outbox(msg, outbox)
     assert first.name == ("2025-09-15_083000_socialnamnden-tertialuppfoljning-2025-t2-"
-                          "sammanstallning.eml")
+                          "maskerad-sammanstallning.eml")
     before = first.read_bytes()
     second = write_outbox(msg, outbox)
     assert second != first and second.name.endswith("-2.eml")
@@ -395,7 +396,7 @@ def test_send_to_plain_server(master: Path, summary: MasterSummary) -> None:
     mail_from, rcpt_tos, _ = store.received[0]
     assert mail_from == "controller@exempelkommun.se" and tuple(rcpt_tos) == everyone
     received = store.message()
-    assert received["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (sammanställning)"
+    assert received["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)"
     assert received["To"].addresses[1].display_name == "Åsa Öberg"
     assert "Saknas: 1 (Ensamkommande)" in body(received, "plain")
     assert "<li>Levererat: 2 av 4 enheter" in body(received, "html")

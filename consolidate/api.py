@@ -1,0 +1,78 @@
+"""The library's entry points: what the command line does, callable from Python."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .catalog import Catalog
+from .model import Board, Report
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Returns the board's catalog from a TOML file (the bundled example when `path` is None).
+
+    Raises CatalogError with a Swedish message naming the line when the file is wrong."""
+    from .catalog import load_catalog as load
+
+    return load(path)
+
+
+def make_templates(catalog: Catalog, period: str, folder: str | Path,
+                   units: Iterable[str] | None = None) -> list[Path]:
+    """Writes one template per unit (or the given unit ids) for the period, e.g. "2025-T2";
+    returns the paths written."""
+    from .periods import parse_period
+    from .template import write_templates
+
+    return write_templates(catalog, parse_period(period), Path(folder), list(units) if units else None)
+
+
+def check(paths: Sequence[str | Path], catalog: Catalog) -> Report:
+    """Reads and validates workbooks (files or folders); returns the report: one result per file
+    and every finding with file, sheet, cell and a Swedish message. Never changes a file."""
+    from .run import check_files, collect_paths
+
+    files, root = collect_paths([Path(p) for p in paths])
+    return check_files(files, catalog, root).report()
+
+
+def consolidate_folder(folder: str | Path, catalog: Catalog, period: str | None = None,
+                       mask: bool = False) -> Board:
+    """Reads every submission in the shared folder and returns the board model for the period
+    (the latest in the folder when None): per indicator and period the value, the units' parts,
+    who is missing or rejected, status and trend; the unit tables; the register and every finding
+    (`board.register`, `board.report`). Nothing is written. `mask` hides small counts."""
+    from .run import run
+
+    board = run(Path(folder), catalog, period=period, mask=mask, write=False).board
+    assert board is not None
+    return board
+
+
+def write_master(board: Board, path: str | Path) -> Path:
+    """Writes the board's master workbook (atomically) and returns its path."""
+    from .master import write_master as write
+
+    return write(board, Path(path))
+
+
+def export(board: Board, folder: str | Path) -> list[Path]:
+    """Writes the board's long data as Parquet and CSV into folder; returns the two paths."""
+    from .export import export_long
+
+    return export_long(board, Path(folder))
+
+
+def mail_master(master: str | Path, to: Sequence[str], *, sender: str, cc: Sequence[str] = (),
+                outbox: str | Path | None = None, force: bool = False) -> Path:
+    """Writes the board's e-mail with the master attached as an .eml file in the outbox (default
+    utkorg/ beside the master) and returns its path; refuses a master whose run had errors
+    unless `force`. Sending through SMTP: consolidate.mail.send."""
+    from .mail import build_master_message, parse_addresses, write_outbox
+    from .mastermeta import read_master_summary
+
+    path = Path(master)
+    message = build_master_message(path, read_master_summary(path), sender=sender, to=parse_addresses(to),
+                                   cc=parse_addresses(cc), forced=force)
+    return write_outbox(message, Path(outbox) if outbox else path.parent / "utkorg")
