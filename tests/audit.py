@@ -162,10 +162,6 @@ def _indicator(catalog: Catalog, ind_id: str) -> Indicator | None:
     return next((i for i in catalog.indicators if i.id == ind_id), None)
 
 
-def _table(catalog: Catalog, table_id: str) -> Table | None:
-    return next((t for t in catalog.tables if t.id == table_id), None)
-
-
 def is_count(catalog: Catalog, key: Key) -> bool:
     """Whether a key holds a count of people or cases (what small-number masking is about)."""
     kind = key[0]
@@ -213,7 +209,7 @@ def read_master(path: Path, pub: Publication) -> None:
         warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path)
     src = path.name
-    pub.sheets = list(wb.sheetnames)
+    pub.sheets += [name for name in wb.sheetnames if name not in pub.sheets]
     used: dict[str, set[str]] = defaultdict(set)  # cells the keyed reading took
     if META in wb.sheetnames:
         for row in wb[META].iter_rows(values_only=True):
@@ -575,7 +571,8 @@ def build_relations(pub: Publication) -> list[Relation]:
             elif present(board) and units:
                 parts = [(-1.0, cell(period, u, ind.id, "", "varde")) for u in units]
                 if ind.combine == "summa":
-                    rels.append(_eq([(1.0, board), *parts], f"{ind.id} {period}: nämnden = Σ enheterna ({', '.join(units)})"))
+                    rels.append(_eq([(1.0, board), *parts],
+                                    f"{ind.id} {period}: nämnden = Σ enheterna ({', '.join(units)})"))
                 elif ind.combine == "medel":
                     rels.append(_eq([(float(len(units)), board), *parts], f"{ind.id} {period}: nämnden = medel"))
 
@@ -691,7 +688,8 @@ def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: st
                                 f"{where} {month}: Totalt = Σ enheterna"))
         grand = ("mtot", period, table.id, "summa")
         if present(grand) and unit_sums:
-            rels.append(_eq([(1, grand)] + [(-1, s) for s in unit_sums], f"{where}: Totalt Summa = Σ enheternas Summa"))
+            rels.append(_eq([(1, grand)] + [(-1, s) for s in unit_sums],
+                            f"{where}: Totalt Summa = Σ enheternas Summa"))
         totals = [("mtot", period, table.id, m) for m in MONTHS if present(("mtot", period, table.id, m))]
         if present(grand) and totals:
             rels.append(_eq([(1, grand)] + [(-1, t) for t in totals], f"{where}: Totalt Summa = Σ månaderna"))
@@ -769,8 +767,9 @@ def _bounds(pub: Publication, key: Key) -> tuple[float, float | None]:
     return 0.0, (1.0 if is_share(pub.catalog, key) else None)
 
 
-def audit(pub: Publication, relations: list[Relation] | None = None) -> AuditResult:
-    """For every "<N" quantity: the least and greatest value the published files allow."""
+def audit(pub: Publication, relations: list[Relation] | None = None, integer: bool = False) -> AuditResult:
+    """For every "<N" quantity: the least and greatest value the published files allow (with
+    `integer`, counts are whole numbers: a mixed-integer program, a stronger attacker)."""
     started = time.perf_counter()
     rels = build_relations(pub) if relations is None else relations
     result = AuditResult(relations=len(rels), problems=list(pub.problems))
@@ -798,7 +797,8 @@ def audit(pub: Publication, relations: list[Relation] | None = None) -> AuditRes
         lo, hi = rel.lo - const, rel.hi - const
         if not terms:
             if lo > 1e-6 * max(1.0, abs(const)) or hi < -1e-6 * max(1.0, abs(const)):
-                result.problems.append(f"published figures break a relation: {rel.why} (off by {-const if hi < 0 else lo:g})")
+                result.problems.append(f"published figures break a relation: {rel.why} "
+                                       f"(off by {-const if hi < 0 else lo:g})")
             continue
         rows.append((terms, lo, hi, rel))
     result.variables = len(unknown)
@@ -831,11 +831,13 @@ def audit(pub: Publication, relations: list[Relation] | None = None) -> AuditRes
             continue
         root = find(unknown[key])
         index = {j: n for n, j in enumerate(members[root])}
-        low, high, status = _solve(pub, keys, index, by_root[root], index[unknown[key]])
+        low, high, status = _solve(pub, keys, index, by_root[root], index[unknown[key]], integer)
         result.programs += 2
         want_high = float(pub.small_bound(key) or 0)
         limit_high = float(pub.limit - 1)
-        if status != "ok" or low is None or high is None or abs(low - 1) > TOL or abs(high - limit_high) > TOL or want_high != limit_high:
+        exact = (status == "ok" and low is not None and high is not None and abs(low - 1) <= TOL
+                 and abs(high - limit_high) <= TOL and want_high == limit_high)
+        if not exact:
             why = [r[3].why for r in by_root[root] if any(j == unknown[key] for _, j in r[0])]
             result.narrowed.append(Narrowed(key, [s.where for s in pub.marks(key)], low, high, why or [status]))
     result.seconds = time.perf_counter() - started
@@ -844,7 +846,7 @@ def audit(pub: Publication, relations: list[Relation] | None = None) -> AuditRes
 
 def _solve(pub: Publication, keys: list[Key], index: dict[int, int],
            rows: list[tuple[list[tuple[float, int]], float, float, Relation]],
-           target: int) -> tuple[float | None, float | None, str]:
+           target: int, integer: bool = False) -> tuple[float | None, float | None, str]:
     n = len(index)
     a_ub: list[np.ndarray] = []
     b_ub: list[float] = []
@@ -864,14 +866,16 @@ def _solve(pub: Publication, keys: list[Key], index: dict[int, int],
         if np.isfinite(lo):
             a_ub.append(-vec)
             b_ub.append(-lo)
-    bounds = [_bounds(pub, keys[j]) for j in sorted(index, key=index.get)]
+    order = sorted(index, key=lambda j: index[j])
+    bounds = [_bounds(pub, keys[j]) for j in order]
+    whole = np.array([1 if integer and pub.is_count(keys[j]) else 0 for j in order])
     found: list[float | None] = []
     for sign in (1.0, -1.0):
         cost = np.zeros(n)
         cost[target] = sign
         res = linprog(cost, A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None,
                       A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
-                      bounds=bounds, method="highs")
+                      bounds=bounds, method="highs", integrality=whole if integer else None)
         if res.status != 0:
             return None, None, f"linear program status {res.status}: {res.message}"
         found.append(sign * res.fun)
@@ -910,16 +914,20 @@ def audit_files(master: Path, catalog: Catalog, export: Path | None = None) -> t
 
 
 # ---- what must never show in clear ---------------------------------------------------------------
-_SMALL_TOKEN = r"(?<![\w.,\-−])({})(?![\w,%]|\.\d)"
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.,\-−])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)([.,]\d+)?(?!\w)")
 _STRUCTURAL = re.compile(r"\d{4}-T[123]|\b[A-Z]{1,3}\d+\b|\b\d{4}-\d{2}-\d{2}\b")
 
 
 def small_tokens(text: str, limit: int) -> list[str]:
-    """Whole numbers 1 … limit − 1 standing alone in a text (not part of a period, a cell reference,
-    a decimal number or a word)."""
+    """Whole numbers 1 … limit − 1 standing alone in a text: not part of a period, a cell reference,
+    a date, a word, a decimal number or a number with Swedish thousands separators ("1 931")."""
     plain = _STRUCTURAL.sub(" ", text)
-    pattern = _SMALL_TOKEN.format("|".join(str(n) for n in range(1, limit)))
-    return re.findall(pattern, plain)
+    found = []
+    for whole, decimals in _NUMBER_IN_TEXT.findall(plain):
+        value = int(re.sub(r"\D", "", whole))
+        if not decimals and 1 <= value <= limit - 1:
+            found.append(whole)
+    return found
 
 
 def clear_leaks(masked: Publication, truth: Mapping[Key, float]) -> list[str]:
@@ -966,7 +974,8 @@ def free_text_leaks(masked: Publication) -> list[str]:
             ind = move.get("indicator_id", "")
             for period in re.findall(r"\((\d{4}-T[123])\)", str(move.get("text"))):
                 if masked.marks(("board", ind, period)):
-                    leaks.append(f"_meta forandringar describes {ind} {period}, which the sheets hide: {move.get('text')!r}")
+                    leaks.append(f"_meta forandringar describes {ind} {period}, which the sheets hide: "
+                                 f"{move.get('text')!r}")
             indicator = _indicator(masked.catalog, ind)
             if indicator is not None and indicator.kind in _COUNT_KINDS and small_tokens(str(move.get("text")), limit):
                 leaks.append(f"_meta forandringar quotes a small count: {move.get('text')!r}")

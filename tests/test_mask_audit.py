@@ -4,7 +4,9 @@ Each test runs the real `consolidate run … --maskera --export DIR`, reads ever
 and every export row back (tests/audit.py, which knows nothing of the masking code), builds the
 linear relations an attacker can write down, and asks HiGHS for the least and greatest value of
 every "<5" quantity: they must be 1 and roj_grans − 1. It runs on the demo (every tertial in it) and
-on random boards from hypothesis (AUDIT_EXAMPLES=2000 runs more; AUDIT_SHRINK=1 shrinks a failure).
+on random boards from hypothesis (AUDIT_EXAMPLES=2000 runs more; AUDIT_SHRINK=1 shrinks a failure;
+AUDIT_REPORT=1 prints the demo audits' counts and times; AUDIT_ACROSS_FILES=1 also audits the masked
+masters of every demo tertial together).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import fill
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import audit as A
@@ -33,6 +35,8 @@ from consolidate.template import write_template
 
 EXAMPLES = int(os.environ.get("AUDIT_EXAMPLES", "200"))
 SHRINK = os.environ.get("AUDIT_SHRINK", "") not in ("", "0")
+REPORT = os.environ.get("AUDIT_REPORT", "") not in ("", "0")  # print the demo audits' counts and times
+ACROSS_FILES = os.environ.get("AUDIT_ACROSS_FILES", "") not in ("", "0")
 
 
 def consolidate_run(folder: Path, out: Path, export: Path, period: str, mask: bool,
@@ -126,19 +130,46 @@ def test_no_small_count_can_be_narrowed_in_the_masked_demo(demo_runs: Callable[[
     relations = A.build_relations(run.masked)
     truth = A.truth_of(run.plain)
     # The true figures satisfy every relation: the audit's model is about these files.
-    assert not A.violated(relations, run.masked, truth)
+    broken = A.violated(relations, run.masked, truth)
+    assert not broken, "\n".join(broken)
     result = A.audit(run.masked, relations)
-    with capsys.disabled():
-        print(f"\n[{period}] " + result.report(0).splitlines()[0])
+    if REPORT:
+        with capsys.disabled():
+            print(f"\n[{period}] " + result.report(0).splitlines()[0])
     assert result.small_keys > 0, "the masked demo hides no small count: nothing was audited"
     assert result.ok, result.report()
 
 
 @pytest.mark.parametrize("period", DEMO)
+def test_whole_numbers_narrow_no_small_count_in_the_masked_demo(demo_runs: Callable[[str], DemoRun],
+                                                                period: str) -> None:
+    """A stronger attacker knows counts are whole numbers: the same programs with integer counts
+    (HiGHS branch and bound) still give exactly 1 and roj_grans − 1."""
+    result = A.audit(demo_runs(period).masked, integer=True)
+    assert result.ok, result.report()
+
+
+@pytest.mark.skipif(not ACROSS_FILES, reason="the masters of several tertials together: outside the issue's "
+                                             "one-file scope; AUDIT_ACROSS_FILES=1 runs it")
+def test_the_masked_masters_of_every_tertial_together_leak_no_small_count(
+        demo_runs: Callable[[str], DemoRun], catalog: Catalog) -> None:
+    """The board receives a masked master every tertial, each with the Data rows of every period:
+    an attacker holding all of them (and their exports) must still learn nothing beyond "<5"."""
+    pub = A.Publication(catalog, catalog.settings.suppression_limit)
+    for period in DEMO:
+        run = demo_runs(period)
+        A.read_master(run.masked_master, pub)
+        A.read_export(run.masked_export, pub)
+    result = A.audit(pub)
+    assert result.ok, result.report()
+
+
+@pytest.mark.parametrize("period", DEMO)
 def test_the_masked_demo_shows_no_hidden_value_in_clear(demo_runs: Callable[[str], DemoRun], period: str) -> None:
-    """Every count 1 … 4 that the unmasked master or export shows is "<5" wherever the masked ones
-    show its quantity: on no sheet, in no chart cache, comment, log message, _meta value or export
-    row is it in clear."""
+    """Every count 1 … 4 that the unmasked master or export shows is hidden ("<5", or ".." where a
+    small total would otherwise say too much) wherever the masked ones show its quantity: on no
+    sheet, in no chart cache, comment, log message, _meta value or export row is it in clear, and no
+    "<5" covers anything but a count 1 … 4."""
     run = demo_runs(period)
     truth = A.truth_of(run.plain)
     leaks = A.clear_leaks(run.masked, truth)
@@ -381,8 +412,8 @@ def _unit_values(draw: Any, catalog: Catalog, unit: str, period: str,
                 cuts = sorted(draw(st.lists(st.integers(0, total), min_size=len(table.rows) - 1,
                                             max_size=len(table.rows) - 1)))
                 parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
-            else:
-                parts = [draw(st.integers(0, total)) for _ in table.rows]
+            else:  # a part may well be all of the total, or none of it
+                parts = [draw(st.one_of(st.integers(0, total), st.sampled_from([0, total]))) for _ in table.rows]
             put(f"{pre}total_antal", key("total", "antal"), total)
             for row, part in zip(table.rows, parts, strict=True):
                 put(f"{pre}{row.id}_antal", key(row.id, "antal"), part)
@@ -419,10 +450,44 @@ def random_boards(draw: Any) -> RandomBoard:
                 target = draw(st.sampled_from(sorted(n for n, v in values.items() if isinstance(v, int))))
                 values[target] = f"ca {values[target]}"
             files.append(UnitFile(unit, period, state, values, truth))
-    if not any(f.state == "levererad" for f in files):
-        files[0].state = "levererad"  # something to consolidate
-        files[0].values, files[0].truth = _unit_values(draw, catalog, files[0].unit, files[0].period, series)
+    if not any(f.state == "levererad" for f in files):  # something to consolidate
+        unit, period = catalog.unit_ids()[0], periods[-1]
+        files = [f for f in files if (f.unit, f.period) != (unit, period)]
+        values, truth = _unit_values(draw, catalog, unit, period, series)
+        files.append(UnitFile(unit, period, "levererad", values, truth))
     return RandomBoard(name, periods, current, files)
+
+
+def _key_of(catalog: Catalog, period: str, unit: str, name: str) -> A.Key:
+    """The audit's key of a template's defined name (ind_ID_FIELD, tab_ID_ITEM_FIELD)."""
+    area, _, rest = name.partition("_")
+    ids = [i.id for i in catalog.indicators] if area == "ind" else [t.id for t in catalog.tables]
+    scope = max((i for i in ids if rest.startswith(i + "_")), key=len)
+    rest = rest[len(scope) + 1:]
+    if area == "ind":
+        return ("cell", period, unit, scope, "", rest)
+    item, _, fld = rest.rpartition("_")
+    return ("cell", period, unit, scope, item, fld)
+
+
+def explicit_board(name: str, current: str, files: dict[tuple[str, str], dict[str, Any]]) -> RandomBoard:
+    """A board written out by hand (a case the random search found, kept as a fixed example)."""
+    catalog = _catalog(name)
+    made = [UnitFile(unit, period, "levererad", values,
+                     {_key_of(catalog, period, unit, n): float(v) for n, v in values.items()})
+            for (period, unit), values in files.items()]
+    return RandomBoard(name, sorted({p for p, _ in files}), current, made)
+
+
+# Limit 3. Skador: Alfa ".." but at most its shown total 5, Beta "<3", Totalt 7 shown: Beta ≥ 2.
+VARAV_BOUND = explicit_board("c", "2024-T3", {
+    ("2024-T3", "alfa"): {"ind_besok_varde": 40, "tab_tillbud_total_antal": 5, "tab_tillbud_tillbud_antal": 0,
+                          "tab_tillbud_skador_antal": 5, "tab_fordel_service_antal": 10,
+                          "tab_fordel_myndighet_antal": 20, "tab_fordel_summa_antal": 30},
+    ("2024-T3", "beta"): {"ind_besok_varde": 30, "tab_tillbud_total_antal": 3, "tab_tillbud_tillbud_antal": 1,
+                          "tab_tillbud_skador_antal": 2, "tab_fordel_service_antal": 12,
+                          "tab_fordel_myndighet_antal": 9, "tab_fordel_summa_antal": 21},
+})
 
 
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if SHRINK else [])
@@ -465,11 +530,14 @@ def test_the_audits_relations_hold_on_random_unmasked_boards(random_catalogs: _C
     assert result.ok and (result.small_cells, result.cover_cells, result.variables) == (0, 0, 0), result.report()
     truth = _truth(board)
     shown = A.truth_of(pub)
-    assert {k: v for k, v in shown.items() if k in truth} == {k: v for k, v in truth.items() if k in shown}
+    differ = {k: (v, truth[k]) for k, v in shown.items() if k in truth and abs(v - truth[k]) > 1e-9}
+    assert not differ
+    assert {k for k in truth if k[1] == board.current} <= set(shown)  # every typed cell of the period is read
 
 
 @settings(max_examples=EXAMPLES, **_SETTINGS)  # type: ignore[arg-type]
 @given(board=random_boards())
+@example(board=VARAV_BOUND)
 def test_random_boards_leak_no_small_count(random_catalogs: _Catalogs, board: RandomBoard) -> None:
     """Random small counts in the real templates, filled with openpyxl, with missing and rejected
     units over several tertials: the masked master and export pass the attacker's audit."""
@@ -477,7 +545,8 @@ def test_random_boards_leak_no_small_count(random_catalogs: _Catalogs, board: Ra
     limit = random_catalogs.catalogs[board.catalog].settings.suppression_limit
     truth = _truth(board)
     relations = A.build_relations(pub)
-    assert not A.violated(relations, pub, truth)
+    broken = A.violated(relations, pub, truth)
+    assert not broken, "the audit's relations do not hold for what the units typed:\n" + "\n".join(broken)
     leaks = A.clear_leaks(pub, truth)
     assert not leaks, f"{len(leaks)} leaks (limit {limit}):\n" + "\n".join(leaks[:40])
     result = A.audit(pub, relations)
