@@ -2,4 +2,6 @@
 
 from .cli import main
 
-main()
+# Guarded, so that importing the module (a tool, a spawned worker's set-up) does not run the CLI.
+if __name__ == "__main__":
+    main()

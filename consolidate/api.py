@@ -68,9 +68,10 @@ def mail_master(master: str | Path, to: Sequence[str], *, sender: str, cc: Seque
                 outbox: str | Path | None = None, force: bool = False) -> Path:
     """Writes the board's e-mail with the master attached as an .eml file in the outbox (default
     utkorg/ beside the master) and returns its path; refuses a master whose run had errors
-    unless `force`. Sending through SMTP: consolidate.mail.send."""
-    from .mail import build_master_message, parse_addresses, write_outbox
+    unless `force`. Sending through SMTP: consolidate.smtp.send."""
+    from .mail import build_master_message, parse_addresses
     from .mastermeta import read_master_summary
+    from .smtp import write_outbox
 
     path = Path(master)
     message = build_master_message(path, read_master_summary(path), sender=sender, to=parse_addresses(to),

@@ -9,14 +9,18 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import CatalogError, PeriodError
 from .periods import parse_period
 
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "schemas" / "katalog.toml"
+# The example board, shipped as package data (mapped from the repository's schemas/, see pyproject.toml).
+DEFAULT_CATALOG: Traversable = files("consolidate.schemas").joinpath("katalog.toml")
 
 KINDS = ("antal", "andel", "beläggningsgrad", "årsarbetare", "mnkr", "dygn", "procent")
 SHARE_KINDS = ("andel", "beläggningsgrad")
@@ -138,6 +142,15 @@ class Settings:
 _Reported = TypeVar("_Reported", Indicator, Table)
 
 
+class Origin(StrEnum):
+    """How a command came to use its catalog (the order is in consolidate.locate)."""
+
+    OPTION = "--katalog"
+    ENVIRONMENT = "CONSOLIDATE_KATALOG"
+    FOLDER = "mappen"
+    BUNDLED = "exempel"
+
+
 @dataclass(frozen=True)
 class Catalog:
     board: Board
@@ -146,12 +159,27 @@ class Catalog:
     indicators: tuple[Indicator, ...]
     tables: tuple[Table, ...]
     fingerprint: str
-    path: str = field(default="", compare=False)
+    path: str = field(default="", compare=False)  # as the user gave it, or where it was found
+    origin: Origin = field(default=Origin.OPTION, compare=False)
 
     # Hashing all units and indicators on every cached call is quadratic for a region's
     # thousands of units; the content is fixed once loaded, so hash what identifies it.
     def __hash__(self) -> int:
         return hash((self.fingerprint, len(self.units), self.board.id))
+
+    @property
+    def bundled(self) -> bool:
+        """The example catalog that ships with consolidate, not a board's own."""
+        return self.origin is Origin.BUNDLED
+
+    @property
+    def label(self) -> str:
+        """Which catalog, in Swedish, for the "Katalog: …" line of every output."""
+        if self.bundled:
+            return f"exempelkatalogen som följer med consolidate ({self.path})"
+        if self.origin is Origin.ENVIRONMENT:
+            return f"{self.path} (från {Origin.ENVIRONMENT.value})"
+        return self.path
 
     @cached_property
     def _units_by_id(self) -> dict[str, Unit]:
@@ -363,9 +391,10 @@ class _Entry:
         return [v.strip() for v in value]
 
 
-def load_catalog(path: Path | str | None = None) -> Catalog:
-    """Load and check the catalog; raise CatalogError with a Swedish message naming the entry."""
-    source = Path(path) if path is not None else DEFAULT_CATALOG
+def load_catalog(path: Path | str | None = None, origin: Origin | None = None) -> Catalog:
+    """Load and check the catalog (without a path: the bundled example); raise CatalogError with a
+    Swedish message naming the entry."""
+    source: Path | Traversable = Path(path) if path is not None else DEFAULT_CATALOG
     try:
         raw = source.read_bytes()
     except OSError as exc:
@@ -387,10 +416,11 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
         tables=catalog.tables,
         fingerprint=catalog.fingerprint,
         path=str(source),
+        origin=origin or (Origin.OPTION if path is not None else Origin.BUNDLED),
     )
 
 
-def _syntax_message(source: Path, detail: str) -> str:
+def _syntax_message(source: Path | Traversable, detail: str) -> str:
     """tomllib's message is English; say where in Swedish and keep its detail for the curious."""
     match = re.search(r"\s*\(at line (\d+), column (\d+)\)", detail)
     if match:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConsolidateError, MailError
+from .errors import ConsolidateError, MailError, UsageError
 
 # click's own texts are English; these make --help and usage errors Swedish.
 _CLICK_ERRORS = [
@@ -75,19 +75,28 @@ def _help_option(f: Any) -> Any:
     return click.help_option("-h", "--help", help="Visa den här hjälpen och avsluta.")(f)
 
 
+_CATALOG_ORDER = ("miljövariabeln CONSOLIDATE_KATALOG, annars katalog.toml i mappen som kommandot arbetar "
+                  "på eller en mapp ovanför, annars i den aktuella mappen eller ovanför, annars "
+                  "exempelkatalogen som följer med consolidate")
+
+
 def _catalog_option(f: Any) -> Any:
     return click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None,
-                        metavar="FIL", help="Katalogen (standard: schemas/katalog.toml).")(f)
+                        metavar="FIL", help=f"Katalogen (standard: {_CATALOG_ORDER}).")(f)
 
 
-def _load(catalog_path: Path | None) -> Any:
-    from .catalog import DEFAULT_CATALOG, load_catalog
+def _load(catalog_path: Path | None, *places: Path | None, err: bool = False) -> Any:
+    """The catalog in the documented order (consolidate.locate), named in the output; `places` are
+    the files or folders the command works on."""
+    from .locate import load_catalog_for, work_folder
 
-    if catalog_path is None:
-        env = os.environ.get("CONSOLIDATE_KATALOG")
-        local = Path("schemas/katalog.toml")
-        catalog_path = Path(env) if env else (local if local.exists() else DEFAULT_CATALOG)
-    return load_catalog(catalog_path)
+    return _announce(load_catalog_for(catalog_path, [work_folder(p) for p in places if p is not None]), err)
+
+
+def _announce(catalog: Any, err: bool = False) -> Any:
+    hint = "; skapa nämndens egen med consolidate init" if catalog.bundled else ""
+    click.echo(f"Katalog: {catalog.label}{hint}", err=err)
+    return catalog
 
 
 def _fail(exc: ConsolidateError) -> None:
@@ -95,15 +104,33 @@ def _fail(exc: ConsolidateError) -> None:
     sys.exit(2)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"consolidate, version {__version__}")
+    try:
+        catalog = _load(None)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Katalogens fingeravtryck: {catalog.fingerprint}")
+    ctx.exit()
+
+
 @click.group(cls=_Group, context_settings=_HELP, options_metavar="[FLAGGOR]", subcommand_metavar="KOMMANDO [ARG]...")
-@click.version_option(__version__, "-V", "--version", prog_name="consolidate", message="%(prog)s, version %(version)s",
-                      help="Visa versionen och avsluta.")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Visa versionen och katalogen som används här, och avsluta.")
 @_help_option
 def cli() -> None:
     """Tertialuppföljning för socialnämnden.
 
     Skriver mallar till enheterna, kontrollerar ifyllda arbetsböcker, sammanställer
-    dem till nämndens huvudarbetsbok och skickar den med e-post.
+    dem till nämndens huvudarbetsbok och skickar den med e-post. En ny nämnd börjar
+    med consolidate init MAPP.
+
+    Katalogen: --katalog FIL, annars miljövariabeln CONSOLIDATE_KATALOG, annars katalog.toml
+    i mappen som kommandot arbetar på eller en mapp ovanför, annars i den aktuella mappen
+    eller ovanför, annars exempelkatalogen. Varje kommando skriver vilken katalog det använder.
     """
 
 
@@ -120,7 +147,7 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
     from .template import write_templates
 
     try:
-        catalog = _load(catalog_path)
+        catalog = _load(catalog_path, out_dir, err=True)
         written = write_templates(catalog, parse_period(period), out_dir, units or None)
     except ConsolidateError as exc:
         _fail(exc)
@@ -160,7 +187,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
             from .feedback import check_feedback_dir
 
             check_feedback_dir(feedback_dir)
-        catalog = _load(catalog_path)
+        catalog = _load(catalog_path, *paths, err=as_json)
         files, root = collect_paths(list(paths))
         checked = check_files(files, catalog, root)
     except ConsolidateError as exc:
@@ -235,7 +262,7 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
                 if done >= total:
                     bar.__exit__(None, None, None)
     try:
-        catalog = _load(catalog_path)
+        catalog = _load(catalog_path, folder, err=as_json)
         result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export, progress=progress)
     except ConsolidateError as exc:
         _fail(exc)
@@ -252,8 +279,12 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
 def _summary(result: Any, catalog: Any = None) -> None:
     reg = result.register
     count = {s: [e for e in reg if e.state == s] for s in ("levererad", "saknas", "underkänd", "dubblett", "överhoppad")}
-    click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: "
-               + ", ".join(str(p) for p in result.periods))
+    found = ", ".join(str(p) for p in result.found) or "inga"
+    if result.period in result.found:
+        click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: {found}")
+    else:
+        click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller perioden, så alla "
+                   f"enheter saknas. Perioder som filerna gäller: {found}.")
     click.echo(f"Levererade: {len(count['levererad'])}  saknas: {len(count['saknas'])}  "
                f"underkända: {len(count['underkänd'])}  dubbletter: {len(count['dubblett'])}")
     for entry in count["saknas"]:
@@ -303,12 +334,12 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
     from .errors import MailError
 
     try:
-        catalog = _load(catalog_path)
+        catalog = _load(catalog_path, feedback_dir or master)
         sender = sender or catalog.board.contact
         messages: list[Any] = []
         problems: list[str] = []
         if feedback_dir is not None:
-            from .mail import build_feedback_messages
+            from .feedbackmail import build_feedback_messages
 
             batch = build_feedback_messages(feedback_dir, {u.id: (u.name, u.email) for u in catalog.units},
                                             sender=sender)
@@ -316,10 +347,10 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
             problems = list(batch.problems)
             box = outbox or feedback_dir.parent / "utkorg"
         else:
-            if master is None:
-                raise MailError("Ange huvudarbetsboken som ska skickas (eller --feedback MAPP).")
+            if master is None:  # usage errors: exit 2, as everywhere
+                raise UsageError("Ange huvudarbetsboken som ska skickas (eller --feedback MAPP).")
             if not to:
-                raise MailError("Ange minst en mottagare med --to.")
+                raise UsageError("Ange minst en mottagare med --to.")
             messages = [_master_message(catalog, master, to, cc, sender, force, mask)]
             box = outbox or master.parent / "utkorg"
         failures = _deliver(messages, smtp, security or "none", user, timeout, box)
@@ -374,7 +405,7 @@ def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | N
     import dataclasses
 
     from .errors import MailError
-    from .mail import PASSWORD_ENV, SmtpSettings, parse_smtp_host, send, write_outbox
+    from .smtp import PASSWORD_ENV, SmtpSettings, parse_smtp_host, send, write_outbox
 
     if smtp is None:
         for msg in messages:
@@ -400,16 +431,20 @@ def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | N
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", required=False, type=click.Path(path_type=Path), metavar="[MAPP]")
-@_catalog_option
+@click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None, metavar="FIL",
+              help="Katalogen (standard: exempelkatalogen som följer med consolidate, som exemplets siffror hör till).")
 @_help_option
 def demo(folder: Path | None, catalog_path: Path | None) -> None:
-    """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger."""
+    """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger.
+
+    Exemplet använder exempelkatalogen som följer med consolidate (eller --katalog)."""
+    from .catalog import load_catalog
     from .demo import build_demo_folder, prepare_demo_folder, remember_demo_file
     from .run import run as run_job
 
     target = folder or Path("exempel")
     try:
-        catalog = _load(catalog_path)
+        catalog = _announce(load_catalog(catalog_path))
         prepare_demo_folder(target)  # removes only what an earlier example wrote
         files = build_demo_folder(catalog, target)
         click.echo(f"Exempelmapp: {target} ({len(files)} arbetsböcker i {len({f.parent for f in files})} perioder).")
@@ -423,16 +458,42 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
 
 
 @cli.command(options_metavar="[FLAGGOR]")
+@click.argument("folder", type=click.Path(path_type=Path), metavar="MAPP")
+@_help_option
+def init(folder: Path) -> None:
+    """Starta en nämnd: en egen katalog att redigera, en LÄSMIG och mapparna som run väntar sig.
+
+    MAPP ska vara ny eller tom. Kommandon som sedan körs i mappen (eller på en mapp i den)
+    använder dess katalog.toml."""
+    from .starter import start_board
+
+    try:
+        written = start_board(folder)
+    except ConsolidateError as exc:
+        _fail(exc)
+        return
+    catalog, readme, *folders = written
+    click.echo(f"Katalog: {catalog} (en kopia av exempelkatalogen; redigera den först)")
+    click.echo(f"Läs mig: {readme}")
+    click.echo("Mappar: " + ", ".join(str(f) for f in folders))
+    click.echo(f"Nästa steg: redigera katalogen, gå till mappen {folder} och följ {readme.name} "
+               "(först: consolidate katalog).")
+
+
+@cli.command(options_metavar="[FLAGGOR]")
 @click.argument("path", required=False, type=click.Path(path_type=Path), metavar="[FIL]")
 @_help_option
 def katalog(path: Path | None) -> None:
-    """Kontrollera katalogen och visa vad den innehåller."""
+    """Kontrollera katalogen och visa vad den innehåller.
+
+    Utan FIL: katalogen som kommandona använder här (CONSOLIDATE_KATALOG, annars katalog.toml i
+    den aktuella mappen eller ovanför, annars exempelkatalogen)."""
     try:
         catalog = _load(path)
     except ConsolidateError as exc:
         _fail(exc)
         return
-    click.echo(f"Katalogen {catalog.path} är giltig (fingeravtryck {catalog.fingerprint}).")
+    click.echo(f"Katalogen är giltig (fingeravtryck {catalog.fingerprint}).")
     click.echo(f"{catalog.board.name}, {catalog.board.municipality}: {len(catalog.units)} enheter, "
                f"{len(catalog.indicators)} indikatorer, {len(catalog.tables)} tabeller.")
     for unit in catalog.units:
@@ -441,6 +502,9 @@ def katalog(path: Path | None) -> None:
 
 
 def main() -> None:
+    from .console import make_console_safe
+
+    make_console_safe()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

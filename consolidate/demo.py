@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import zipfile
 import tomllib
+import zipfile
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from .layout import build_layout
 from .periods import MONTHS, Period
 from .template import template_filename, write_template
 
-DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds" / "figurer.toml"
+# Package data, mapped from the repository's seeds/ (see pyproject.toml).
+DEFAULT_SEEDS: Traversable = files("consolidate.seeds").joinpath("figurer.toml")
 
 # Which year of the unit-level seed tables stands in for which demo period.
 DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-T2": ("2011", "2019")}
@@ -37,8 +40,8 @@ _MARKER_HEAD = "# Exempelmapp från consolidate demo. Filerna nedan skrevs av ex
 
 
 def load_seeds(path: Path | None = None) -> dict[str, Any]:
-    with open(path or DEFAULT_SEEDS, "rb") as handle:
-        return tomllib.load(handle)
+    source: Path | Traversable = path or DEFAULT_SEEDS
+    return tomllib.loads(source.read_bytes().decode("utf-8"))
 
 
 def fill_workbook(template: Path, values: dict[str, Any], out: Path) -> Path:

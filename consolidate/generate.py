@@ -1,4 +1,7 @@
-"""Regenerate the committed files: templates_xlsx/ and the example workbooks in seeds/exempel/."""
+"""Regenerate the committed files: templates_xlsx/ and the example workbooks in seeds/exempel/.
+
+A tool for the source repository (with `pip install -e .`): it reads the repository's
+schemas/katalog.toml and seeds/figurer.toml, which the package carries as its bundled example."""
 
 from __future__ import annotations
 
@@ -12,13 +15,15 @@ from .errors import ConsolidateError
 from .periods import parse_period
 from .template import write_templates
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates_xlsx"
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "seeds" / "exempel"
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = REPO / "templates_xlsx"
+EXAMPLES_DIR = REPO / "seeds" / "exempel"
+SOURCE_CATALOG = REPO / "schemas" / "katalog.toml"
 
 
 def generate(catalog: Catalog | None = None, out_dir: Path = TEMPLATES_DIR) -> list[Path]:
     """Write every unit's template for the example period; drop .xlsx files no longer produced."""
-    catalog = catalog if catalog is not None else load_catalog()
+    catalog = catalog if catalog is not None else load_catalog(SOURCE_CATALOG)
     written = write_templates(catalog, parse_period(catalog.settings.example_period), out_dir)
     keep = {p.name for p in written}
     for old in sorted(out_dir.glob("*.xlsx")):
@@ -31,7 +36,7 @@ def generate_examples(catalog: Catalog | None = None, out_dir: Path = EXAMPLES_D
     """The demo's shared folder, filled from seeds/figurer.toml, as committed example workbooks."""
     from .demo import build_demo_folder, prepare_demo_folder
 
-    catalog = catalog if catalog is not None else load_catalog()
+    catalog = catalog if catalog is not None else load_catalog(SOURCE_CATALOG)
     prepare_demo_folder(out_dir)
     return build_demo_folder(catalog, out_dir)
 
@@ -48,8 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exempel", type=Path, default=EXAMPLES_DIR, metavar="MAPP",
                         help="mappen för exempelarbetsböckerna (standard: seeds/exempel/)")
     args = parser.parse_args(argv)
+    if not (REPO / "pyproject.toml").is_file():
+        sys.stderr.write("Fel: python -m consolidate.generate skriver om filerna i källkodsförrådet och körs "
+                         "därifrån, efter pip install -e . (det installerade paketet har inga mallar att skriva "
+                         "om).\n")
+        return 2
     try:
-        catalog = load_catalog(args.katalog)
+        catalog = load_catalog(args.katalog or SOURCE_CATALOG)
         written = generate(catalog, args.out)
         examples = generate_examples(catalog, args.exempel)
     except ConsolidateError as exc:

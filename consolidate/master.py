@@ -14,26 +14,15 @@ from .catalog import Indicator
 from .combine import STATUS_RULE, names_text
 from .errors import UsageError
 from .mastermeta import summary_of, write_meta_sheet
-from .model import Board, BoardCell, Figure, Mark, Severity, Status, TableView, UnitState
+from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
+from .model import Board, BoardCell, Figure, Mark, Severity, TableView, UnitState
 from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
 
-STATUS_FILL = {Status.GREEN: "#C6EFCE", Status.YELLOW: "#FFEB9C", Status.RED: "#FFC7CE", Status.GREY: "#D9D9D9"}
-STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#9C0006", Status.GREY: "#404040"}
-STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd", Status.GREY: "● Grå"}
-STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE", UnitState.REJECTED: "#FFC7CE",
-              UnitState.DUPLICATE: "#FFEB9C", UnitState.SKIPPED: "#D9D9D9", UnitState.STRAY: "#D9D9D9"}
 SUMMARY_SHEET = "Sammanställning"
 EXCEL_ROWS = 1_048_576
 _COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
 DATA_HEADS = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
 _DATA_WIDTHS = [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34]
-
-
-def num_format(ind: Indicator) -> str:
-    if ind.is_share:
-        return "0" + ("." + "0" * ind.decimals if ind.decimals else "") + " %"
-    base = "#,##0" + ("." + "0" * ind.decimals if ind.decimals else "")
-    return base + (' "mnkr"' if ind.kind == "mnkr" else "")
 
 
 def mark_text(mark: Mark, limit: int) -> str:
@@ -90,7 +79,7 @@ class _Writer:
             # The period's end, not the clock: same inputs give the same bytes.
             "created": dt.datetime(self.period.year, self.period.last_month, 28),
         })
-        self.f = _formats(wb)
+        self.f = formats(wb)
         self.long = LongTable(self.rows, wb, self.data)  # built while the sheets before it are written
         try:
             self._summary()
@@ -217,6 +206,11 @@ class _Writer:
         ws.freeze_panes(4, 2)
         ws.repeat_rows(3)
         ws.activate()
+
+    def _catalog_text(self) -> str:
+        """Which catalog: the board's own by its path, the bundled example by name (its place on
+        this computer says nothing and would make the same inputs give other bytes elsewhere)."""
+        return "exempelkatalogen som följer med consolidate" if self.c.bundled else self.c.label
 
     def _unit_name(self, unit: str) -> str:
         return self.c.unit(unit).name if self.c.has_unit(unit) else unit
@@ -391,7 +385,8 @@ class _Writer:
                      "täljare och nämnare; enkätandelar vägs med antal svar.")),
             (f.wrap, ("Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
                      "nyaste giltiga; se fliken Inlämning.")),
-            (f.wrap, f"Skapad av consolidate {__version__} från katalogen (fingeravtryck {self.c.fingerprint})."),
+            (f.wrap, f"Skapad av consolidate {__version__}. Katalog: {self._catalog_text()} "
+                     f"(fingeravtryck {self.c.fingerprint})."),
         ]
         if self.b.masked:
             lines.append((f.wrap, MASK_ABOUT.format(limit=self.limit, small=self.limit - 1)))
@@ -399,50 +394,3 @@ class _Writer:
             ws.write_string(row, 0, text, style)
             if row:
                 ws.set_row(row, 45 if len(text) > 110 else 18)
-
-
-MASK_LEGEND = ("Maskerad: \"<{limit}\" är ett antal från 1 till {small}; \"..\" är dolt så att inget litet antal "
-               "kan räknas fram.")
-MASK_ABOUT = ("Maskerad version (röjandekontroll): antal från 1 till {small} visas som \"<{limit}\". Fler celler "
-              "döljs och visas som \"..\" (sekundär maskering), så att inget dolt antal kan räknas fram ur summor, "
-              "andelar, andra flikar eller andra perioder i filen. Andelar, summor och enheternas delar som skulle "
-              "avslöja ett dolt antal döljs också. Status bedöms inte för ett dolt värde. Fritext med siffror visas "
-              "inte, och valideringsloggen visar inga värden.")
-
-
-class _Fmt:
-    pass
-
-
-def _formats(wb: Any) -> Any:
-    f = _Fmt()
-    base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
-    f.title = wb.add_format({**base, "bold": True, "font_size": 14})  # type: ignore[attr-defined]
-    f.muted = wb.add_format({**base, "italic": True, "font_color": "#595959"})  # type: ignore[attr-defined]
-    f.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79",  # type: ignore[attr-defined]
-                            "text_wrap": True, "border": 1})
-    f.section = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1})  # type: ignore[attr-defined]
-    f.wrap = wb.add_format({**base, "text_wrap": True, "border": 1})  # type: ignore[attr-defined]
-    f.bold = wb.add_format({**base, "bold": True, "border": 1})  # type: ignore[attr-defined]
-    f.center = wb.add_format({**base, "align": "center", "border": 1, "font_color": "#595959"})  # type: ignore[attr-defined]
-    f.na = wb.add_format({**base, "border": 1, "bg_color": "#F2F2F2"})  # type: ignore[attr-defined]
-    f.missing = wb.add_format({**base, "border": 1, "italic": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
-    f.count = wb.add_format({**base, "num_format": "#,##0", "border": 1})  # type: ignore[attr-defined]
-    f.count_bold = wb.add_format({**base, "num_format": "#,##0", "border": 1, "bold": True})  # type: ignore[attr-defined]
-    f.share = wb.add_format({**base, "num_format": "0.0 %", "border": 1})  # type: ignore[attr-defined]
-    f.mono = wb.add_format({**base, "font_name": "Consolas", "border": 1})  # type: ignore[attr-defined]
-    f.fel = wb.add_format({**base, "border": 1, "bold": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
-    f.status = {s: wb.add_format({**base, "text_wrap": True, "border": 1, "bold": True,  # type: ignore[attr-defined]
-                                  "bg_color": STATUS_FILL[s], "font_color": STATUS_FONT[s]}) for s in STATUS_FILL}
-    f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c}) for s, c in STATE_FILL.items()}  # type: ignore[attr-defined]
-    cache: dict[tuple[str, bool, bool], Any] = {}
-
-    def num(code: str, bold: bool = False, italic: bool = False) -> Any:
-        if (code, bold, italic) not in cache:
-            extra = {"italic": True, "font_color": "#7F7F7F"} if italic else {}
-            cache[(code, bold, italic)] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold,
-                                                          **extra})
-        return cache[(code, bold, italic)]
-
-    f.num = num  # type: ignore[attr-defined]
-    return f

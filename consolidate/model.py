@@ -232,6 +232,7 @@ class RunResult:
     report: Report
     board: Board | None = None
     master: Path | None = None
+    found: list[Period] = field(default_factory=list)  # periods that files in the folder are for
 
     @property
     def complete(self) -> bool:

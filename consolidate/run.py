@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
+# How worker processes start: "fork", "spawn" or "forkserver"; unset, the platform's default (spawn
+# on Windows and macOS, fork on Linux up to Python 3.13). The tests run both fork and spawn.
+START_METHOD_ENV = "CONSOLIDATE_START_METHOD"
 # The master puts the units side by side (Per enhet, the unit tables): a label column, one column
 # per unit, the total and a share, within Excel's 16 384 columns.
 MAX_UNITS = 16_384 - 3
@@ -60,10 +63,27 @@ def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], l
     return [replace(s, cells=()) for s in subs], columns_of(subs)
 
 
+def _pool_context(start_method: str | None) -> Any:
+    import multiprocessing
+
+    method = start_method or os.environ.get(START_METHOD_ENV) or None
+    if method is None:
+        return None
+    if method not in multiprocessing.get_all_start_methods():
+        raise UsageError(f"{START_METHOD_ENV}={method} går inte här; välj en av "
+                         f"{', '.join(multiprocessing.get_all_start_methods())}.")
+    return multiprocessing.get_context(method)
+
+
 def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-             progress: Progress | None = None, workers: int | None = None) -> tuple[list[Submission], pl.DataFrame]:
-    """Read files, in parallel processes when there are many; returns the files and all values."""
+             progress: Progress | None = None, workers: int | None = None,
+             start_method: str | None = None) -> tuple[list[Submission], pl.DataFrame]:
+    """Read files, in parallel processes when there are many; returns the files and all values.
+
+    start_method (else the environment variable CONSOLIDATE_START_METHOD) picks how the worker
+    processes start; everything a worker needs travels by pickling, so spawn works as fork does."""
     total = len(paths)
+    context = _pool_context(start_method)  # a wrong setting is said on every run, not only on large ones
     if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
         out = []
         for done, path in enumerate(paths, start=1):
@@ -76,9 +96,11 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
     results: list[Submission] = []
     frames: list[pl.DataFrame] = []
-    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker, initargs=(catalog,)) as pool:
-        # map() submits every chunk, so the workers are forked now, from a process that has not yet
-        # imported polars or pandera; those imports then run while the workers read.
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
+                             initargs=(catalog,)) as pool:
+        # map() submits every chunk, so the workers start now, from a process that has not yet
+        # imported polars or pandera; those imports then run while the workers read. (Spawned
+        # workers import only what reading needs: consolidate.run does not import polars at the top.)
         chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
         import polars as pl
 
@@ -138,9 +160,9 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     except OSError as exc:
         raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
     subs_all, all_values = read_all(candidates, catalog, folder, progress)
-    tool_outputs = [s for s in subs_all if s.tool_output or s.unchanged_copy]
     checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
     periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
+    found = list(periods)
     if period is not None:
         current = parse_period(period)
     elif periods:
@@ -151,7 +173,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.append(current)
         periods.sort()
     periods = [p for p in periods if p <= current]
-    register, accepted = _register(checked, catalog, current, tool_outputs)
+    register, accepted = _register(checked, catalog, current)
     import polars as pl
 
     values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))
@@ -160,7 +182,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         "period": str(current),
         "inlamning": [flat_dict(r) for r in register],
     })
-    result = RunResult(current, periods, register, checked, accepted, values, report)
+    result = RunResult(current, periods, register, checked, accepted, values, report, found=found)
     from .board import build_board
 
     board = build_board(result, catalog)
@@ -224,6 +246,9 @@ def _guard_inputs(target: Path, inputs: Sequence[Path]) -> None:
 
 def _guard_place(target: Path) -> None:
     """The master goes into an existing folder, never over a folder or among the templates."""
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"{target} ska sluta på .xlsx: huvudarbetsboken är en Excel-arbetsbok "
+                         f"(t.ex. {target.with_suffix('.xlsx').name}).")
     resolved = target.resolve()
     if "templates_xlsx" in resolved.parts:
         raise UsageError("Sammanställningen skrivs inte i templates_xlsx/, där mallarna ligger.")
@@ -255,8 +280,7 @@ def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_na
         unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
-def _register(checked: Checked, catalog: Catalog, current: Period,
-              tool_outputs: list[Submission]) -> tuple[list[RegisterEntry], list[Submission]]:
+def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
     """Per expected unit and the current period: delivered, missing, rejected or duplicate.
 
     For every period, the newest valid file of a unit is the one used; the others are listed."""
@@ -299,11 +323,6 @@ def _register(checked: Checked, catalog: Catalog, current: Period,
         register.append(RegisterEntry("", "", UnitState.REJECTED, sub.file, sub.modified_text, sub.sha256,
                                       checked.errors(sub), checked.warnings(sub),
                                       "Kan inte knytas till en enhet och period."))
-    for sub in tool_outputs:
-        register.append(RegisterEntry("", "", UnitState.SKIPPED, sub.file, sub.modified_text, sub.sha256,
-                                      note=("Oförändrad återkopplingskopia; läses först när enheten ändrat något i den."
-                                            if sub.unchanged_copy else
-                                            f"Verktygets egen fil ({sub.tool_output}); läses inte.")))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
     register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != UnitState.DELIVERED, r.file))
     return register, accepted

@@ -246,7 +246,7 @@ def test_external_link_is_reported_and_never_followed(base: Path, tmp_path: Path
     path = H.external_link(base, folder / base.name, url)
     unchanged(folder)
     result = invoke("check", folder, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     codes = [f["code"] for f in report["fynd"] if f["file"] == path.name]
     assert codes == ["extern_lank"], report["fynd"]
     link = next(f for f in report["fynd"] if f["code"] == "extern_lank")
@@ -269,7 +269,7 @@ def test_macro_part_is_refused_and_never_run(base: Path, tmp_path: Path, invoke:
     shutil.copy(base, renamed)  # a workbook saved as .xlsm is refused even without a VBA part
     unchanged(folder)
     result = invoke("check", folder, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     for name in (path.name, renamed.name):
         codes = [f["code"] for f in report["fynd"] if f["file"] == name]
         assert codes == ["makro"], (name, codes)

@@ -328,7 +328,7 @@ def returned(templates: list[Path], catalog: Catalog, tmp_path_factory: pytest.T
 def _run_json(invoke: Callable[..., Result], folder: Path) -> tuple[Result, dict[str, Any]]:
     result = invoke("run", folder, "--json")
     assert result.exit_code in (0, 1), result.output
-    return result, json.loads(result.output)
+    return result, json.loads(result.stdout)
 
 
 def _master_sheets(path: Path) -> dict[str, dict[str, Any]]:
@@ -385,7 +385,7 @@ def test_returned_workbooks_saved_by_libreoffice_consolidate_to_the_same_figures
 def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path], invoke: Callable[..., Result]) -> None:
     result = invoke("check", "--json", returned["stray_ods"])
     assert result.exit_code == 1, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert [(f["code"], f["severity"]) for f in report["fynd"]] == [("ods", "fel")]
     message = report["fynd"][0]["message"]
     assert "OpenDocument" in message and "Spara som" in message and ".xlsx" in message

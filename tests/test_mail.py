@@ -26,17 +26,9 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from consolidate.errors import MailError
-from consolidate.mail import (
-    XLSX_SUBTYPE,
-    SmtpSettings,
-    build_feedback_messages,
-    build_master_message,
-    check_sendable,
-    parse_addresses,
-    parse_smtp_host,
-    send,
-    write_outbox,
-)
+from consolidate.feedbackmail import build_feedback_messages
+from consolidate.mail import XLSX_SUBTYPE, build_master_message, check_sendable, parse_addresses
+from consolidate.smtp import SmtpSettings, parse_smtp_host, send, write_outbox
 from consolidate.mastermeta import (
     MASTER_KIND,
     MasterSummary,

@@ -40,7 +40,7 @@ def board(folder: Path, catalog: Catalog, template: Callable[[str, str], Path], 
 
 
 def register_of(result: Result) -> dict[str, list[dict[str, Any]]]:
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for entry in data["inlamning"]:
         by_unit.setdefault(entry["unit"], []).append(entry)
@@ -81,7 +81,7 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
     result = invoke("run", folder, "--out", out, "--json")
     assert result.exit_code == 1, result.output
     reg = register_of(result)
-    assert json.loads(result.output)["huvudarbetsbok"] == str(out)
+    assert json.loads(result.stdout)["huvudarbetsbok"] == str(out)
 
     states = {unit: sorted(e["state"] for e in entries) for unit, entries in reg.items()}
     assert states == {"forebyggande": ["dubblett", "levererad"], "barn_unga": ["levererad"],
@@ -95,7 +95,7 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
     assert old_entry["file"] == "2025-T2/2025-T2_forebyggande.xlsx" and "nyare" in old_entry["note"]
     bad_entry = next(e for e in reg["myren"] if e["state"] == "dubblett")
     assert bad_entry["file"] == "2025-T2/2025-T2_myren_ny.xlsx"
-    fel_in_bad = [f for f in json.loads(result.output)["fynd"] if f["file"] == bad_entry["file"] and f["severity"] == "fel"]
+    fel_in_bad = [f for f in json.loads(result.stdout)["fynd"] if f["file"] == bad_entry["file"] and f["severity"] == "fel"]
     assert bad_entry["errors"] == len(fel_in_bad) >= 1
     assert "2025-T2_myren.xlsx" in bad_entry["note"]
     for entries in reg.values():
@@ -122,7 +122,7 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
     ws, col, rows = sheet_rows(out, "Valideringslogg", "Allvarlighet")
     log = [(ws.cell(r, col["Fil"]).value, ws.cell(r, col["Cell"]).value, ws.cell(r, col["Allvarlighet"]).value)
            for r in rows]
-    found = json.loads(result.output)["fynd"]
+    found = json.loads(result.stdout)["fynd"]
     assert len(log) == len(found)
     assert any(f == "2025-T2/2025-T2_vuxen.xlsx" and c and s == "fel" for f, c, s in log)
     assert any(f == "2025-T2/2025-T2_barn_unga.xlsx" and s == "varning" for f, c, s in log)
@@ -152,7 +152,8 @@ def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalo
     master = folder / "sammanställning_2025-T2.xlsx"
     assert master.is_file()
     figures = summary_figures(master)
-    assert [e["state"] for e in json.loads(first.output)["inlamning"]] == ["levererad"] * 6
+    first_bytes = master.read_bytes()
+    assert [e["state"] for e in json.loads(first.stdout)["inlamning"]] == ["levererad"] * 6
     # Feedback copies in the shared folder, an Excel lock file, a LibreOffice lock file.
     assert invoke("check", folder, "--feedback", folder / "återkoppling").exit_code == 0
     assert len(list((folder / "återkoppling").glob("*_återkoppling.xlsx"))) == 6
@@ -162,18 +163,17 @@ def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalo
     (folder / ".~sammanställning_k1ll3d.xlsx").write_bytes(master.read_bytes()[:2000])
     again = invoke("run", folder, "--json")
     assert again.exit_code == 0, again.output
-    data = json.loads(again.output)
+    data = json.loads(again.stdout)
     assert data["fel"] == 0
     entries = data["inlamning"]
     assert sorted(e["unit"] for e in entries if e["state"] == "levererad") == sorted(NAMES)
-    skipped = [e["file"] for e in entries if e["state"] == "överhoppad"]
-    assert "sammanställning_2025-T2.xlsx" in skipped
-    assert not any("sammanställning" in f["file"] for f in data["fynd"] + data["filer"])
+    # The tool's own outputs are not inputs: the first master and the unchanged feedback copies are
+    # neither read nor listed, so the same inputs give the same master, byte for byte.
+    assert not any("sammanställning" in f["file"] for f in entries + data["fynd"] + data["filer"])
     assert not any("~$" in e["file"] or ".~" in e["file"] for e in entries + data["filer"])
-    # Feedback copies carry the same values: whether skipped or read, the board's figures do not move.
-    feedback = [e for e in entries if "återkoppling" in e["file"]]
-    assert len(feedback) == 6 and all(e["errors"] == 0 for e in feedback)
+    assert not any("återkoppling" in e["file"] for e in entries + data["filer"])
     assert summary_figures(master) == figures
+    assert master.read_bytes() == first_bytes
 
 
 def test_nothing_written_exit_2(tmp_path: Path, invoke: Callable[..., Result]) -> None:

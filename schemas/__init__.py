@@ -1,0 +1,1 @@
+"""The example catalog, shipped inside the package as consolidate.schemas (see pyproject.toml)."""
