@@ -208,7 +208,7 @@ def read_master(path: Path, pub: Publication) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path)
-    src = path.name
+    src = f"{path.parent.name}/{path.name}"
     pub.sheets += [name for name in wb.sheetnames if name not in pub.sheets]
     used: dict[str, set[str]] = defaultdict(set)  # cells the keyed reading took
     if META in wb.sheetnames:
@@ -467,16 +467,16 @@ def _charts(path: Path, pub: Publication) -> None:
                 xml = archive.read(name).decode("utf-8")
                 for cache in re.findall(r"<c:numCache>(.*?)</c:numCache>", xml, re.S):
                     for value in re.findall(r"<c:v>([^<]*)</c:v>", cache):
-                        pub.chart_numbers.append((f"{path.name}:{name}", float(value)))
+                        pub.chart_numbers.append((f"{path.parent.name}/{path.name}:{name}", float(value)))
 
 
 def read_export(folder: Path, pub: Publication) -> None:
     """The long export: every Parquet and CSV file in the folder, row by row."""
     for path in sorted(folder.glob("*.parquet")):
-        _export_frame(pl.read_parquet(path), path.name, pub)
+        _export_frame(pl.read_parquet(path), f"{folder.name}/{path.name}", pub)
     for path in sorted(folder.glob("*.csv")):
         frame = pl.read_csv(path, separator=";", infer_schema_length=0, encoding="utf8")
-        _export_frame(frame, path.name, pub)
+        _export_frame(frame, f"{folder.name}/{path.name}", pub)
     for path in sorted(folder.iterdir()):
         if path.suffix not in (".parquet", ".csv"):
             pub.problems.append(f"{path.name}: an export file the audit does not read")

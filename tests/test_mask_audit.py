@@ -209,7 +209,7 @@ def test_the_attacker_recovers_a_count_hidden_without_a_second_cell(demo_runs: C
     wb = openpyxl.load_workbook(run.plain_master)
     for sight in run.plain.sights[key]:
         name, _, place = sight.where.partition(":")
-        if name == run.plain_master.name:
+        if name == f"{run.plain_master.parent.name}/{run.plain_master.name}":
             sheet, _, ref = place.rpartition("!")
             wb[sheet][ref].value = f"<{catalog.settings.suppression_limit}"
     doctored = tmp_path / "en_cell_dold.xlsx"
