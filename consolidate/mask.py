@@ -15,17 +15,23 @@ from __future__ import annotations
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from .board import build_board, cell_key
 from .catalog import Table
-from .model import Board, Key, Mark
-from .periods import MONTHS
+from .model import Board, Key, Mark, RunResult
+from .periods import MONTHS, Period, parse_period
 
 COUNT_KINDS = ("antal", "dygn")
 _EPS = 1e-6
+
+
+class Sum(NamedTuple):
+    total: Key
+    parts: tuple[Key, ...]
+    at_most: bool = False
 
 
 @dataclass
@@ -35,7 +41,7 @@ class Network:
     values: dict[Key, float] = field(default_factory=dict)
     counts: set[Key] = field(default_factory=set)
     published: set[Key] = field(default_factory=set)
-    sums: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)      # total = Σ parts
+    sums: list[Sum] = field(default_factory=list)      # total = Σ parts, or Σ parts ≤ total
     depends: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)   # shown only if all parts are
 
     def add(self, key: Key, value: float | None, count: bool, published: bool = True) -> None:
@@ -47,22 +53,75 @@ class Network:
         if published:
             self.published.add(key)
 
-    def add_sum(self, total: Key, parts: Iterable[Key]) -> None:
+    def add_sum(self, total: Key, parts: Iterable[Key], at_most: bool = False) -> None:
+        """total = Σ parts; with `at_most`, Σ parts ≤ total (a varav not broken down completely)."""
         present = tuple(p for p in parts if p in self.values)
         if total in self.values and present:
-            self.sums.append((total, present))
+            self.sums.append(Sum(total, present, at_most))
 
     def add_depends(self, total: Key, parts: Iterable[Key]) -> None:
         if total in self.values:
             self.depends.append((total, tuple(parts)))
 
+    def part(self, keep: Callable[[Key], bool]) -> Network:
+        """The figures `keep` picks, and every relation that touches one of them."""
+        sums = [r for r in self.sums if keep(r.total) or any(keep(p) for p in r.parts)]
+        depends = [r for r in self.depends if keep(r[0]) or any(keep(p) for p in r[1])]
+        touched = {k for r in sums for k in (r.total, *r.parts)} | {k for r in depends for k in (r[0], *r[1])}
+        out = Network({k: v for k, v in self.values.items() if keep(k) or k in touched})
+        out.counts = {k for k in self.counts if k in out.values}
+        out.published = {k for k in self.published if k in out.values}
+        out.sums, out.depends = sums, depends
+        return out
+
+    def merge(self, other: Network) -> None:
+        for key, value in other.values.items():
+            self.values.setdefault(key, value)
+        self.counts |= other.counts
+        self.published |= other.published
+        self.sums += [r for r in other.sums if r.total in self.values and all(p in self.values for p in r.parts)]
+        self.depends += other.depends
+
 
 def mask_board(board: Board) -> Board:
-    """The board with small counts hidden, and every figure that would give one back."""
-    if board.source is None:
+    """The board with small counts hidden, and every figure that would give one back.
+
+    The board receives a master every tertial, and each carries the earlier tertials' data: so the
+    earlier periods are masked first, each as its own master masked it, and what those masters hid
+    stays hidden (with the same mark) and what they showed is not used to cover anything now. Two
+    masters of the same folder then never give away together what neither gives alone."""
+    source = board.source
+    if source is None:
         raise ValueError("mask_board needs a board built by build_board")
-    marks = protect(network(board), board.catalog.settings.suppression_limit)
-    return build_board(board.source, board.catalog, marks)
+    limit = board.catalog.settings.suppression_limit
+    hidden: dict[Key, Mark] = {}
+    shown: set[Key] = set()
+    earlier = Network()  # the unit-table sums earlier masters published, which this one does not show
+    for period in board.periods[:-1]:
+        net = network(build_board(as_of(source, period), board.catalog))
+        net.merge(earlier)
+        marks = protect(net, limit, hidden, shown)
+        own = {k for k in net.values if period_of(k) == str(period)}
+        hidden.update({k: m for k, m in marks.items() if k in own})
+        shown.update(k for k in own if k in net.published and k not in marks)
+        earlier.merge(net.part(lambda k: k[0] == "table" and k[1] == str(period)))
+    net = network(board)
+    net.merge(earlier)
+    marks = protect(net, limit, hidden, shown)
+    return build_board(source, board.catalog, marks)
+
+
+def as_of(result: RunResult, period: Period) -> RunResult:
+    """The run as its master for an earlier period saw it: that period and the ones before."""
+    text = str(period)
+    return replace(result, period=period, periods=[p for p in result.periods if p <= period],
+                   accepted=[s for s in result.accepted if parse_period(s.period) <= period],
+                   values=result.values.filter(result.values["period"] <= text), board=None, master=None)
+
+
+def period_of(key: Key) -> str:
+    """The period a figure belongs to: ("cell", period, …), ("board", indicator, period), …"""
+    return key[2] if key[0] in ("board", "bnum", "bden") else key[1]
 
 
 # ---- the network -------------------------------------------------------------------------------
@@ -106,6 +165,7 @@ def network(board: Board) -> Network:
                     net.add(part.value.key, part.value.value, False, published=period == current)
                     if part.num is not None and part.den is not None:
                         net.add_depends(part.value.key, (part.num.key, part.den.key))
+                        net.add_sum(part.den.key, (part.num.key,), at_most=True)  # täljare ≤ nämnare
             elif ind.combine == "summa":
                 net.add_sum(board_key, [p.value.key for p in cell.parts])
             else:
@@ -129,8 +189,11 @@ def _unit_table(net: Network, table: Table, period: str, unit: str, names: dict[
         net.add_sum(key("summa", "antal"), [key(i, "antal") for i in items])
         for item in items:
             net.add_depends(key(item, "andel"), (key(item, "antal"), key("summa", "antal")))
-    elif table.kind == "varav" and table.complete:
-        net.add_sum(key("total", "antal"), [key(i, "antal") for i in items])
+    elif table.kind == "varav":
+        if table.complete:
+            net.add_sum(key("total", "antal"), [key(i, "antal") for i in items])
+        for item in items:  # each varav is at most the total, and so are they together
+            net.add_sum(key("total", "antal"), [key(item, "antal")], at_most=True)
     elif table.kind == "enkat":
         for item in items:
             net.add_depends(key(item, "andel"), (key("svar", "antal"),))
@@ -151,6 +214,9 @@ def _table_relations(net: Network, table: Table, period: str, units: tuple[str, 
             net.add_sum(total(item, "antal"), [unit_key(u, item, "antal") for u in units])
         if table.kind == "fordelning" or table.complete:
             net.add_sum(total(last, "antal"), [total(i, "antal") for i in items])
+        else:
+            for item in items:
+                net.add_sum(total(last, "antal"), [total(item, "antal")], at_most=True)
         if table.kind == "fordelning":
             for item in [*items, last]:
                 net.add_depends(total(item, "andel"), (total(item, "antal"), total(last, "antal")))
@@ -171,24 +237,32 @@ def _table_relations(net: Network, table: Table, period: str, units: tuple[str, 
 
 # ---- protection --------------------------------------------------------------------------------
 
-def protect(net: Network, limit: int) -> dict[Key, Mark]:
-    """Marks that hide every small count and leave each "<limit" cell exactly [1, limit − 1]."""
+def protect(net: Network, limit: int, hidden: dict[Key, Mark] | None = None,
+            shown: Collection[Key] = ()) -> dict[Key, Mark]:
+    """Marks that hide every small count and leave each "<limit" cell exactly [1, limit − 1].
+
+    `hidden`: marks earlier masters gave (kept as they are); `shown`: what they published (not
+    hidden now unless nothing else protects a small count)."""
     marks: dict[Key, Mark] = {
         k: Mark.SMALL for k in sorted(net.counts) if 1 <= round(net.values[k]) <= limit - 1}
+    kept = {k: m for k, m in (hidden or {}).items() if k in net.values}
+    marks.update(kept)
     if not marks:
         return marks
-    _Protector(net, marks, limit).run()
+    _Protector(net, marks, limit, frozenset(kept), frozenset(shown)).run()
     return marks
 
 
 class _Protector:
-    def __init__(self, net: Network, marks: dict[Key, Mark], limit: int) -> None:
+    def __init__(self, net: Network, marks: dict[Key, Mark], limit: int, kept: frozenset[Key] = frozenset(),
+                 shown: frozenset[Key] = frozenset()) -> None:
         self.net, self.marks, self.limit = net, marks, limit
+        self.kept, self.shown = kept, shown
         self.sum_of: dict[Key, list[int]] = defaultdict(list)
-        for index, (tot, parts) in enumerate(net.sums):
+        for index, (tot, parts, _) in enumerate(net.sums):
             for k in (tot, *parts):
                 self.sum_of[k].append(index)
-        self.totals = {tot for tot, _ in net.sums}
+        self.totals = {tot for tot, _, at_most in net.sums if not at_most}
         self.lp = _Solver()
 
     def unknown(self, key: Key) -> bool:
@@ -197,8 +271,8 @@ class _Protector:
             return True
         if key in self.net.published:
             return False
-        return not any(tot == key and not any(self.unknown(p) for p in parts)
-                       for tot, parts in (self.net.sums[i] for i in self.sum_of[key]))
+        return not any(tot == key and not at_most and not any(self.unknown(p) for p in parts)
+                       for tot, parts, at_most in (self.net.sums[i] for i in self.sum_of[key]))
 
     def spread(self) -> None:
         """A ratio, a weighted share or a rounded share is hidden when any of its parts is unknown."""
@@ -220,7 +294,7 @@ class _Protector:
                 if index in rels:
                     continue
                 rels.add(index)
-                tot, parts = self.net.sums[index]
+                tot, parts, _ = self.net.sums[index]
                 for k in (tot, *parts):
                     if k not in seen and self.unknown(k):
                         seen.add(k)
@@ -249,13 +323,14 @@ class _Protector:
         """Show a small total as ".." (it then tells nothing of its parts), or hide one more cell."""
         near = {k for i in self.sum_of[leak] if i in set(rels) for k in (self.net.sums[i][0], *self.net.sums[i][1])}
         totals = [k for k in variables if self.marks.get(k) == Mark.SMALL and k in self.totals
-                  and self._sums_of_unknowns(k)]
+                  and k not in self.kept and self._sums_of_unknowns(k)]
         if totals:
             self.marks[min(totals, key=lambda k: (k != leak, k not in near, k))] = Mark.COVER
             return
         candidates = {k for i in rels for k in (self.net.sums[i][0], *self.net.sums[i][1])
                       if not self.unknown(k)}
-        usable = [k for k in candidates if self.net.values[k] > 0] or sorted(candidates)
+        usable = ([k for k in candidates if self.net.values[k] > 0 and k not in self.shown]
+                  or [k for k in candidates if self.net.values[k] > 0] or sorted(candidates))
         if not usable:  # nothing left to hide: the figure cannot be protected, so show none of it
             for k in variables:
                 self.marks.setdefault(k, Mark.COVER)
@@ -267,8 +342,8 @@ class _Protector:
     def _sums_of_unknowns(self, key: Key) -> bool:
         """`key` is the total of a sum with at least two unknown parts."""
         for index in self.sum_of[key]:
-            tot, parts = self.net.sums[index]
-            if tot == key and sum(1 for p in parts if self.unknown(p)) >= 2:
+            tot, parts, at_most = self.net.sums[index]
+            if tot == key and not at_most and sum(1 for p in parts if self.unknown(p)) >= 2:
                 return True
         return False
 
@@ -295,7 +370,7 @@ class _Solver:
         highs.setOptionValue("output_flag", False)
         return highs
 
-    def first_leak(self, small: list[Key], variables: list[Key], sums: list[tuple[Key, tuple[Key, ...]]],
+    def first_leak(self, small: list[Key], variables: list[Key], sums: list[Sum],
                    values: dict[Key, float], marks: dict[Key, Mark], limit: int) -> Key | None:
         """The first "<limit" cell whose range the published figures narrow, or None."""
         import highspy
@@ -313,7 +388,7 @@ class _Solver:
         small_set = set(small)
         h.addVars(n, np.array([1.0 if k in small_set else 0.0 for k in variables]),
                   np.array([float(limit - 1) if k in small_set else inf for k in variables]))
-        for tot, parts in sums:
+        for tot, parts, at_most in sums:
             coefs: dict[int, float] = {}
             constant = 0.0
             for coef, k in ((1.0, tot), *((-1.0, p) for p in parts)):
@@ -321,9 +396,9 @@ class _Solver:
                     coefs[index[k]] = coefs.get(index[k], 0.0) + coef
                 else:
                     constant += coef * values[k]
-            if coefs:
-                h.addRow(-constant, -constant, len(coefs), np.array(list(coefs), dtype=np.int32),
-                         np.array(list(coefs.values())))
+            if coefs:  # total − Σ parts = 0, or ≥ 0 when the parts are at most the total
+                h.addRow(-constant, inf if at_most else -constant, len(coefs),
+                         np.array(list(coefs), dtype=np.int32), np.array(list(coefs.values())))
         everything = np.arange(n, dtype=np.int32)
         for key in small:
             cost = np.zeros(n)

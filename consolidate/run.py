@@ -176,6 +176,8 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.sort()
     periods = [p for p in periods if p <= current]
     register, accepted = _register(checked, catalog, current)
+    # A master is of its period and the history before it: later tertials' files stay out of it.
+    accepted = [s for s in accepted if parse_period(s.period) <= current]
     import polars as pl
 
     values = all_values.filter(pl.col("file").is_in([s.file for s in accepted]))

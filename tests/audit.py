@@ -144,7 +144,7 @@ def classify(raw: Any, limit: int) -> tuple[str, float | None, int | None]:
     if not isinstance(raw, str):
         return "text", None, None
     text = raw.strip()
-    if text in ("", "–", "-", "ej rapporterad"):
+    if text in ("", "–", "-", "ej rapporterad", "ej aktuell", "underkänd"):
         return "none", None, None
     if text == "..":
         return "mark", None, None

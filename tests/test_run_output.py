@@ -54,3 +54,14 @@ def test_mail_usage_errors_exit_2(demo: Path, tmp_path: Path, invoke: Callable[.
     no_master = invoke("mail", "--to", "namnd@exempelkommun.se")
     assert no_master.exit_code == 2 and "huvudarbetsboken" in no_master.output
     assert not (tmp_path / "utkorg").exists()
+
+
+def test_a_master_of_an_earlier_period_holds_no_later_data(demo: Path, tmp_path: Path,
+                                                          invoke: Callable[..., Result]) -> None:
+    import openpyxl
+
+    out = tmp_path / "m.xlsx"
+    invoke("run", demo, "--period", "2025-T1", "--out", out)
+    ws = openpyxl.load_workbook(out)["Data"]
+    periods = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert periods == {"2023-T3", "2025-T1"}
