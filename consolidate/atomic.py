@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import UsageError, os_reason
 
 MASTER_PREFIX = ".~sammanställning_"  # master.write_master's temp files
 
@@ -40,7 +40,7 @@ def write_atomically(target: Path, write: Callable[[Path], object], prefix: str 
             os.replace(tmp, target)
         except OSError as exc:
             what = "sammanställningen" if prefix == MASTER_PREFIX else "filen"
-            raise ReplaceError(f"{target} kan inte ersättas ({exc.strerror or exc}): den är troligen öppen i "
+            raise ReplaceError(f"{target} kan inte ersättas ({os_reason(exc, writing=True)}): den är troligen öppen i "
                                f"Excel eller ett annat program. Stäng {what} i Excel och kör igen; den gamla "
                                "filen är orörd.") from None
     except BaseException:

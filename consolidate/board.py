@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from .catalog import Catalog, Indicator, Table, Unit
-from .combine import board_values, judge, table_totals, unit_indicator_values
+from .combine import board_values, judge, lacking_text, table_totals, unit_indicator_values
 from .model import (
     Board,
     BoardCell,
@@ -166,7 +166,7 @@ class _Builder:
         now = ind.as_of(self.period)
         history = [(c.column, c.complete_value) for c in cells[:-1]]
         if current.in_plan:
-            judgement = judge(now, current.value, history, self.period, self._names(current.lacking),
+            judgement = judge(now, current.value, history, self.period, lacking_text(self.c, current),
                               target=now.target)
         else:  # retired: its history stays, it is not judged any more
             judgement = Judgement(Status.GREY, f"Avslutad {ind.span.end}", Trend.NONE, "–")

@@ -45,7 +45,7 @@ from .catalog_entry import (
     per_year,
     span_of,
 )
-from .errors import CatalogError, PeriodError
+from .errors import CatalogError, PeriodError, os_reason
 from .periods import parse_period
 from .span import Span
 
@@ -374,7 +374,7 @@ def load_catalog(path: Path | str | None = None, origin: Origin | None = None) -
     try:
         raw = source.read_bytes()
     except OSError as exc:
-        raise CatalogError(f"Katalogen {source} kan inte läsas: {exc.strerror}.") from None
+        raise CatalogError(f"Katalogen {source} kan inte läsas: {os_reason(exc)}.") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

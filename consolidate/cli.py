@@ -13,25 +13,46 @@ import click
 
 from . import __version__
 from .errors import ConsolidateError, MailError, UsageError
+from .model import UnitState
+from .svformat import count_text
 
-# click's own texts are English; these make --help and usage errors Swedish.
+# click's own texts are English; these make usage errors Swedish. Every pattern that matches is
+# applied, so a message with a hint ("Did you mean …?") is translated whole.
 _CLICK_ERRORS = [
-    (r"No such option:? '?([^'.]+)'?\.?(?: Did you mean '?([^'?]+)'?\?)?$", "Okänd flagga: {0}."),
-    (r"Missing argument '(.+)'\.?", "Argumentet {0} saknas."),
-    (r"Missing option '(.+)'\.?", "Flaggan {0} krävs."),
-    (r"No such command '(.+)'\.?", "Okänt kommando: {0}."),
-    (r"Got unexpected extra arguments? \((.+)\)", "Oväntade argument: {0}."),
-    (r"Option '(.+)' requires an argument\.?", "Flaggan {0} behöver ett värde."),
-    (r"Invalid value for '(.+)': (.+)", "Ogiltigt värde för {0}: {1}"),
-    (r"Path '(.+)' does not exist\.", "Sökvägen '{0}' finns inte."),
+    (r"No such option:? '?([^'\s.]+)'?\.?", r"Okänd flagga: \1."),
+    (r"No such command:? '?([^'\s]+?)'?\.", r"Okänt kommando: \1."),
+    (r"\s*Did you mean '?([^'?]+)'?\?", r" Menade du \1?"),
+    (r"\(Possible options: ([^)]*)\)", r"(Möjliga flaggor: \1)"),
+    (r"Missing argument '(.+?)'\.?", r"Argumentet \1 saknas."),
+    (r"Missing option '(.+?)'\.?", r"Flaggan \1 krävs."),
+    (r"Got unexpected extra arguments? \((.+)\)", r"Oväntade argument: \1."),
+    (r"Option '(.+?)' requires an argument\.?", r"Flaggan \1 behöver ett värde."),
+    (r"Invalid value for '(.+?)':", r"Ogiltigt värde för \1:"),
+    (r"'(.*?)' is not a valid float(?: range)?\.", r"'\1' är inget tal."),
+    (r"'(.*?)' is not a valid integer(?: range)?\.", r"'\1' är inget heltal."),
+    (r"'(.*?)' is not one of (.+)\.", r"'\1' är inget av \2."),
+    (r"'(.*?)' is not a valid boolean\.", r"'\1' är varken ja eller nej."),
+    (r"Path '(.+?)' does not exist\.", r"Sökvägen '\1' finns inte."),
+    (r"(?:File|Directory|Path) '(.+?)' is a (?:file|directory)\.", r"'\1' är av fel slag (fil eller mapp)."),
+    (r"(?:File|Directory|Path) '(.+?)' is not (?:readable|writable)\.", r"'\1' går inte att läsa eller skriva."),
+    (r"Option '(.+?)' does not take a value\.", r"Flaggan \1 tar inget värde."),
 ]
 
 
+_HELP_WORDS = [(r"\[required\]", "[krävs]"), (r"\[default: ([^\]]*)\]", r"[standard: \1]"),
+               (r"\[env var: ([^\]]*)\]", r"[miljövariabel: \1]"), (r"\[(\w+), (\w+)\]", r"[\1, \2]")]
+
+
+def _swedish_help(text: str) -> str:
+    """click's bracketed notes after an option's help, in Swedish."""
+    for pattern, replacement in _HELP_WORDS:
+        text = re.sub(pattern, replacement, text)
+    return text.replace("default:", "standard:").replace("required", "krävs")
+
+
 def _swedish(message: str) -> str:
-    for pattern, template in _CLICK_ERRORS:
-        match = re.search(pattern, message)
-        if match:
-            return template.format(*[g or "" for g in match.groups()])
+    for pattern, replacement in _CLICK_ERRORS:
+        message = re.sub(pattern, replacement, message)
     return message
 
 
@@ -40,8 +61,8 @@ class _Command(click.Command):
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [r for p in self.get_params(ctx)
-                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None]
+        rows = [(name, _swedish_help(text)) for p in self.get_params(ctx)
+                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None for name, text in [r]]
         if rows:
             with formatter.section("Flaggor"):
                 formatter.write_dl(rows)
@@ -157,10 +178,6 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
     click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} till {out_dir}.", err=True)
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _print_findings(findings: list[Any]) -> None:
     if not findings:
         return
@@ -190,6 +207,8 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
             check_feedback_dir(feedback_dir)
         catalog = _load(catalog_path, *paths, err=as_json)
         files, root = collect_paths(list(paths))
+        if not files:  # nothing to check is a usage error (exit 2), not a clean bill
+            raise UsageError(f"Inga arbetsböcker att kontrollera i {', '.join(str(p) for p in paths)}.")
         checked = check_files(files, catalog, root)
     except ConsolidateError as exc:
         _fail(exc)
@@ -201,7 +220,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     if feedback_dir is not None:
         from .atomic import ReplaceError
         from .feedback import write_feedback
-        from .read import os_reason
+        from .errors import os_reason
 
         for sub in checked.submissions:
             if sub.readable:
@@ -226,18 +245,16 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
         for sub, result in zip(checked.submissions, report.files, strict=True):
             state = "OK" if result.errors == 0 else "UNDERKÄND"
             who = f"{sub.unit} {sub.period}".strip() or "okänd enhet"
-            click.echo(f"{state:9} {sub.file} ({who}): {_count(result.errors, 'fel', 'fel')}, "
-                       f"{_count(result.warnings, 'varning', 'varningar')}")
+            click.echo(f"{state:9} {sub.file} ({who}): {count_text(result.errors, 'fel', 'fel')}, "
+                       f"{count_text(result.warnings, 'varning', 'varningar')}")
             _print_findings(checked.of(sub))
-        if not checked.submissions:
-            click.echo("Inga arbetsböcker att kontrollera.")
         for out in written:
             click.echo(f"Återkoppling: {out}", err=True)
         for name in not_written:
             click.echo(f"Återkopplingskopian för {name} skrevs inte (filen kan inte öppnas, eller kopian "
                        "skulle hamna över en inlämnad fil).", err=True)
-        click.echo(f"Totalt: {len(report.files)} filer, {_count(report.errors, 'fel', 'fel')}, "
-                   f"{_count(report.warnings, 'varning', 'varningar')}.")
+        click.echo(f"Totalt: {count_text(len(report.files), 'fil', 'filer')}, {count_text(report.errors, 'fel', 'fel')}, "
+                   f"{count_text(report.warnings, 'varning', 'varningar')}.")
     for line in failed:
         click.echo(line, err=True)
     sys.exit(2 if failed else 0 if report.valid else 1)
@@ -287,35 +304,47 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
         data["huvudarbetsbok"] = str(result.master)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _summary(result, catalog)
+        _summary(result)
     sys.exit(0 if result.complete else 1)
 
 
-def _summary(result: Any, catalog: Any = None) -> None:
-    reg = result.register
-    count = {s: [e for e in reg if e.state == s] for s in ("levererad", "saknas", "underkänd", "dubblett", "överhoppad")}
+def _summary(result: Any) -> None:
+    """The run in a few lines: units by state (a rejected unit is underkänd, not missing), files that
+    are no unit's, what the board figures lack, the findings and where the master is."""
+    units = [e for e in result.register if e.unit]
+    strays = [e for e in result.register if not e.unit]
+    by = {state: [e for e in units if e.state == state] for state in UnitState}
     found = ", ".join(str(p) for p in result.found) or "inga"
     if result.period in result.found:
         click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: {found}")
     else:
         click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller perioden, så alla "
                    f"enheter saknas. Perioder som filerna gäller: {found}.")
-    click.echo(f"Levererade: {len(count['levererad'])}  saknas: {len(count['saknas'])}  "
-               f"underkända: {len(count['underkänd'])}  dubbletter: {len(count['dubblett'])}")
-    for entry in count["saknas"]:
+    click.echo(f"Levererade: {len(by[UnitState.DELIVERED])}  saknas: {len(by[UnitState.MISSING])}  "
+               f"underkända: {len(by[UnitState.REJECTED])}  dubbletter: {len(by[UnitState.DUPLICATE])}")
+    for entry in by[UnitState.MISSING]:
         click.echo(f"  saknas:     {entry.unit_name}")
-    for entry in count["underkänd"]:
-        click.echo(f"  underkänd:  {entry.unit_name or entry.file} ({entry.file}: {entry.errors} fel)")
-    for entry in count["dubblett"]:
+    for entry in by[UnitState.REJECTED]:
+        click.echo(f"  underkänd:  {entry.unit_name} ({entry.file}: {count_text(entry.errors, 'fel', 'fel')})")
+    for entry in by[UnitState.DUPLICATE]:
         click.echo(f"  dubblett:   {entry.file} – {entry.note}")
+    if strays:
+        click.echo(f"Filer som inte är någon enhets inlämning: {len(strays)}")
+        for entry in strays:
+            click.echo(f"  {entry.file}: {entry.note}")
     board = result.board
     if board is not None:
-        incomplete = [row.current for row in board.rows if row.current.partial]
-        if incomplete:
-            lacking = {u for cell in incomplete for u in cell.lacking}
-            missing = [u.name for u in board.catalog.units if u.id in lacking]
-            click.echo(f"Ofullständigt underlag: {len(incomplete)} indikatorer (saknar {', '.join(sorted(missing))}).")
-    click.echo(f"Fynd: {result.report.errors} fel, {result.report.warnings} varningar (se fliken Valideringslogg).")
+        partial = [row for row in board.rows if row.current.partial]
+        if partial:
+            missing = {u for row in partial for u in row.current.missing}
+            rejected = {u for row in partial for u in row.current.rejected}
+            parts = ([f"saknar {', '.join(u.name for u in board.catalog.units if u.id in missing)}"] if missing else []
+                     ) + ([f"underkänd: {', '.join(u.name for u in board.catalog.units if u.id in rejected)}"]
+                          if rejected else [])
+            click.echo(f"Ofullständigt underlag: {count_text(len(partial), 'indikator', 'indikatorer')} "
+                       f"({'; '.join(parts)}).")
+    click.echo(f"Fynd: {result.report.errors} fel, {count_text(result.report.warnings, 'varning', 'varningar')} "
+               "(se fliken Valideringslogg).")
     click.echo(f"Huvudarbetsbok: {result.master}")
 
 
@@ -329,7 +358,7 @@ def _summary(result: Any, catalog: Any = None) -> None:
 @click.option("--ssl", "security", flag_value="ssl", help="Kryptera med SSL/TLS från början (port 465 som standard).")
 @click.option("--user", metavar="NAMN", help="Användarnamn på servern; lösenordet läses från "
               "CONSOLIDATE_SMTP_PASSWORD eller frågas efter.")
-@click.option("--timeout", default=30.0, show_default=True, metavar="SEKUNDER", help="Hur länge servern får dröja.")
+@click.option("--timeout", default=30.0, metavar="SEKUNDER", help="Hur länge servern får dröja (standard: 30 sekunder).")
 @click.option("--outbox", "--utkorg", "outbox", type=click.Path(path_type=Path), metavar="MAPP",
               help="Utkorgen för .eml-filer (standard: utkorg/ bredvid huvudarbetsboken).")
 @click.option("--force", is_flag=True, help="Skicka även en sammanställning med fel; meddelandet säger det.")
@@ -462,14 +491,15 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
         catalog = _announce(load_catalog(catalog_path))
         prepare_demo_folder(target)  # removes only what an earlier example wrote
         files = build_demo_folder(catalog, target)
-        click.echo(f"Exempelmapp: {target} ({len(files)} arbetsböcker i {len({f.parent for f in files})} perioder).")
+        click.echo(f"Exempelmapp: {target} ({count_text(len(files), 'arbetsbok', 'arbetsböcker')} i "
+                   f"{count_text(len({f.parent for f in files}), 'period', 'perioder')}).")
         result = run_job(target, catalog)
         if result.master is not None:
             remember_demo_file(target, result.master)
     except ConsolidateError as exc:
         _fail(exc)
         return
-    _summary(result, catalog)
+    _summary(result)
 
 
 @cli.command(options_metavar="[FLAGGOR]")
@@ -509,15 +539,22 @@ def katalog(path: Path | None) -> None:
         _fail(exc)
         return
     click.echo(f"Katalogen är giltig (fingeravtryck {catalog.fingerprint}).")
-    click.echo(f"{catalog.board.name}, {catalog.board.municipality}: {len(catalog.units)} enheter, "
-               f"{len(catalog.indicators)} indikatorer, {len(catalog.tables)} tabeller.")
+    click.echo(f"{catalog.board.name}, {catalog.board.municipality}: "
+               f"{count_text(len(catalog.units), 'enhet', 'enheter')}, "
+               f"{count_text(len(catalog.indicators), 'indikator', 'indikatorer')}, "
+               f"{count_text(len(catalog.tables), 'tabell', 'tabeller')}.")
     for unit in catalog.units:
         n = len([i for i in catalog.indicators if unit.id in i.units])
-        click.echo(f"  {unit.id:18} {unit.name} ({n} indikatorer, {len(catalog.tables_for(unit.id))} tabeller)")
+        click.echo(f"  {unit.id:18} {unit.name} ({count_text(n, 'indikator', 'indikatorer')}, "
+                   f"{count_text(len(catalog.tables_for(unit.id)), 'tabell', 'tabeller')})")
     from .plan import describe
 
     for line in describe(catalog):
         click.echo(line)
+
+
+# click 8.2 raises this for a group called without a command; older versions print the help.
+_NO_ARGS: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
 
 
 def main() -> None:
@@ -531,6 +568,9 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Avbrutet.", err=True)
         sys.exit(130)
+    except _NO_ARGS as exc:  # `consolidate` alone: the help, not an error
+        click.echo(exc.format_message())
+        sys.exit(0)
     except click.UsageError as exc:
         hint = f" Se '{exc.ctx.command_path} --help'." if exc.ctx is not None else ""
         click.echo(f"Fel: {_swedish(exc.format_message())}{hint}", err=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from .catalog import Catalog, Indicator
-from .model import Column, Figure, Judgement, Status, Trend
+from .model import BoardCell, Column, Figure, Judgement, Status, Trend
 from .periods import Period
 
 STATUS_TEXT = {
@@ -74,11 +74,21 @@ def names_text(names: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
+def lacking_text(catalog: Catalog, cell: BoardCell) -> str:
+    """Who a board figure lacks, by name: 'saknar A och B; underkänd: C' (a unit that handed in a
+    rejected file is not missing)."""
+    missing = [catalog.unit(u).name for u in cell.missing]
+    rejected = [catalog.unit(u).name for u in cell.rejected]
+    parts = ([f"saknar {names_text(missing)}"] if missing else []) + (
+        [f"underkänd: {names_text(rejected)}"] if rejected else [])
+    return "; ".join(parts)
+
+
 def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | None]], period: Period,
-          lacking: Sequence[str] = (), target: float | None = None) -> Judgement:
+          lacking: str = "", target: float | None = None) -> Judgement:
     """Status against the target, and the trend since the previous period with a value.
 
-    `lacking` names the units that report the indicator but have no accepted workbook this period;
+    `lacking` says which units that report the indicator have no accepted workbook this period (lacking_text);
     the caller leaves incomplete periods out of `history` (None) so the trend compares like with
     like. A masked figure is judged as no value: its status would give it back."""
     target = ind.target if target is None else target
@@ -91,12 +101,12 @@ def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | 
         elif not ind.asked_in(period.tertial):
             text = "Följs upp årsvis (T3)"
         else:
-            text = STATUS_TEXT[Status.GREY] + (f": saknar {names_text(lacking)}" if lacking else "")
+            text = STATUS_TEXT[Status.GREY] + (f": {lacking}" if lacking else "")
         return Judgement(Status.GREY, text, Trend.NONE, "–", None if previous is None else previous[1],
                          None if previous is None else previous[0])
     if lacking:
         # A sum over some of the units, or a ratio of part of the population, is not the board's figure.
-        return Judgement(Status.GREY, f"Ofullständigt underlag: saknar {names_text(lacking)}", Trend.NONE, "–")
+        return Judgement(Status.GREY, f"Ofullständigt underlag: {lacking}", Trend.NONE, "–")
     better = (value - ind.baseline) * sign
     # Without a numeric target, a move in the wanted direction beyond the tolerance counts as reached.
     reached = (value - target) * sign >= -1e-12 if target is not None else better > ind.tolerance

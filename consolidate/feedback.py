@@ -12,7 +12,7 @@ from .atomic import write_atomically
 from .errors import UsageError
 from .layout import FEEDBACK_SHEET, META_SHEET
 from .model import Finding, Severity
-from .read import os_reason
+from .errors import os_reason
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"

@@ -15,9 +15,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import __version__
-from .errors import MailError
+from .errors import MailError, os_reason
 from .mastermeta import DUBBLETT, LEVERERAD, SAKNAS, STATUS_KEYS, UNDERKAND, MasterSummary, UnitStatus
-from .svformat import sv_number
+from .svformat import count_text, sv_number
 
 XLSX_MAINTYPE = "application"
 XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -117,10 +117,6 @@ def _html(blocks: Sequence[Block], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def count_text(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def new_message(*, sender: str, to: Sequence[str], cc: Sequence[str], subject: str,
                  date: dt.datetime | None, blocks: Sequence[Block]) -> EmailMessage:
     sender = one_address(sender, "avsändare")
@@ -151,7 +147,7 @@ def attach_xlsx(msg: EmailMessage, path: Path) -> None:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise MailError(f"Kan inte läsa {path}: {error.strerror or error}.") from error
+        raise MailError(f"Kan inte läsa {path}: {os_reason(error)}.") from error
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise MailError(f"{path.name} är {sv_number(len(data) / 1024 / 1024, 1)} MB: för stor att "
                         f"skicka med e-post (högst {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB).")

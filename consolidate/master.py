@@ -11,7 +11,7 @@ import polars as pl
 from . import __version__
 from .atomic import write_atomically
 from .catalog import Indicator
-from .combine import STATUS_RULE, names_text
+from .combine import STATUS_RULE, lacking_text, names_text
 from .errors import UsageError
 from .mastermeta import summary_of, write_meta_sheet
 from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
@@ -133,8 +133,7 @@ class _Writer:
         comment = None
         if cell.incomplete:
             have = [u.name for u in self.c.units if u.id in {p.unit for p in cell.parts}]
-            comment = (f"Ofullständigt underlag: saknar {names_text(self._names(cell.lacking))}. "
-                       f"Värdet gäller bara {names_text(have)}.")
+            comment = f"Ofullständigt underlag: {lacking_text(self.c, cell)}. Värdet gäller bara {names_text(have)}."
         return (value, self.f.num(num_format(ind), bold=bold, italic=cell.incomplete)), comment
 
     def _names(self, units: tuple[str, ...]) -> list[str]:
@@ -241,6 +240,8 @@ class _Writer:
                 part = parts.get(unit.id)
                 if unit.id not in reporting:
                     cells.append((None, f.na))
+                elif unit.id in current.rejected:  # handed in, but the file has errors: not missing
+                    cells.append(("underkänd", f.missing))
                 elif part is None or (part.value.value is None and part.value.mark is None):
                     cells.append(("ej rapporterad", f.missing))
                 else:

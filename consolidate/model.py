@@ -39,7 +39,7 @@ class UnitState(StrEnum):
     REJECTED = "underkänd"
     DUPLICATE = "dubblett"
     SKIPPED = "överhoppad"
-    STRAY = "ej en mall"
+    STRAY = "ej knuten"  # a file that is no unit's submission (not a template, unreadable, a CSV …)
 
 
 def flat_dict(item: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat as stat_mode
@@ -18,6 +17,7 @@ from .book import read_book
 from .catalog import Catalog
 from .cells import Workbook, read_values
 from .discover import is_lock_file, iter_workbooks, links_out
+from .errors import os_reason
 from .findings import finding
 from .guard import MAX_FILE_BYTES, MAX_SHEETS, Package, Refused, check_bytes, main_part, refuse
 from .identity import identify
@@ -25,7 +25,7 @@ from .layout import META_SHEET
 from .model import CELL_COLUMNS, CellValue, Finding, Submission
 
 __all__ = ["columns_of", "file_label", "frame_from_columns", "frame_of", "is_lock_file", "iter_workbooks",
-           "os_reason", "read_submission", "values_digest"]
+           "read_submission", "values_digest"]
 
 # Set (to 1) by the test suite: a bug in the reader then raises instead of becoming "internt_fel",
 # so that no test can pass over one.
@@ -119,24 +119,6 @@ def _internal_error(base: Submission, exc: BaseException) -> Submission:
 
 
 # errno -> why, in Swedish (the OS's own text may be English): reading a file, writing one.
-_OS_REASONS = {
-    errno.EACCES: ("behörighet saknas", "behörighet saknas, eller filen är öppen i ett annat program"),
-    errno.ENOENT: ("filen finns inte", "sökvägen finns inte"),
-    errno.ENOTDIR: ("filen finns inte", "en del av sökvägen är en fil, inte en mapp"),
-    errno.EISDIR: ("det är en mapp", "en mapp har samma namn som filen"),
-    errno.EROFS: ("enheten är skrivskyddad", "enheten är skrivskyddad"),
-    errno.ENOSPC: ("disken är full", "disken är full"),
-}
-_OS_REASONS[errno.EPERM] = _OS_REASONS[errno.EACCES]
-_OS_REASONS[errno.EEXIST] = _OS_REASONS[errno.ENOTDIR]
-
-
-def os_reason(exc: OSError, *, writing: bool = False) -> str:
-    """Why the file system refused to read (or write), in Swedish."""
-    reasons = _OS_REASONS.get(exc.errno or 0)
-    return "okänt fel" if reasons is None else reasons[writing]
-
-
 def _replace(base: Submission, **changes: Any) -> Submission:
     values = {k: getattr(base, k) for k in base.__dataclass_fields__}
     values.update(changes)

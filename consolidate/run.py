@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog
-from .errors import UsageError
+from .errors import UsageError, os_reason
 from .findings import finding
 from .model import (
     Checked,
@@ -18,6 +18,7 @@ from .model import (
     RegisterEntry,
     Report,
     RunResult,
+    Severity,
     Submission,
     UnitState,
     flat_dict,
@@ -160,7 +161,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     try:
         candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
     except OSError as exc:
-        raise UsageError(f"Mappen {folder} kan inte läsas: {exc.strerror or exc}.") from None
+        raise UsageError(f"Mappen {folder} kan inte läsas: {os_reason(exc)}.") from None
     subs_all, all_values = read_all(candidates, catalog, folder, progress)
     checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
     periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
@@ -210,7 +211,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
                 export_long(board, export)
         except OSError as exc:
             where = exc.filename or target
-            raise UsageError(f"Kan inte skriva {where}: {exc.strerror or exc}.") from None
+            raise UsageError(f"Kan inte skriva {where}: {os_reason(exc, writing=True)}.") from None
     return result
 
 
@@ -335,10 +336,11 @@ def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list
     for expected in catalog.units_in(current):  # the units in the period's plan: merged ones are not missing
         if expected.id not in delivered:
             register.append(RegisterEntry(expected.id, expected.name, UnitState.MISSING, note="Ingen fil för perioden."))
-    for sub in unidentified:
-        register.append(RegisterEntry("", "", UnitState.REJECTED, sub.file, sub.modified_text, sub.sha256,
-                                      checked.errors(sub), checked.warnings(sub),
-                                      "Kan inte knytas till en enhet och period."))
+    for sub in unidentified:  # no unit's submission: listed apart, with the reason, never as a unit
+        reason = next((f.message for f in checked.of(sub) if f.severity == Severity.ERROR),
+                      "Kan inte knytas till en enhet och period.")
+        register.append(RegisterEntry("", "", UnitState.STRAY, sub.file, sub.modified_text, sub.sha256,
+                                      checked.errors(sub), checked.warnings(sub), reason))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
     register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != UnitState.DELIVERED, r.file))
     return register, accepted

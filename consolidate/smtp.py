@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from .errors import MailError
+from .errors import MailError, os_reason
 from .mail import POLICY, one_line
 from .svformat import sv_number
 
@@ -129,7 +129,7 @@ def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
         finally:
             temp.unlink(missing_ok=True)
     except OSError as error:
-        raise MailError(f"Kan inte skriva meddelandet i {outbox}: {error.strerror or error}.") from error
+        raise MailError(f"Kan inte skriva meddelandet i {outbox}: {os_reason(error, writing=True)}.") from error
 
 
 def _claim(temp: Path, target: Path) -> bool:

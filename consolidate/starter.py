@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .atomic import write_atomically
 from .catalog_parse import DEFAULT_CATALOG
-from .errors import UsageError
+from .errors import UsageError, os_reason
 from .locate import FILENAME as CATALOG_FILE
 from .periods import Period
 
@@ -146,7 +146,7 @@ def start_board(folder: Path, today: dt.date | None = None) -> list[Path]:
                 path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             where = exc.filename or folder
-            raise UsageError(f"Kan inte skapa {where}: {exc.strerror or exc}.") from None
+            raise UsageError(f"Kan inte skapa {where}: {os_reason(exc, writing=True)}.") from None
         raise
     return [catalog, folder / README_FILE, *folders]
 

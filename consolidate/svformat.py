@@ -29,3 +29,8 @@ def sv_value(value: float | None, kind: str, decimals: int | None = None) -> str
     if kind == "mnkr":
         return f"{sv_number(value, 1 if decimals is None else decimals)} mnkr"
     return sv_number(value, decimals)
+
+
+def count_text(n: int, one: str, many: str) -> str:
+    """'1 fil', '2 filer': a count with the Swedish singular or plural."""
+    return f"{n} {one if n == 1 else many}"

@@ -45,7 +45,7 @@ def test_the_order_option_environment_folder_current_folder_example(
 
     def which(*extra: str, environ: dict[str, str | None] = NO_ENV) -> str:
         result = invoke("check", work, *extra, env=environ)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 2, result.output  # an empty folder: nothing to check, but the catalog is named
         return first_line(result)
 
     assert which("--katalog", str(option), environ={"CONSOLIDATE_KATALOG": str(env)}) == f"Katalog: {option}"
@@ -77,10 +77,12 @@ def test_the_file_a_command_works_on_counts_as_its_folder(tmp_path: Path, invoke
     assert result.exit_code != 0 and "Fel:" in result.stderr  # no master there: said in Swedish
 
 
-def test_json_stays_json_and_the_catalog_is_named_on_stderr(tmp_path: Path, invoke: Callable[..., Result]) -> None:
+def test_json_stays_json_and_the_catalog_is_named_on_stderr(tmp_path: Path, invoke: Callable[..., Result],
+                                                            filled: Callable[..., Path]) -> None:
+    filled("myren", "2025-T2", {}, folder=tmp_path)  # an empty template: errors, but JSON all the same
     result = invoke("check", tmp_path, "--json", env=NO_ENV)
-    assert result.exit_code == 0
-    assert json.loads(result.stdout)["filer"] == []
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["filer"]) == 1
     assert result.stderr.splitlines()[0] == BUNDLED_LINE
 
 

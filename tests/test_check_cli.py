@@ -115,8 +115,8 @@ def test_lock_file_given_alone_is_skipped(folder: Path, invoke: Callable[..., Re
                                           unchanged: Callable[[Path], None]) -> None:
     unchanged(folder)
     result = invoke("check", "--json", folder / "~$2025-T2_vuxen.xlsx")
-    assert result.exit_code == 0
-    assert json.loads(result.stdout)["filer"] == []
+    assert result.exit_code == 2  # a lock file is skipped, so there is nothing to check
+    assert "Inga arbetsböcker att kontrollera" in result.output
 
 
 def test_exit_2_on_usage_errors(tmp_path: Path, invoke: Callable[..., Result]) -> None:

@@ -87,7 +87,8 @@ def test_demo_summary_says_which_units_are_missing(demo: tuple[Path, str, Any], 
     for ind_id in ("medarbetare_utredning", "medarbetare_tidiga_insatser", "kostnad_externa_placeringar",
                    "icke_bistandsbedomda"):
         status = summary.cell(ind_id, "Status").value
-        assert status.startswith("● Grå") and "Ofullständigt underlag: saknar Vuxensektionen" in status, ind_id
+        # Vuxensektionen handed in a file with errors: underkänd, not missing.
+        assert status.startswith("● Grå") and "Ofullständigt underlag: underkänd: Vuxensektionen" in status, ind_id
     status = summary.cell("belaggning_stodboende", "Status").value
     assert "Ofullständigt underlag: saknar Socialpsykiatrin" in status
     # Only the vuxen section reports this one: no value at all.
