@@ -25,7 +25,7 @@ from .model import (
     Trend,
     UnitPart,
 )
-from .periods import MONTHS, Period
+from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_value
 
 _COUNT_INDICATORS = ("antal", "dygn")
@@ -124,7 +124,7 @@ class _Builder:
         extra = sorted({y for ind in self.c.indicators if ind.span.started_by(self.period)
                         for y, _ in ind.outcomes if int(y) not in years})
         return (tuple(Column(f"rapport:{y}", f"Utfall {y} (rapport)") for y in extra)
-                + tuple(Column(str(p), str(p), p) for p in self.r.periods))
+                + tuple(Column(str(p), p.heading, p) for p in self.r.periods))
 
     @staticmethod
     def _in_span(ind: Indicator, column: Column) -> bool:
@@ -284,6 +284,7 @@ class _Builder:
     def _data(self) -> pl.DataFrame:
         """Every filled cell of the accepted files, in long format, with unit names and a mark."""
         names = {u.id: u.name for u in self.c.units}
+        scopes, items = _labels(self.c, self.period)
         values = self.r.values
         filled = values.filter(pl.col("value").is_not_null() | (pl.col("text").fill_null("") != ""))
         frame = filled.sort(*DATA_SORT).select(
@@ -291,7 +292,13 @@ class _Builder:
             pl.col("unit").replace_strict(names, default=None, return_dtype=pl.String).alias("unit_name"),
             pl.when(pl.col("name").str.starts_with("ind_")).then(pl.lit("indikator")).otherwise(pl.lit("tabell"))
             .alias("area"),
-            "scope", "item", "field", "value", "text", "sheet", "cell", "file", "name", "kind",
+            "scope", pl.col("scope").replace_strict(scopes, default=None, return_dtype=pl.String).alias("scope_name"),
+            "item", pl.concat_str("scope", "item", separator="/").replace_strict(items, default=None,
+                                                                                return_dtype=pl.String)
+            .alias("item_label"),
+            "field", pl.col("field").replace_strict(FIELD_LABELS, default=None, return_dtype=pl.String)
+            .alias("field_label"),
+            "value", "text", "sheet", "cell", "file", "name", "kind",
         )
         cells = {k: m for k, m in self.marks.items() if k[0] == "cell"}
         if not self.masked:
@@ -305,3 +312,18 @@ class _Builder:
             text=pl.when(pl.col("text").str.contains(r"\d")).then(pl.lit(WITHHELD)).otherwise(pl.col("text")),
         )
 
+
+FIELD_LABELS = {"varde": "Värde", "taljare": "Täljare", "namnare": "Nämnare", "kommentar": "Kommentar",
+                "antal": "Antal", "andel": "Andel",
+                **{m: name.capitalize() for m, name in zip(MONTHS, MONTH_NAMES, strict=True)}}
+
+
+def _labels(catalog: Catalog, period: Period) -> tuple[dict[str, str], dict[str, str]]:
+    """Names for the long data's ids: indicator and table by id; a table's rows by "table/row"."""
+    scopes = {i.id: i.name_in(period) for i in catalog.indicators} | {t.id: t.title for t in catalog.tables}
+    items: dict[str, str] = {}
+    for table in catalog.tables:
+        items |= {f"{table.id}/{r.id}": r.label for r in table.rows}
+        items |= {f"{table.id}/summa": "SUMMA", f"{table.id}/total": table.total_label or "Totalt",
+                  f"{table.id}/svar": "Antal inkomna enkäter"}
+    return scopes, items

@@ -10,7 +10,8 @@ from .atomic import write_atomically
 from .model import Board
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ("period", "unit", "unit_name", "area", "scope", "item", "field", "value", "text", "sheet", "cell", "file")
+COLUMNS = ("period", "unit", "unit_name", "area", "scope", "scope_name", "item", "item_label", "field", "field_label",
+           "value", "text", "sheet", "cell", "file")
 
 
 def long_frame(board: Board) -> pl.DataFrame:

@@ -21,8 +21,10 @@ from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
 SUMMARY_SHEET = "Sammanställning"
 EXCEL_ROWS = 1_048_576
 _COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
-DATA_HEADS = ["Period", "Enhet", "Enhetsnamn", "Område", "Id", "Rad", "Fält", "Värde", "Text", "Flik", "Cell", "Fil"]
-_DATA_WIDTHS = [9, 16, 26, 10, 30, 22, 10, 12, 30, 20, 7, 34]
+# Names for people first, the ids (what the catalog and the export call things) in their own columns.
+DATA_HEADS = ["Period", "Enhet", "Område", "Indikator eller tabell", "Rad", "Fält", "Värde", "Text", "Flik", "Cell",
+              "Fil", "Enhets-id", "Id", "Rad-id", "Fält-id"]
+_DATA_WIDTHS = [9, 26, 10, 40, 26, 10, 12, 30, 20, 7, 34, 16, 30, 22, 10]
 NOT_IN_PLAN = "ej aktuell"  # the indicator was not in the board's plan that period
 
 
@@ -49,9 +51,10 @@ def write_master(board: Board, path: Path, source: Path | None = None, fast: boo
 def master_data(board: Board) -> pl.DataFrame:
     """The Data sheet's columns: the board's long data, with a column for marks when masked."""
     frame = board.data.select(
-        "period", "unit", "unit_name",
+        "period", "unit_name",
         pl.when(pl.col("area") == "indikator").then(pl.lit("Indikator")).otherwise(pl.lit("Tabell")).alias("area"),
-        "scope", "item", "field", "value", "text", "sheet", "cell", "file")
+        "scope_name", "item_label", "field_label", "value", "text", "sheet", "cell", "file", "unit", "scope", "item",
+        "field")
     if board.masked:
         limit = board.catalog.settings.suppression_limit
         frame = frame.with_columns(board.data["mark"].replace_strict(
@@ -332,15 +335,16 @@ class _Writer:
         ws.write_string(0, 0, f"Inlämning – {self.period.label}", f.title)
         counts = {s: sum(1 for e in register if e.state == s) for s in STATE_FILL}
         ws.write_string(1, 0, ", ".join(f"{s}: {n}" for s, n in counts.items() if n), f.muted)
-        heads = ["Enhet", "Status", "Fil", "Ändrad", "Fel", "Varningar", "SHA-256", "Anmärkning"]
-        for col, (head, width) in enumerate(zip(heads, [30, 13, 40, 17, 6, 10, 20, 50], strict=True)):
+        # The whole SHA-256, as Get-FileHash or sha256sum print it, so a file can be matched exactly.
+        heads = ["Enhet", "Status", "Fil", "Ändrad", "Fel", "Varningar", "Anmärkning", "SHA-256"]
+        for col, (head, width) in enumerate(zip(heads, [30, 13, 40, 17, 6, 10, 50, 70], strict=True)):
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, entry in enumerate(register, start=4):
             self.rows.put_row(ws, r, [
-                (entry.unit_name or "(okänd)", f.wrap), (str(entry.state), f.state[entry.state]),
+                (entry.unit_name or "(ingen enhet)", f.wrap), (str(entry.state), f.state[entry.state]),
                 (entry.file, f.wrap), (entry.modified, f.wrap), (entry.errors, f.count),
-                (entry.warnings, f.count), (entry.sha256[:16], f.mono), (entry.note, f.wrap)])
+                (entry.warnings, f.count), (entry.note, f.wrap), (entry.sha256, f.mono)])
         ws.freeze_panes(4, 1)
         ws.autofilter(3, 0, 3 + len(register), len(heads) - 1)
 
@@ -353,8 +357,9 @@ class _Writer:
         if self.b.masked:
             note += " I den maskerade versionen visas inga värden ur filerna; se den omaskerade sammanställningen."
         ws.write_string(1, 0, note, f.muted)
-        heads = ["Allvarlighet", "Fil", "Enhet", "Period", "Flik", "Cell", "Regel", "Meddelande", "Värde", "Förväntat"]
-        for col, (head, width) in enumerate(zip(heads, [11, 34, 16, 9, 20, 7, 28, 70, 14, 14], strict=True)):
+        heads = ["Allvarlighet", "Fil", "Enhet", "Period", "Flik", "Cell", "Regel", "Meddelande", "Värde", "Förväntat",
+                 "Enhets-id", "Regelkod"]
+        for col, (head, width) in enumerate(zip(heads, [11, 34, 26, 9, 20, 7, 28, 70, 14, 14, 16, 18], strict=True)):
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, item in enumerate(findings, start=4):
@@ -362,8 +367,9 @@ class _Writer:
             if self.b.masked:  # a message quotes what was typed: values, sums, the file's own numbers
                 message, value, expected = f"{item.title}.", "", ""
             self.rows.put_row(ws, r, [(str(item.severity), f.fel if item.severity == Severity.ERROR else f.wrap)] + [
-                (text, f.wrap) for text in (item.file, item.unit, item.period, item.sheet, item.cell, item.title,
-                                            message, value, expected)])
+                (text, f.wrap) for text in (item.file, self._unit_name(item.unit) if item.unit else "", item.period,
+                                            item.sheet, item.cell, item.title, message, value, expected, item.unit,
+                                            item.code)])
         ws.freeze_panes(4, 0)
         if findings:
             ws.autofilter(3, 0, 3 + len(findings), len(heads) - 1)

@@ -47,6 +47,11 @@ class Period:
         return _TERTIAL_MONTHS[self.tertial][1]
 
     @property
+    def heading(self) -> str:
+        """How the board writes a period over a column: 'T2 2025'."""
+        return f"T{self.tertial} {self.year}"
+
+    @property
     def label(self) -> str:
         """Swedish description, e.g. 'tertial 2 2025 (maj–aug)'."""
         return f"tertial {self.tertial} {self.year} ({_LABELS[self.tertial]})"

@@ -50,7 +50,17 @@ SMALL, COVER = "small", "cover"
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 EXACT = 1e-9  # relative slack on a share published at full precision (a float from a division)
 TOL = 1e-6  # how close an LP bound must come to 1 and limit − 1
-_PERIOD = re.compile(r"^\d{4}-T[123]$")
+_PERIOD = re.compile(r"^T([123]) (\d{4})$")  # a column heading as the board writes a period: "T3 2023"
+
+
+def _heading_periods(heads: Mapping[int, Any]) -> dict[int, str]:
+    """Column -> period ("2023-T3") for the headings that name a period."""
+    out = {}
+    for col, text in heads.items():
+        match = _PERIOD.match(text) if isinstance(text, str) else None
+        if match:
+            out[col] = f"{match.group(2)}-T{match.group(1)}"
+    return out
 _TITLE_PERIOD = re.compile(r"tertial ([123]) (\d{4})")
 _KOLADA = re.compile(r" \(Kolada [A-Z]\d{5}\)$")
 _MARK = re.compile(r"^<\s*(\d+)$")
@@ -267,7 +277,7 @@ def _summary(rows: list[list[Any]], pub: Publication, where: str, used: set[str]
         pub.problems.append(f"{where}: no header row with 'Målområde'")
         return
     heads = {i: c.value for i, c in enumerate(rows[head])}
-    periods = {i: v for i, v in heads.items() if isinstance(v, str) and _PERIOD.match(v)}
+    periods = _heading_periods(heads)
     status_col = next((i for i, v in heads.items() if v == "Status"), None)
     trend_col = next((i for i, v in heads.items() if v == "Trend"), None)
     text_col = next((i for i, v in heads.items() if v == "Kommentarer från enheterna"), None)
@@ -396,7 +406,7 @@ def _diagram_data(rows: list[list[Any]], pub: Publication, where: str, used: set
     if not rows:
         return
     heads = {i: c.value for i, c in enumerate(rows[0])}
-    periods = {i: v for i, v in heads.items() if isinstance(v, str) and _PERIOD.match(v)}
+    periods = _heading_periods(heads)
     for row in rows[1:]:
         for c in row:
             if isinstance(c.value, int | float) and not isinstance(c.value, bool):
@@ -410,7 +420,7 @@ def _diagram_data(rows: list[list[Any]], pub: Publication, where: str, used: set
                 pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
 
 
-_DATA_COLUMNS = {"Period": "period", "Enhet": "unit", "Id": "scope", "Rad": "item", "Fält": "field",
+_DATA_COLUMNS = {"Period": "period", "Enhets-id": "unit", "Id": "scope", "Rad-id": "item", "Fält-id": "field",
                  "Värde": "value", "Text": "text", "Maskering": "mask"}
 
 

@@ -62,8 +62,8 @@ def test_export_has_the_data_sheet_rows_and_safe_csv(tmp_path: Path, catalog: Ca
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in export.iterdir()) == ["data_2025-T2.csv", "data_2025-T2.parquet"]
 
-    sheet = sorted(key(r["Period"], r["Enhet"], r["Id"], r["Rad"], r["Fält"], r["Värde"], r["Text"], r["Flik"],
-                       r["Cell"], r["Fil"]) for r in data_sheet(out))
+    sheet = sorted(key(r["Period"], r["Enhets-id"], r["Id"], r["Rad-id"], r["Fält-id"], r["Värde"], r["Text"],
+                       r["Flik"], r["Cell"], r["Fil"]) for r in data_sheet(out))
     parquet = pl.read_parquet(export / "data_2025-T2.parquet")
     from_parquet = sorted(key(*(r[c] for c in ("period", "unit", "scope", "item", "field", "value", "text",
                                                 "sheet", "cell", "file"))) for r in parquet.iter_rows(named=True))

@@ -386,12 +386,12 @@ def _assert_master_holds_exactly(wb: openpyxl.Workbook, catalog: Catalog,
     for row in ws.iter_rows(min_row=2, values_only=True):
         if row[col["Period"]] != str(PERIOD):
             continue
-        scope, item, field = row[col["Id"]], row[col["Rad"]], row[col["Fält"]]
+        scope, item, field = row[col["Id"]], row[col["Rad-id"]], row[col["Fält-id"]]
         prefix = "ind" if row[col["Område"]] == "Indikator" else "tab"
         name = "_".join(p for p in (prefix, scope, item, field) if p)
         if row[col["Värde"]] is not None:
-            seen[(row[col["Enhet"]], name)] = row[col["Värde"]]
-        assert row[col["Fil"]] == f"{PERIOD}_{row[col['Enhet']]}.xlsx"
+            seen[(row[col["Enhets-id"]], name)] = row[col["Värde"]]
+        assert row[col["Fil"]] == f"{PERIOD}_{row[col['Enhets-id']]}.xlsx"
     expected = {(u, n): float(v) for u, values in typed.items() for n, v in values.items()
                 if isinstance(v, (int, float))}
     assert seen.keys() == expected.keys()
@@ -400,7 +400,7 @@ def _assert_master_holds_exactly(wb: openpyxl.Workbook, catalog: Catalog,
 
     summary = wb["Sammanställning"]
     heads = [c.value for c in summary[4]]
-    current = heads.index(str(PERIOD))
+    current = heads.index(PERIOD.heading)
     rows = {str(r[1]): r for r in summary.iter_rows(min_row=5, values_only=True) if r[1]}
     checked = 0
     for ind in catalog.indicators:

@@ -136,7 +136,7 @@ def test_master_holds_the_typed_text_as_text(folder: tuple[Path, dict[str, str]]
     # Each comment is there exactly as typed, in the Data sheet's text column.
     data = wb["Data"]
     heads = [c.value for c in data[1]]
-    text_col, unit_col, id_col = heads.index("Text"), heads.index("Enhet"), heads.index("Id")
+    text_col, unit_col, id_col = heads.index("Text"), heads.index("Enhets-id"), heads.index("Id")
     typed = {(r[unit_col].value, r[id_col].value): r[text_col] for r in data.iter_rows(min_row=2)
              if r[text_col].value is not None}
     for key, payload in comments.items():

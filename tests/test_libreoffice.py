@@ -379,7 +379,7 @@ def test_returned_workbooks_saved_by_libreoffice_consolidate_to_the_same_figures
             expected = sum(v[f"ind_{ind.id}_varde"] for v in vals)
         row = next(r for r in range(head + 1, ws.max_row + 1)
                    if str(ws.cell(r, 2).value or "").startswith(ind.name))
-        assert ws.cell(row, _column_of(ws, str(PERIOD), head)).value == pytest.approx(expected, rel=1e-12), ind.id
+        assert ws.cell(row, _column_of(ws, PERIOD.heading, head)).value == pytest.approx(expected, rel=1e-12), ind.id
 
 
 def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path], invoke: Callable[..., Result]) -> None:

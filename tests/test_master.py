@@ -120,7 +120,10 @@ class Summary:
         self.ws = ws
         header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Målområde")
         self.header_row = header
-        self.col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+        # Period columns are headed as the board writes them ("T3 2023"); tests name them 2023-T3.
+        self.col = {re.sub(r"^T([123]) (\d{4})$", r"\2-T\1", str(ws.cell(header, c).value)): c
+                    for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+        self.headings = [ws.cell(header, c).value for c in range(1, ws.max_column + 1)]
         self.row: dict[str, int] = {}
         # The board's period is the last period column; an indicator that starts later has no row.
         current = [parse_period(h) for h in self.col if re.fullmatch(r"\d{4}-T[123]", str(h))][-1]
@@ -165,7 +168,7 @@ def _board_2023(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
 def test_summary_shows_the_004_table(board_2023: tuple[Path, Any], catalog: Catalog) -> None:
     summary = Summary(board_2023[1]["Sammanställning"], catalog)
     assert summary.ws.cell(summary.header_row, 3).value.startswith("Nuläge")
-    assert "2023-T3" in summary.col
+    assert "2023-T3" in summary.col and "T3 2023" in summary.headings
     for ind_id, (baseline, outcome, target, frequency, direction) in TABLE_004.items():
         cell = summary.cell(ind_id, "2023-T3")
         assert isinstance(cell.value, float | int), (ind_id, cell.value)
@@ -270,10 +273,15 @@ def test_data_sheet_is_an_excel_table_of_every_value(board_2023: tuple[Path, Any
     assert last_row == ws.max_row
     heads = [c.value for c in ws[1]]
     rows = [dict(zip(heads, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
-    hit = [r for r in rows if r["Enhet"] == "forebyggande" and r["Id"] == "forebyggande_insatser" and r["Fält"] == "varde"]
+    hit = [r for r in rows if r["Enhets-id"] == "forebyggande" and r["Id"] == "forebyggande_insatser"
+           and r["Fält-id"] == "varde"]
     assert len(hit) == 1 and hit[0]["Värde"] == 1412 and hit[0]["Period"] == "2023-T3"
+    # Names where a reader expects them, ids in their own columns.
+    assert (hit[0]["Enhet"], hit[0]["Fält"]) == ("Förebyggande enheten", "Värde")
+    assert hit[0]["Indikator eller tabell"] == "Antal som tar del av förebyggande insatser"
     assert hit[0]["Flik"] == "Indikatorer" and re.fullmatch(r"[A-Z]+\d+", hit[0]["Cell"])
-    assert {r["Enhet"] for r in rows} == {"forebyggande", "barn_unga", "vuxen", "myren", "beroende", "socialpsykiatri"}
+    assert {r["Enhets-id"] for r in rows} == {"forebyggande", "barn_unga", "vuxen", "myren", "beroende",
+                                              "socialpsykiatri"}
 
 
 def test_register_and_log_sheets(board_2023: tuple[Path, Any]) -> None:
@@ -286,7 +294,7 @@ def test_register_and_log_sheets(board_2023: tuple[Path, Any]) -> None:
     vuxen = rows["Vuxensektionen"]
     assert ws.cell(vuxen, col["Status"]).value == "levererad"
     assert ws.cell(vuxen, col["Fil"]).value == "2023-T3/2023-T3_vuxen.xlsx"
-    assert sha256(folder / "2023-T3" / "2023-T3_vuxen.xlsx").startswith(ws.cell(vuxen, col["SHA-256"]).value)
+    assert sha256(folder / "2023-T3" / "2023-T3_vuxen.xlsx") == ws.cell(vuxen, col["SHA-256"]).value  # all 64
     assert ws.cell(vuxen, col["Fel"]).value == 0
     assert "0 fynd" in wb["Valideringslogg"]["A1"].value
 

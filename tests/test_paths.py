@@ -127,7 +127,8 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path: Path, valid: dict[st
     read = [f["file"] for f in report["filer"] if f["state"] == "godkänd"]
     assert read == [f"{PERIOD}_vuxen.xlsx"]
     wb = openpyxl.load_workbook(report["huvudarbetsbok"])
-    data_units = {r[1] for r in wb["Data"].iter_rows(min_row=2, values_only=True)}
+    unit_col = [c.value for c in wb["Data"][1]].index("Enhets-id")
+    data_units = {r[unit_col] for r in wb["Data"].iter_rows(min_row=2, values_only=True)}
     assert data_units == {"vuxen"}
 
 

@@ -9,6 +9,7 @@ here from what was typed."""
 
 from __future__ import annotations
 
+import re
 import json
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,9 @@ class Sheet:
     def __init__(self, wb: Any) -> None:
         self.ws = ws = wb["Sammanställning"]
         header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Målområde")
-        self.col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+        # Period columns are headed "T1 2025", as the board writes them; the tests name them 2025-T1.
+        self.col = {re.sub(r"^T([123]) (\d{4})$", r"\2-T\1", str(ws.cell(header, c).value)): c
+                    for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
         self.names = {r: str(ws.cell(r, 2).value) for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 2).value}
 
     def rows(self, name: str) -> list[int]:
@@ -261,7 +264,8 @@ def test_a_merged_unit_stays_in_the_history_and_is_not_expected_after(history: d
         heads = [c.value for c in wb["Per enhet"][4]]
         assert "Socialpsykiatrin" not in heads and "Ungdomsboendet Myren" not in heads
         data = wb["Data"]
-        rows = [(r[0].value, r[2].value) for r in data.iter_rows(min_row=2)]
+        unit_col = [c.value for c in data[1]].index("Enhet")  # the unit's name
+        rows = [(r[0].value, r[unit_col].value) for r in data.iter_rows(min_row=2)]
         merged = {p for p, name in rows if name == "Socialpsykiatrin"}
         assert merged == {p for p in PERIODS if not p.startswith("2026")}, period
     # Before the merge, a missing Socialpsykiatrin would have made the figure incomplete.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import json
 import os
 from collections.abc import Callable
@@ -50,7 +51,9 @@ def register_of(result: Result) -> dict[str, list[dict[str, Any]]]:
 def sheet_rows(path: Path, sheet: str, first: str) -> tuple[Any, dict[str, int], list[int]]:
     ws = openpyxl.load_workbook(path)[sheet]
     header = next(r for r in range(1, 12) if ws.cell(r, 1).value == first)
-    col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+    # Period columns are headed "T1 2025", as the board writes them; the tests name them 2025-T1.
+    col = {re.sub(r"^T([123]) (\d{4})$", r"\2-T\1", str(ws.cell(header, c).value)): c
+           for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
     return ws, col, list(range(header + 1, ws.max_row + 1))
 
 
