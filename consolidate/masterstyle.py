@@ -12,11 +12,20 @@ STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#
 STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd", Status.GREY: "● Grå"}
 STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE", UnitState.REJECTED: "#FFC7CE",
               UnitState.DUPLICATE: "#FFEB9C", UnitState.SKIPPED: "#D9D9D9", UnitState.STRAY: "#D9D9D9"}
+# Number format codes in their OOXML form ("," groups thousands, "." is the decimal point; Swedish Excel
+# and LibreOffice show "# ##0,0"). The space before a unit is escaped or quoted, never bare: a Swedish
+# LibreOffice reads a bare space after a digit as its thousands separator and saves "0 %" as "0,%" and
+# '#,##0.0 "mnkr"' as '#,##0.0,"mnkr"' (a thousandth of the amount). "0.0\ %" (as Excel escapes a space)
+# and '#,##0.0" mnkr"' are the forms LibreOffice writes back, so a save leaves them unchanged.
+SHARE_FORMAT = r"0.0\ %"
+COUNT_FORMAT = "#,##0"
+
+
 def num_format(ind: Indicator) -> str:
+    decimals = "." + "0" * ind.decimals if ind.decimals else ""
     if ind.is_share:
-        return "0" + ("." + "0" * ind.decimals if ind.decimals else "") + " %"
-    base = "#,##0" + ("." + "0" * ind.decimals if ind.decimals else "")
-    return base + (' "mnkr"' if ind.kind == "mnkr" else "")
+        return "0" + decimals + r"\ %"
+    return COUNT_FORMAT + decimals + ('" mnkr"' if ind.kind == "mnkr" else "")
 
 
 MASK_LEGEND = ("Maskerad: \"<{limit}\" är ett antal från 1 till {small}; \"..\" är dolt så att inget litet antal "
@@ -45,9 +54,9 @@ def formats(wb: Any) -> Any:
     f.center = wb.add_format({**base, "align": "center", "border": 1, "font_color": "#595959"})  # type: ignore[attr-defined]
     f.na = wb.add_format({**base, "border": 1, "bg_color": "#F2F2F2"})  # type: ignore[attr-defined]
     f.missing = wb.add_format({**base, "border": 1, "italic": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
-    f.count = wb.add_format({**base, "num_format": "#,##0", "border": 1})  # type: ignore[attr-defined]
-    f.count_bold = wb.add_format({**base, "num_format": "#,##0", "border": 1, "bold": True})  # type: ignore[attr-defined]
-    f.share = wb.add_format({**base, "num_format": "0.0 %", "border": 1})  # type: ignore[attr-defined]
+    f.count = wb.add_format({**base, "num_format": COUNT_FORMAT, "border": 1})  # type: ignore[attr-defined]
+    f.count_bold = wb.add_format({**base, "num_format": COUNT_FORMAT, "border": 1, "bold": True})  # type: ignore[attr-defined]
+    f.share = wb.add_format({**base, "num_format": SHARE_FORMAT, "border": 1})  # type: ignore[attr-defined]
     f.mono = wb.add_format({**base, "font_name": "Consolas", "border": 1})  # type: ignore[attr-defined]
     f.fel = wb.add_format({**base, "border": 1, "bold": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
     f.status = {s: wb.add_format({**base, "text_wrap": True, "border": 1, "bold": True,  # type: ignore[attr-defined]

@@ -40,11 +40,18 @@ from .plan import absence
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#1F4E79"
 CHECK_RED = "#F8CBAD"
-FMT_COUNT = "#,##0"  # shown as "# ##0" by Swedish Excel and LibreOffice
+# Number format codes are stored in the file in the OOXML (en-US) form: "," groups thousands and "."
+# is the decimal point whatever the locale; Swedish Excel and LibreOffice show "#,##0.0" as "1 931,3".
+# A literal space must be escaped ("\ ") or quoted: a bare space after a digit placeholder is read by
+# a Swedish LibreOffice as its thousands separator, i.e. a trailing scaling comma, and saved back as
+# "0.0,%" (4,2 % then shows as 0,0 %). Excel itself writes such a space escaped (Swedish Excel's
+# currency format is '#,##0\ "kr"'), and LibreOffice saves "0.0\ %" unchanged.
+# tests/test_number_formats.py checks every code the tool writes, and the round trip.
+FMT_COUNT = "#,##0"
 FMT_DEC1 = "#,##0.0"
 FMT_DEC2 = "#,##0.00"
-FMT_SHARE = "0.0 %"
-FMT_SHARE2 = "0.00 %"
+FMT_SHARE = r"0.0\ %"
+FMT_SHARE2 = r"0.00\ %"
 
 _VALIDATION: dict[str, dict[str, Any]] = {
     "antal": {

@@ -1,7 +1,9 @@
-"""Run LibreOffice Calc headless for the round-trip tests: conversions, PDF text and PDF pages as PNG."""
+"""Run LibreOffice Calc headless for the round-trip tests: conversions, sheets as shown (CSV), PDF text
+and PDF pages as PNG."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import signal
@@ -18,6 +20,11 @@ INSTALL_HINT = ("apt-get install -y --no-install-recommends libreoffice-calc-nog
 XLSX = "xlsx:Calc MS Excel 2007 XML"
 ODS = "ods:calc8"
 PDF = "pdf:calc_pdf_Export"
+# Text CSV of every sheet, each cell's text as shown in the profile's locale. Filter option tokens:
+# 1-3 field separator 44 ",", text delimiter 34 '"', charset 76 UTF-8; 9 "true" = save cell contents
+# as shown; 12 "-1" = every sheet, each to <stem>-<sheet name>.csv (LibreOffice 7.2 and later); the
+# others as LibreOffice's defaults.
+CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 TIMEOUT = 240  # seconds for one soffice call; a first start with a fresh profile takes a few seconds
 
 # A fresh profile per call, set up like a Swedish desktop: Swedish locale (so "1 400" and "4,2 %"
@@ -55,14 +62,42 @@ def convert(files: Sequence[Path], target: str, outdir: Path, timeout: float = T
     """Convert many files in one soffice call; returns the outputs in the order of `files`.
 
     soffice exits 0 even when a file cannot be loaded, so success is judged by the outputs."""
-    if SOFFICE is None:
-        raise LibreOfficeError(f"soffice not found; install it: {INSTALL_HINT}")
     files = [Path(f).resolve() for f in files]
     ext = target.split(":", 1)[0]
-    outdir.mkdir(parents=True, exist_ok=True)
     expected = [outdir / f"{f.stem}.{ext}" for f in files]
     if len(set(expected)) != len(expected):
         raise ValueError(f"two inputs would give the same output name in {outdir}: {files}")
+    _convert(files, target, outdir, expected, timeout)
+    return expected
+
+
+def convert_sheets_csv(books: dict[Path, Sequence[str]], outdir: Path,
+                       timeout: float = TIMEOUT) -> dict[Path, dict[str, list[list[str]]]]:
+    """Every sheet of every workbook as LibreOffice shows its cells (formatted text, in the profile's
+    Swedish locale), in one soffice call: {workbook: {sheet name: rows of cell texts from A1}}.
+
+    `books` maps each workbook to its sheet names (LibreOffice writes <stem>-<sheet>.csv per sheet)."""
+    files = [Path(f).resolve() for f in books]
+    if len({f.stem for f in files}) != len(files):
+        raise ValueError(f"two workbooks with the same name: {files}")
+    expected = {f: {name: outdir / f"{f.stem}-{name}.csv" for name in books[src]}
+                for f, src in zip(files, books, strict=True)}
+    _convert(files, CSV_ALL_SHEETS, outdir, [p for sheets in expected.values() for p in sheets.values()],
+             timeout, allow_empty=True)
+    return {src: {name: _read_csv(path) for name, path in expected[f].items()}
+            for f, src in zip(files, books, strict=True)}
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _convert(files: list[Path], target: str, outdir: Path, expected: list[Path], timeout: float,
+             allow_empty: bool = False) -> None:
+    if SOFFICE is None:
+        raise LibreOfficeError(f"soffice not found; install it: {INSTALL_HINT}")
+    outdir.mkdir(parents=True, exist_ok=True)
     for path in expected:
         path.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
@@ -75,11 +110,10 @@ def convert(files: Sequence[Path], target: str, outdir: Path, timeout: float = T
                "--nolockcheck", "--nodefault", "--convert-to", target, "--outdir", str(outdir),
                *[str(f) for f in files]]
         done = _run(cmd, timeout, env)
-    missing = [p.name for p in expected if not p.is_file() or p.stat().st_size == 0]
+    missing = [p.name for p in expected if not p.is_file() or (p.stat().st_size == 0 and not allow_empty)]
     if done.returncode != 0 or missing:
         raise LibreOfficeError(f"soffice --convert-to {target} failed (exit {done.returncode}); "
                                f"missing outputs: {missing}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return expected
 
 
 def _tool(name: str) -> str:

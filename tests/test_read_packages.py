@@ -160,7 +160,7 @@ def test_error_cells_saved_by_libreoffice(filled_f: Callable[..., Path], catalog
 def test_105_percent_in_a_percent_cell_is_a_share_over_100(filled_f: Callable[..., Path], catalog: Catalog,
                                                            tmp_path: Path) -> None:
     """Typing "105" or "105 %" into a cell formatted as percent, Excel stores 1,05 and shows 105 %:
-    a share over 100 %, not a scale mix-up. The template's share cells are formatted "0.0 %"."""
+    a share over 100 %, not a scale mix-up. The template's share cells are formatted "0.0\\ %"."""
     path = filled_f({SURVEY_Q1: 1.05, SURVEY_Q2: 64}, name="procent.xlsx")
     found = check_files([path], catalog).all_findings()
     over = [f for f in found if (f.sheet, f.cell) == where(catalog, SURVEY_Q1)]

@@ -292,7 +292,7 @@ def _expected_format(name: str) -> str:
     if name.startswith("ind_") and name.endswith("_varde") and indicators[name[4:-6]].kind in ("årsarbetare", "mnkr"):
         return "#,##0.0"
     if name.endswith("_andel"):
-        return "0.0 %"
+        return r"0.0\ %"
     return "#,##0"
 
 
