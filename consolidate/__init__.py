@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import check, consolidate_folder, export, load_catalog, mail_master, make_templates, write_master
+    from .api import (
+        check,
+        consolidate_folder,
+        export,
+        load_catalog,
+        mail_master,
+        make_templates,
+        write_master,
+    )
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load_catalog", "make_templates", "check", "consolidate_folder", "write_master",

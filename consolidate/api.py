@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .boardmodel import Board
 from .catalog import Catalog
-from .model import Board, Report
+from .model import Report
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from .catalog import Catalog, Indicator, Table, Unit
-from .combine import board_values, judge, lacking_text, table_totals, unit_indicator_values
-from .model import (
+from .boardmodel import (
     Board,
     BoardCell,
     Column,
@@ -25,6 +23,8 @@ from .model import (
     Trend,
     UnitPart,
 )
+from .catalog import Catalog, Indicator, Table, Unit
+from .combine import board_values, judge, lacking_text, table_totals, unit_indicator_values
 from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_value
 

@@ -27,10 +27,10 @@ from .catalog import (
     Board,
     Catalog,
     Indicator,
+    Origin,
     Settings,
     Table,
     TableRow,
-    Origin,
     Unit,
     slug,
 )

@@ -11,10 +11,10 @@ from .catalog import Catalog
 from .findings import finding
 from .guard import Package, refuse
 from .layout import InputCell, build_layout, col_letter
-from .plan import template_changes
 from .model import CellValue, Finding
 from .numbers import parse_cell
 from .periods import Period
+from .plan import template_changes
 from .sheetxml import MAX_ROWS, SHEET_LIMITS, SheetXml, far_cell, known_errors_only
 
 # Raw text of input cells whose value cannot be read; the finding says why, no other rule fires.

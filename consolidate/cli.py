@@ -219,8 +219,8 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
     failed: list[str] = []
     if feedback_dir is not None:
         from .atomic import ReplaceError
-        from .feedback import write_feedback
         from .errors import os_reason
+        from .feedback import write_feedback
 
         for sub in checked.submissions:
             if sub.readable:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from .boardmodel import BoardCell, Column, Figure, Judgement, Status, Trend
 from .catalog import Catalog, Indicator
-from .model import BoardCell, Column, Figure, Judgement, Status, Trend
 from .periods import Period
 
 STATUS_TEXT = {

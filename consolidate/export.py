@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from .atomic import write_atomically
-from .model import Board
+from .boardmodel import Board
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("period", "unit", "unit_name", "area", "scope", "scope_name", "item", "item_label", "field", "field_label",

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
-from .errors import UsageError
+from .errors import UsageError, os_reason
 from .layout import FEEDBACK_SHEET, META_SHEET
 from .model import Finding, Severity
-from .errors import os_reason
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"

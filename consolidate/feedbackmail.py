@@ -13,8 +13,8 @@ from typing import Any
 from .errors import MailError
 from .layout import FEEDBACK_SHEET
 from .mail import Block, attach_xlsx, new_message, one_address, one_line, paragraph
-from .svformat import count_text
 from .mastermeta import meta_of, open_read_only
+from .svformat import count_text
 
 FEEDBACK_SUFFIX = "_återkoppling.xlsx"
 FEEDBACK_KIND = "återkoppling"

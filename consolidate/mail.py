@@ -16,7 +16,15 @@ from pathlib import Path
 
 from . import __version__
 from .errors import MailError, os_reason
-from .mastermeta import DUBBLETT, LEVERERAD, SAKNAS, STATUS_KEYS, UNDERKAND, MasterSummary, UnitStatus
+from .mastermeta import (
+    DUBBLETT,
+    LEVERERAD,
+    SAKNAS,
+    STATUS_KEYS,
+    UNDERKAND,
+    MasterSummary,
+    UnitStatus,
+)
 from .svformat import count_text, sv_number
 
 XLSX_MAINTYPE = "application"

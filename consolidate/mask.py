@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .board import build_board, cell_key
+from .boardmodel import Board, Key, Mark, RunResult
 from .catalog import Table
-from .model import Board, Key, Mark, RunResult
 from .periods import MONTHS, Period, parse_period
 
 COUNT_KINDS = ("antal", "dygn")

@@ -10,12 +10,13 @@ import polars as pl
 
 from . import __version__
 from .atomic import write_atomically
+from .boardmodel import Board, BoardCell, Figure, Mark, TableView
 from .catalog import Indicator
 from .combine import STATUS_RULE, lacking_text, names_text
 from .errors import UsageError
 from .mastermeta import summary_of, write_meta_sheet
 from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
-from .model import Board, BoardCell, Figure, Mark, Severity, TableView, UnitState
+from .model import Severity, UnitState
 from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
 
 SUMMARY_SHEET = "Sammanställning"

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .boardmodel import Board, Status
 from .errors import MailError
 from .layout import META_SHEET
-from .model import Board, Status, UnitState, flat_dict
+from .model import UnitState, flat_dict
 from .svformat import sv_value
 
 MASTER_KIND = "sammanställning"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .boardmodel import Status
 from .catalog import Indicator
-from .model import Status, UnitState
+from .model import UnitState
 
 STATUS_FILL = {Status.GREEN: "#C6EFCE", Status.YELLOW: "#FFEB9C", Status.RED: "#FFC7CE", Status.GREY: "#D9D9D9"}
 STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#9C0006", Status.GREY: "#404040"}
 STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd", Status.GREY: "● Grå"}
 STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE", UnitState.REJECTED: "#FFC7CE",
-              UnitState.DUPLICATE: "#FFEB9C", UnitState.SKIPPED: "#D9D9D9", UnitState.STRAY: "#D9D9D9"}
+              UnitState.DUPLICATE: "#FFEB9C", UnitState.STRAY: "#D9D9D9"}
 # Number format codes in their OOXML form ("," groups thousands, "." is the decimal point; Swedish Excel
 # and LibreOffice show "# ##0,0"). The space before a unit is escaped or quoted, never bare: a Swedish
 # LibreOffice reads a bare space after a digit as its thousands separator and saves "0 %" as "0,%" and

@@ -6,14 +6,10 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .catalog import Catalog, Indicator, Table, Unit
-from .periods import Period
-
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 
 class Severity(StrEnum):
@@ -24,11 +20,10 @@ class Severity(StrEnum):
 
 
 class FileState(StrEnum):
-    """What became of one file."""
+    """What became of one file that was read."""
 
     ACCEPTED = "godkänd"
     REJECTED = "underkänd"
-    SKIPPED = "överhoppad"
 
 
 class UnitState(StrEnum):
@@ -38,13 +33,26 @@ class UnitState(StrEnum):
     MISSING = "saknas"
     REJECTED = "underkänd"
     DUPLICATE = "dubblett"
-    SKIPPED = "överhoppad"
     STRAY = "ej knuten"  # a file that is no unit's submission (not a template, unreadable, a CSV …)
 
 
 def flat_dict(item: Any) -> dict[str, Any]:
     """A dataclass of plain fields as a dict; dataclasses.asdict deep-copies, at 40 µs an item."""
     return {f.name: getattr(item, f.name) for f in fields(item)}
+
+# The JSON report's keys, Swedish like the rest of what users read (ASCII, as the catalog's keys).
+FILE_KEYS = {"file": "fil", "unit": "enhet", "period": "period", "state": "status", "errors": "fel",
+             "warnings": "varningar", "sha256": "sha256", "modified": "andrad", "note": "anmarkning"}
+FINDING_KEYS = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil", "unit": "enhet",
+                "period": "period", "sheet": "flik", "cell": "cell", "scope": "id", "value": "varde",
+                "expected": "forvantat", "message": "meddelande"}
+REGISTER_KEYS = {"unit": "enhet", "unit_name": "enhetsnamn", "state": "status", "file": "fil", "modified": "andrad",
+                 "sha256": "sha256", "errors": "fel", "warnings": "varningar", "note": "anmarkning"}
+
+
+def json_keys(item: Any, keys: dict[str, str]) -> dict[str, Any]:
+    """A result dataclass as the JSON report writes it: its fields under their Swedish keys."""
+    return {swedish: getattr(item, name) for name, swedish in keys.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +120,13 @@ class Report:
         return self.errors == 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The report for `--json`: Swedish keys throughout (schemas/rapport.schema.json)."""
         return {
             "giltig": self.valid,
             "fel": self.errors,
             "varningar": self.warnings,
-            "filer": [flat_dict(f) for f in self.files],
-            "fynd": [{**{k: v for k, v in flat_dict(f).items() if k != "title"}, "regel": f.title}
-                     for f in self.findings],
+            "filer": [json_keys(f, FILE_KEYS) for f in self.files],
+            "fynd": [json_keys(f, FINDING_KEYS) for f in self.findings],
             **self.extra,
         }
 
@@ -217,196 +225,3 @@ class Checked:
 
     def all_findings(self) -> list[Finding]:
         return sorted((f for sub in self.submissions for f in self.of(sub)), key=sort_key)
-
-
-@dataclass
-class RunResult:
-    """What a run read and decided: the period, the register, every finding and the accepted values."""
-
-    period: Period
-    periods: list[Period]
-    register: list[RegisterEntry]
-    checked: Checked
-    accepted: list[Submission]   # the used submission per unit and period, all periods
-    values: pl.DataFrame         # long values of the accepted submissions
-    report: Report
-    board: Board | None = None
-    master: Path | None = None
-    found: list[Period] = field(default_factory=list)  # periods that files in the folder are for
-
-    @property
-    def complete(self) -> bool:
-        """Every expected unit has a valid workbook for the period (older duplicates do not count)."""
-        return not any(r.state in (UnitState.MISSING, UnitState.REJECTED) for r in self.register if r.unit)
-
-
-class Status(StrEnum):
-    """Target status of an indicator in a period."""
-
-    GREEN = "grön"
-    YELLOW = "gul"
-    RED = "röd"
-    GREY = "grå"
-
-
-class Trend(StrEnum):
-    """The change since the previous period with a value, judged by the wanted direction."""
-
-    BETTER = "bättre"
-    WORSE = "sämre"
-    SAME = "oförändrad"
-    NONE = "bedömning saknas"
-
-
-class Mark(StrEnum):
-    """Why a figure is not shown in a masked output."""
-
-    SMALL = "primär"      # a count from 1 to the limit − 1: shown as "<5"
-    COVER = "sekundär"    # hidden so that no small count can be worked out: shown as ".."
-
-
-# A figure's address in the board: ("cell", period, unit, defined name) for what a unit typed,
-# and ("board", …), ("table", …) etc. for what the board computes. One address, one figure: the
-# same unit value on Per enhet, in Sammanställning's sum and on the Data sheet is one thing.
-Key = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One published number, and the mark that hides it in a masked output."""
-
-    key: Key
-    value: float | None
-    count: bool = False          # a count of people or cases: small ones are masked
-    mark: Mark | None = None
-
-    @property
-    def shown(self) -> float | None:
-        """The value an output may show: None when there is none or it is masked."""
-        return None if self.mark is not None else self.value
-
-
-@dataclass(frozen=True, slots=True)
-class UnitPart:
-    """One reporting unit's part of a board figure: its value, and for shares its numerator
-    and denominator."""
-
-    unit: str
-    value: Figure
-    num: Figure | None = None
-    den: Figure | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column of the board's history: an outcome year from the catalog, or a period."""
-
-    key: str
-    header: str
-    period: Period | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BoardCell:
-    """One indicator in one column: the board's value, the units' parts, and who is lacking."""
-
-    column: Column
-    value: Figure
-    parts: tuple[UnitPart, ...] = ()
-    lacking: tuple[str, ...] = ()    # reporting units without an accepted value, in catalog order
-    rejected: tuple[str, ...] = ()   # those of them whose file was rejected
-    asked: bool = True               # the indicator is asked this period
-    in_plan: bool = True             # the indicator existed then (False: "ej aktuell")
-    target: float | None = None      # the börläge that applies in the column's year
-    reporting: tuple[str, ...] = ()  # the units that report it in the column's period
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        """Reporting units with no file for the period (or none with the value)."""
-        return tuple(u for u in self.lacking if u not in self.rejected)
-
-    @property
-    def incomplete(self) -> bool:
-        """A unit that reports the indicator has no accepted value this period."""
-        return self.asked and bool(self.lacking)
-
-    @property
-    def partial(self) -> bool:
-        """Ofullständigt underlag: a board value exists but some reporting unit is not in it."""
-        return self.incomplete and bool(self.parts)
-
-    @property
-    def complete_value(self) -> Figure | None:
-        """The board's figure when every reporting unit is in it; a partial sum is not one."""
-        return None if self.incomplete else self.value
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    status: Status
-    reason: str
-    trend: Trend
-    arrow: str
-    previous: Figure | None = None
-    previous_column: Column | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorRow:
-    indicator: Indicator             # as it stands in the board's period (name, nuläge, börläge)
-    cells: tuple[BoardCell, ...]     # one per board column
-    judgement: Judgement
-    comments: tuple[tuple[str, str], ...] = ()  # (unit id, text) for the current period
-    notes: tuple[str, ...] = ()      # changes of the plan the reader should know (börläge, name, …)
-
-    @property
-    def current(self) -> BoardCell:
-        return self.cells[-1]
-
-
-@dataclass(frozen=True, slots=True)
-class TableLine:
-    label: str
-    cells: tuple[Figure | None, ...]  # None: the unit does not report this line
-    total: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TableView:
-    """A unit table of the period, summed over units: heads, lines of figures, which columns
-    hold shares."""
-
-    table: Table
-    heads: tuple[str, ...]
-    lines: tuple[TableLine, ...]
-    share_columns: frozenset[int] = frozenset()  # indexes into TableLine.cells
-
-
-@dataclass(frozen=True)
-class Board:
-    """THE board model: every figure any output shows, computed once, judged by the catalog."""
-
-    catalog: Catalog
-    period: Period
-    periods: tuple[Period, ...]
-    columns: tuple[Column, ...]
-    rows: tuple[IndicatorRow, ...]
-    tables: tuple[TableView, ...]
-    register: tuple[RegisterEntry, ...]
-    report: Report
-    data: pl.DataFrame               # every filled cell of the accepted files, long, with a mark
-    masked: bool = False
-    units: tuple[Unit, ...] = ()     # the units in the period's plan: those expected to hand in
-    source: RunResult | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def current(self) -> Column:
-        return self.columns[-1]
-
-    def unit_states(self) -> dict[str, UnitState]:
-        """Per unit its state this period; a rejected unit is underkänd, not missing."""
-        states: dict[str, UnitState] = {}
-        for entry in self.register:
-            if entry.unit and entry.state != UnitState.DUPLICATE:
-                states.setdefault(entry.unit, entry.state)
-        return states

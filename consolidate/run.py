@@ -9,19 +9,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .boardmodel import RunResult
 from .catalog import Catalog
 from .errors import UsageError, os_reason
 from .findings import finding
 from .model import (
+    REGISTER_KEYS,
     Checked,
     Finding,
     RegisterEntry,
     Report,
-    RunResult,
     Severity,
     Submission,
     UnitState,
-    flat_dict,
+    json_keys,
     sort_key,
 )
 from .periods import Period, parse_period
@@ -185,7 +186,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     findings = checked.all_findings()
     report = Report(checked.file_results(), tuple(findings), {
         "period": str(current),
-        "inlamning": [flat_dict(r) for r in register],
+        "inlamning": [json_keys(r, REGISTER_KEYS) for r in register],
     })
     result = RunResult(current, periods, register, checked, accepted, values, report, found=found)
     from .board import build_board

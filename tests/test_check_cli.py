@@ -79,12 +79,12 @@ def test_json_equals_library_report(folder: Path, invoke: Callable[..., Result],
     data = json.loads(result.stdout)
     assert data == library_report([folder], catalog)
     assert data["giltig"] is False and data["fel"] == 2 and data["varningar"] == 1
-    assert sorted(f["file"] for f in data["filer"]) == [
+    assert sorted(f["fil"] for f in data["filer"]) == [
         "2025-T2_forebyggande.xlsx", "2025-T2_vuxen.xlsx", "trasig.xlsx"]
     share = [f for f in data["fynd"] if f["cell"] == "C7"]
-    assert share[0]["sheet"] == "Ärenden per källa" and share[0]["code"] == "andel_antal"
-    assert share[0]["severity"] == "fel" and share[0]["regel"] == "Andelen stämmer inte med antalet"
-    assert share[0]["unit"] == "forebyggande" and share[0]["period"] == "2025-T2"
+    assert share[0]["flik"] == "Ärenden per källa" and share[0]["kod"] == "andel_antal"
+    assert share[0]["allvarlighet"] == "fel" and share[0]["regel"] == "Andelen stämmer inte med antalet"
+    assert share[0]["enhet"] == "forebyggande" and share[0]["period"] == "2025-T2"
 
 
 def test_exit_0_when_only_warnings(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
@@ -141,7 +141,7 @@ def test_bad_files_never_crash(tmp_path: Path, filled: Callable[..., Path], cata
     result = invoke("check", "--json", root, "--feedback", tmp_path / "aterkoppling")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    states = {f["file"]: (f["state"], f["errors"]) for f in data["filer"]}
+    states = {f["fil"]: (f["status"], f["fel"]) for f in data["filer"]}
     assert states.pop("2025-T2_vuxen.xlsx") == ("godkänd", 0)
     assert set(states.values()) == {("underkänd", 1)} and len(states) == 5
     # Only the readable workbook gets a feedback copy.
@@ -162,5 +162,9 @@ def test_report_json_round_trip(folder: Path, catalog: Catalog) -> None:
     files, root = collect_paths([folder])
     checked = check_files(files, catalog, root)
     built = Report((), tuple(checked.all_findings()))
+    # Every field of every finding, under its Swedish key.
+    swedish = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil", "unit": "enhet",
+               "period": "period", "sheet": "flik", "cell": "cell", "scope": "id", "value": "varde",
+               "expected": "forvantat", "message": "meddelande"}
     assert json.loads(built.to_json())["fynd"] == [
-        {**{k: v for k, v in asdict(f).items() if k != "title"}, "regel": f.title} for f in checked.all_findings()]
+        {swedish[k]: str(v) for k, v in asdict(f).items()} for f in checked.all_findings()]

@@ -108,7 +108,7 @@ def test_first_sheet_lists_findings_with_links(round1: dict[str, Any]) -> None:
     assert ws["C2"].hyperlink.location == "'Indikatorer'!D6"
     # The report's findings are the ones listed.
     data = json.loads(round1["result"].stdout)
-    listed = sorted((f["sheet"], f["cell"]) for f in data["fynd"] if f["file"] == "2025-T2_forebyggande.xlsx")
+    listed = sorted((f["flik"], f["cell"]) for f in data["fynd"] if f["fil"] == "2025-T2_forebyggande.xlsx")
     assert listed == sorted((r[1], r[2]) for r in rows)
 
 

@@ -212,8 +212,8 @@ def test_one_far_cell_file_does_not_stop_the_run(base: Path, tmp_path: Path) -> 
                           preexec_fn=_cap_memory, check=False)
     assert proc.returncode in (0, 1), proc.stderr[:1500]
     report = json.loads(proc.stdout)
-    far = [f for f in report["fynd"] if f["file"] == "långt bort.xlsx"]
-    assert [(f["code"], f["sheet"], f["cell"]) for f in far] == [("for_stor_flik", "Indikatorer", "XFD1048576")]
+    far = [f for f in report["fynd"] if f["fil"] == "långt bort.xlsx"]
+    assert [(f["kod"], f["flik"], f["cell"]) for f in far] == [("for_stor_flik", "Indikatorer", "XFD1048576")]
 
 
 # ---- external links and macros -----------------------------------------------------------------
@@ -254,10 +254,10 @@ def test_external_link_is_reported_and_never_followed(base: Path, tmp_path: Path
     unchanged(folder)
     result = invoke("check", folder, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)
     report = json.loads(result.stdout)
-    codes = [f["code"] for f in report["fynd"] if f["file"] == path.name]
+    codes = [f["kod"] for f in report["fynd"] if f["fil"] == path.name]
     assert codes == ["extern_lank"], report["fynd"]
-    link = next(f for f in report["fynd"] if f["code"] == "extern_lank")
-    assert link["severity"] == "varning" and "följs inte" in link["message"]
+    link = next(f for f in report["fynd"] if f["kod"] == "extern_lank")
+    assert link["allvarlighet"] == "varning" and "följs inte" in link["meddelande"]
     assert result.exit_code == 0  # a warning does not stop the submission
     # The values are the saved ones, the same as in the file without the link.
     plain = H.read_isolated(base, CATALOG)
@@ -278,9 +278,9 @@ def test_macro_part_is_refused_and_never_run(base: Path, tmp_path: Path, invoke:
     result = invoke("check", folder, "--json", "--feedback", tmp_path / "ut", "--katalog", CATALOG)
     report = json.loads(result.stdout)
     for name, code in ((path.name, "makro"), (renamed.name, "makro_andelse")):
-        codes = [f["code"] for f in report["fynd"] if f["file"] == name]
+        codes = [f["kod"] for f in report["fynd"] if f["fil"] == name]
         assert codes == [code], (name, codes)
-    message = next(f["message"] for f in report["fynd"] if f["code"] == "makro")
+    message = next(f["meddelande"] for f in report["fynd"] if f["kod"] == "makro")
     assert "Makron körs aldrig" in message
     assert result.exit_code == 1
     # No feedback copy carries the macro back to the unit.
@@ -341,17 +341,17 @@ def test_run_over_a_mixed_folder_uses_the_valid_files_and_explains_the_rest(
     assert master.parent == folder and master.exists()
 
     # Every other file is listed, refused, with its Swedish reason.
-    files = {f["file"]: f for f in report["filer"]}
+    files = {f["fil"]: f for f in report["filer"]}
     for name, (code, word) in BROKEN.items():
-        assert files[name]["state"] == "underkänd", name
-        reasons = [f for f in report["fynd"] if f["file"] == name]
-        assert [f["code"] for f in reasons] == [code], (name, reasons)
-        assert word in reasons[0]["message"], (name, reasons[0]["message"])
-    register = {e["file"]: e for e in report["inlamning"] if e["file"]}
+        assert files[name]["status"] == "underkänd", name
+        reasons = [f for f in report["fynd"] if f["fil"] == name]
+        assert [f["kod"] for f in reasons] == [code], (name, reasons)
+        assert word in reasons[0]["meddelande"], (name, reasons[0]["meddelande"])
+    register = {e["fil"]: e for e in report["inlamning"] if e["fil"]}
     assert set(BROKEN) <= set(register)
-    assert {e["unit"] for e in report["inlamning"] if e["state"] == "levererad"} == set(catalog.unit_ids())
-    link = [f for f in report["fynd"] if f["file"] == f"{PERIOD}_myren.xlsx"]
-    assert [f["code"] for f in link] == ["extern_lank"]
+    assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == set(catalog.unit_ids())
+    link = [f for f in report["fynd"] if f["fil"] == f"{PERIOD}_myren.xlsx"]
+    assert [f["kod"] for f in link] == ["extern_lank"]
     assert requests == []
 
     wb = openpyxl.load_workbook(master)

@@ -166,7 +166,7 @@ def test_temp_files_of_a_killed_run_are_not_read_as_submissions(tmp_path: Path, 
     (folder / ".~sammanställning_p0q8r7st.xlsx").write_bytes(half[: len(half) // 2])
     result = invoke("run", folder, "--json", "--katalog", CATALOG)
     report = json.loads(result.stdout)
-    files = {f["file"] for f in report["filer"]} | {e["file"] for e in report["inlamning"] if e["file"]}
+    files = {f["fil"] for f in report["filer"]} | {e["fil"] for e in report["inlamning"] if e["fil"]}
     assert not any(name.startswith(".~") for name in files), files
     assert result.exit_code == 0
 
@@ -186,7 +186,7 @@ def test_two_runs_at_once_both_finish_with_a_valid_master(folder: Path, tmp_path
     # A run after them is not disturbed by anything they left.
     result = invoke("run", folder, "--out", tmp_path / "efteråt.xlsx", "--json", "--katalog", CATALOG)
     assert result.exit_code == 0
-    assert all(not f["file"].startswith(".") for f in json.loads(result.stdout)["filer"])
+    assert all(not f["fil"].startswith(".") for f in json.loads(result.stdout)["filer"])
     valid_master(tmp_path / "efteråt.xlsx")
 
 

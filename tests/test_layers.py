@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "consolidate"
-BOTTOM = {"errors", "periods", "numbers", "svformat", "span", "catalog", "model", "findings", "atomic"}
+BOTTOM = {"errors", "periods", "numbers", "svformat", "span", "catalog", "model", "boardmodel", "findings", "atomic"}
 MAX_LINES = 420
 
 

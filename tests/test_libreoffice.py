@@ -342,14 +342,14 @@ def test_returned_workbooks_saved_by_libreoffice_consolidate_to_the_same_figures
         returned: dict[str, Path], invoke: Callable[..., Result], catalog: Catalog) -> None:
     runs = {key: _run_json(invoke, returned[key]) for key in ("original", "xlsx", "ods")}
     for key, (result, report) in runs.items():
-        states = {r["unit"]: r["state"] for r in report["inlamning"] if r["unit"]}
+        states = {r["enhet"]: r["status"] for r in report["inlamning"] if r["enhet"]}
         assert states == {u: "levererad" for u in catalog.unit_ids()}, (key, states)
         assert result.exit_code == 0, (key, result.output)
-    base_codes = sorted((f["code"], f["cell"]) for f in runs["original"][1]["fynd"])
-    assert sorted((f["code"], f["cell"]) for f in runs["xlsx"][1]["fynd"]) == base_codes
-    extra = [f for f in runs["ods"][1]["fynd"] if f["file"].endswith(".ods")]
-    assert [f["code"] for f in extra] == ["ods"]
-    assert sorted((f["code"], f["cell"]) for f in runs["ods"][1]["fynd"] if f not in extra) == base_codes
+    base_codes = sorted((f["kod"], f["cell"]) for f in runs["original"][1]["fynd"])
+    assert sorted((f["kod"], f["cell"]) for f in runs["xlsx"][1]["fynd"]) == base_codes
+    extra = [f for f in runs["ods"][1]["fynd"] if f["fil"].endswith(".ods")]
+    assert [f["kod"] for f in extra] == ["ods"]
+    assert sorted((f["kod"], f["cell"]) for f in runs["ods"][1]["fynd"] if f not in extra) == base_codes
 
     masters = {key: _master_sheets(Path(report["huvudarbetsbok"])) for key, (_, report) in runs.items()}
     original = masters["original"]
@@ -386,8 +386,8 @@ def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path], invok
     result = invoke("check", "--json", returned["stray_ods"])
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
-    assert [(f["code"], f["severity"]) for f in report["fynd"]] == [("ods", "fel")]
-    message = report["fynd"][0]["message"]
+    assert [(f["kod"], f["allvarlighet"]) for f in report["fynd"]] == [("ods", "fel")]
+    message = report["fynd"][0]["meddelande"]
     assert "OpenDocument" in message and "Spara som" in message and ".xlsx" in message
 
 

@@ -18,7 +18,7 @@ from click.testing import Result
 from consolidate.catalog import Catalog
 from consolidate.demo import build_demo_folder
 from consolidate.mask import Network, protect
-from consolidate.model import Mark
+from consolidate.boardmodel import Mark
 
 
 @pytest.fixture(scope="module")

@@ -72,10 +72,10 @@ def test_odd_names_are_read_and_listed_as_they_are(tmp_path: Path, valid: dict[s
     unchanged(folder)
     code, report = run_json(invoke, folder)
     assert code == 0, report
-    listed = {f["file"]: f for f in report["filer"]}
+    listed = {f["fil"]: f for f in report["filer"]}
     assert {nfc(n) for n in listed} == {nfc(n) for n in NAMES.values()}
-    assert all(f["state"] == "godkänd" for f in listed.values())
-    delivered = {e["unit"]: e["file"] for e in report["inlamning"] if e["state"] == "levererad"}
+    assert all(f["status"] == "godkänd" for f in listed.values())
+    delivered = {e["enhet"]: e["fil"] for e in report["inlamning"] if e["status"] == "levererad"}
     assert {u: nfc(f) for u, f in delivered.items()} == {u: nfc(n) for u, n in NAMES.items()}
     wb = openpyxl.load_workbook(report["huvudarbetsbok"])
     in_master = {nfc(str(r[2])) for r in wb["Inlämning"].iter_rows(min_row=5, values_only=True) if r[2]}
@@ -98,7 +98,7 @@ def test_a_name_that_is_not_utf8_does_not_stop_the_run(tmp_path: Path, valid: di
                            "--katalog", str(CATALOG)], capture_output=True, timeout=120, check=False)
     assert proc.returncode in (0, 1), proc.stderr.decode(errors="replace")[-1500:]
     report = json.loads(proc.stdout)
-    files = [f["file"] for f in report["filer"]]
+    files = [f["fil"] for f in report["filer"]]
     assert len(files) == 2 and any(f.startswith(f"{PERIOD}_myren_") for f in files)
 
 
@@ -122,9 +122,9 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path: Path, valid: dict[st
     unchanged(outside)
     code, report = run_json(invoke, folder)
     assert code == 1
-    used = {e["unit"] for e in report["inlamning"] if e["state"] == "levererad"}
+    used = {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"}
     assert used == {"vuxen"}
-    read = [f["file"] for f in report["filer"] if f["state"] == "godkänd"]
+    read = [f["fil"] for f in report["filer"] if f["status"] == "godkänd"]
     assert read == [f"{PERIOD}_vuxen.xlsx"]
     wb = openpyxl.load_workbook(report["huvudarbetsbok"])
     unit_col = [c.value for c in wb["Data"][1]].index("Enhets-id")
@@ -139,9 +139,9 @@ def test_a_link_out_of_the_folder_is_listed_with_a_reason(tmp_path: Path, valid:
     shutil.copy(valid["vuxen"], folder / f"{PERIOD}_vuxen.xlsx")
     (folder / f"{PERIOD}_myren.xlsx").symlink_to(valid["myren"])
     _, report = run_json(invoke, folder)
-    reasons = [f["message"] for f in report["fynd"] if f["file"] == f"{PERIOD}_myren.xlsx"]
+    reasons = [f["meddelande"] for f in report["fynd"] if f["fil"] == f"{PERIOD}_myren.xlsx"]
     assert reasons and "länk" in reasons[0].lower() and "utanför" in reasons[0]
-    assert {e["unit"] for e in report["inlamning"] if e["state"] == "levererad"} == {"vuxen"}
+    assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == {"vuxen"}
 
 
 def test_a_fifo_or_a_folder_named_xlsx_does_not_hang_the_run(tmp_path: Path, valid: dict[str, Path]) -> None:
@@ -155,7 +155,7 @@ def test_a_fifo_or_a_folder_named_xlsx_does_not_hang_the_run(tmp_path: Path, val
                            "--katalog", str(CATALOG)], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
-    assert {e["unit"] for e in report["inlamning"] if e["state"] == "levererad"} == {"vuxen"}
+    assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == {"vuxen"}
 
 
 def test_a_fifo_named_on_the_command_line_is_reported_not_opened(tmp_path: Path, valid: dict[str, Path]) -> None:
@@ -166,9 +166,9 @@ def test_a_fifo_named_on_the_command_line_is_reported_not_opened(tmp_path: Path,
     proc = subprocess.run([sys.executable, "-m", "consolidate", "check", str(fifo), str(valid["vuxen"]), "--json",
                            "--katalog", str(CATALOG)], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1, proc.stderr
-    reasons = [f for f in json.loads(proc.stdout)["fynd"] if f["file"] == fifo.name]
-    assert [f["code"] for f in reasons] == ["oläsbar"]
-    assert reasons[0]["message"] == "Filen kan inte läsas: det är ingen vanlig fil."
+    reasons = [f for f in json.loads(proc.stdout)["fynd"] if f["fil"] == fifo.name]
+    assert [f["kod"] for f in reasons] == ["oläsbar"]
+    assert reasons[0]["meddelande"] == "Filen kan inte läsas: det är ingen vanlig fil."
 
 
 def test_an_unreadable_file_is_reported(tmp_path: Path, valid: dict[str, Path], invoke: Callable[..., Any]) -> None:
@@ -188,10 +188,10 @@ def test_an_unreadable_file_is_reported(tmp_path: Path, valid: dict[str, Path], 
             pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not stop reading")
         code, report = run_json(invoke, folder)
         assert code == 1
-        reasons = [f for f in report["fynd"] if f["file"] == locked.name]
-        assert [f["code"] for f in reasons] == ["oläsbar"]
-        assert reasons[0]["message"].startswith("Filen kan inte läsas")
-        assert any(e["file"] == locked.name for e in report["inlamning"])
+        reasons = [f for f in report["fynd"] if f["fil"] == locked.name]
+        assert [f["kod"] for f in reasons] == ["oläsbar"]
+        assert reasons[0]["meddelande"].startswith("Filen kan inte läsas")
+        assert any(e["fil"] == locked.name for e in report["inlamning"])
     finally:
         locked.chmod(0o644)
 

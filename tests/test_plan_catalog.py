@@ -255,14 +255,14 @@ def test_a_file_of_a_merged_unit_after_the_merge_is_refused(tmp_path: Path, invo
     fill(template, unit_values(before, load_seeds(), "myren", T1_2026), folder / "2026-T1" / "2026-T1_myren.xlsx")
     checked = invoke("check", folder, "--json")
     assert checked.exit_code == 1
-    errors = [f for f in json.loads(checked.stdout)["fynd"] if f["severity"] == "fel"]
-    assert [(f["code"], f["unit"], f["period"]) for f in errors] == [("enhet_utanfor_plan", "myren", "2026-T1")]
-    assert errors[0]["message"] == (
+    errors = [f for f in json.loads(checked.stdout)["fynd"] if f["allvarlighet"] == "fel"]
+    assert [(f["kod"], f["enhet"], f["period"]) for f in errors] == [("enhet_utanfor_plan", "myren", "2026-T1")]
+    assert errors[0]["meddelande"] == (
         "Mallen gäller Ungdomsboendet Myren 2026-T1, men Ungdomsboendet Myren ingår i Barn- och "
         "ungdomssektionen från 2026-T1 enligt katalogen. Lämna in på mallen för den enhet som rapporterar "
         "för perioden.")
     ran = invoke("run", folder, "--json", "--out", tmp_path / "m.xlsx")
-    states = {(e["unit"], e["state"]) for e in json.loads(ran.stdout)["inlamning"]}
+    states = {(e["enhet"], e["status"]) for e in json.loads(ran.stdout)["inlamning"]}
     assert ("myren", "underkänd") in states and ("myren", "saknas") not in states
     assert {u for u, s in states if s == "saknas"} == {"forebyggande", "barn_unga", "vuxen", "beroende",
                                                          "socialpsykiatri"}

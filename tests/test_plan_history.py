@@ -164,8 +164,8 @@ def test_templates_ask_what_is_valid_in_their_period(history: dict[str, Any]) ->
 
 def test_no_earlier_return_is_rejected_after_the_plan_changed(history: dict[str, Any]) -> None:
     for period, (code, report, _) in history["runs"].items():
-        assert report["fel"] == 0, (period, [f["message"] for f in report["fynd"] if f["severity"] == "fel"])
-        assert all(f["state"] == "godkänd" for f in report["filer"]), period
+        assert report["fel"] == 0, (period, [f["meddelande"] for f in report["fynd"] if f["allvarlighet"] == "fel"])
+        assert all(f["status"] == "godkänd" for f in report["filer"]), period
         assert code == (1 if period == "2026-T3" else 0), period  # 2026-T3: Vuxensektionen is missing
     old = [history["folder"] / p for p in PERIODS if not p.startswith("2026")]
     result = CliRunner().invoke(cli, ["check", *map(str, old), "--json", "--katalog", str(history["catalog"])])
@@ -186,7 +186,7 @@ def test_the_register_expects_the_units_of_the_period(history: dict[str, Any]) -
         states = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(header + 1, ws.max_row + 1)
                   if ws.cell(r, 1).value}
         assert states == expected[period], period
-        assert {e["unit_name"]: e["state"] for e in report["inlamning"]} == expected[period], period
+        assert {e["enhetsnamn"]: e["status"] for e in report["inlamning"]} == expected[period], period
         units = len(expected[period])
         delivered = sum(1 for s in expected[period].values() if s == "levererad")
         assert f"Underlag från {delivered} av {units} enheter" in wb["Sammanställning"].cell(2, 1).value

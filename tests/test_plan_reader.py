@@ -47,7 +47,7 @@ def check(invoke: Callable[..., Result], path: Path, catalog: Path) -> tuple[int
 def the_finding(report: dict[str, Any]) -> tuple[str, str, str, str]:
     """The report's one finding: code, severity, scope and message."""
     (only,) = report["fynd"]
-    return only["code"], only["severity"], only["scope"], only["message"]
+    return only["kod"], only["allvarlighet"], only["id"], only["meddelande"]
 
 
 def test_an_old_template_lacking_a_new_indicator_gets_one_clear_finding(

@@ -331,16 +331,16 @@ def test_templates_and_other_formats_are_named_in_a_folder(filled_f: Callable[..
         result = invoke(*command, "--json", "--katalog", CATALOG)
         report = json.loads(result.stdout)
         for name, (code, words) in expected.items():
-            reasons = [f for f in report["fynd"] if f["file"] == name]
-            assert [f["code"] for f in reasons] == [code], (command[0], name, reasons)
-            assert words in reasons[0]["message"]
+            reasons = [f for f in report["fynd"] if f["fil"] == name]
+            assert [f["kod"] for f in reasons] == [code], (command[0], name, reasons)
+            assert words in reasons[0]["meddelande"]
             if code == "mallfil":
-                assert "spara som Excel-arbetsbok (.xlsx)" in reasons[0]["message"]
-        assert not [f for f in report["fynd"] if f["file"] == good.name]
+                assert "spara som Excel-arbetsbok (.xlsx)" in reasons[0]["meddelande"]
+        assert not [f for f in report["fynd"] if f["fil"] == good.name]
     # The unit is still missing, and its file is in the register beside it, refused.
-    entries = {e["file"]: e for e in report["inlamning"] if e["file"]}
-    assert entries["2025-T2_vuxen.xltx"]["state"] == "ej knuten"  # no unit's submission, listed apart
-    assert [e["state"] for e in report["inlamning"] if e["unit"] == "vuxen"] == ["saknas"]
+    entries = {e["fil"]: e for e in report["inlamning"] if e["fil"]}
+    assert entries["2025-T2_vuxen.xltx"]["status"] == "ej knuten"  # no unit's submission, listed apart
+    assert [e["status"] for e in report["inlamning"] if e["enhet"] == "vuxen"] == ["saknas"]
 
 
 # ---- the three size limits -----------------------------------------------------------------------

@@ -44,7 +44,7 @@ def register_of(result: Result) -> dict[str, list[dict[str, Any]]]:
     data = json.loads(result.stdout)
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for entry in data["inlamning"]:
-        by_unit.setdefault(entry["unit"], []).append(entry)
+        by_unit.setdefault(entry["enhet"], []).append(entry)
     return by_unit
 
 
@@ -86,28 +86,28 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
     reg = register_of(result)
     assert json.loads(result.stdout)["huvudarbetsbok"] == str(out)
 
-    states = {unit: sorted(e["state"] for e in entries) for unit, entries in reg.items()}
+    states = {unit: sorted(e["status"] for e in entries) for unit, entries in reg.items()}
     assert states == {"forebyggande": ["dubblett", "levererad"], "barn_unga": ["levererad"],
                       "vuxen": ["underkänd"], "myren": ["dubblett", "levererad"], "beroende": ["levererad"],
                       "socialpsykiatri": ["saknas"]}
-    used = {unit: next(e for e in entries if e["state"] == "levererad") for unit, entries in reg.items()
-            if any(e["state"] == "levererad" for e in entries)}
-    assert used["forebyggande"]["file"] == "2025-T2/2025-T2_forebyggande_rättad.xlsx"
-    assert used["myren"]["file"] == "2025-T2/2025-T2_myren.xlsx"
-    old_entry = next(e for e in reg["forebyggande"] if e["state"] == "dubblett")
-    assert old_entry["file"] == "2025-T2/2025-T2_forebyggande.xlsx" and "nyare" in old_entry["note"]
-    bad_entry = next(e for e in reg["myren"] if e["state"] == "dubblett")
-    assert bad_entry["file"] == "2025-T2/2025-T2_myren_ny.xlsx"
-    fel_in_bad = [f for f in json.loads(result.stdout)["fynd"] if f["file"] == bad_entry["file"] and f["severity"] == "fel"]
-    assert bad_entry["errors"] == len(fel_in_bad) >= 1
-    assert "2025-T2_myren.xlsx" in bad_entry["note"]
+    used = {unit: next(e for e in entries if e["status"] == "levererad") for unit, entries in reg.items()
+            if any(e["status"] == "levererad" for e in entries)}
+    assert used["forebyggande"]["fil"] == "2025-T2/2025-T2_forebyggande_rättad.xlsx"
+    assert used["myren"]["fil"] == "2025-T2/2025-T2_myren.xlsx"
+    old_entry = next(e for e in reg["forebyggande"] if e["status"] == "dubblett")
+    assert old_entry["fil"] == "2025-T2/2025-T2_forebyggande.xlsx" and "nyare" in old_entry["anmarkning"]
+    bad_entry = next(e for e in reg["myren"] if e["status"] == "dubblett")
+    assert bad_entry["fil"] == "2025-T2/2025-T2_myren_ny.xlsx"
+    fel_in_bad = [f for f in json.loads(result.stdout)["fynd"] if f["fil"] == bad_entry["fil"] and f["allvarlighet"] == "fel"]
+    assert bad_entry["fel"] == len(fel_in_bad) >= 1
+    assert "2025-T2_myren.xlsx" in bad_entry["anmarkning"]
     for entries in reg.values():
         for entry in entries:
-            if entry["file"]:
-                assert entry["sha256"] == sha256(folder / entry["file"])
-    assert used["barn_unga"]["errors"] == 0 and used["barn_unga"]["warnings"] == 1
-    assert reg["vuxen"][0]["errors"] == 1 and reg["vuxen"][0]["file"] == "2025-T2/2025-T2_vuxen.xlsx"
-    assert reg["socialpsykiatri"][0]["file"] == ""
+            if entry["fil"]:
+                assert entry["sha256"] == sha256(folder / entry["fil"])
+    assert used["barn_unga"]["fel"] == 0 and used["barn_unga"]["varningar"] == 1
+    assert reg["vuxen"][0]["fel"] == 1 and reg["vuxen"][0]["fil"] == "2025-T2/2025-T2_vuxen.xlsx"
+    assert reg["socialpsykiatri"][0]["fil"] == ""
 
     # The master uses the newer valid file's figure and lists every file in Inlämning.
     ws, col, rows = sheet_rows(out, "Per enhet", "Indikator")
@@ -156,7 +156,7 @@ def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalo
     assert master.is_file()
     figures = summary_figures(master)
     first_bytes = master.read_bytes()
-    assert [e["state"] for e in json.loads(first.stdout)["inlamning"]] == ["levererad"] * 6
+    assert [e["status"] for e in json.loads(first.stdout)["inlamning"]] == ["levererad"] * 6
     # Feedback copies in the shared folder, an Excel lock file, a LibreOffice lock file.
     assert invoke("check", folder, "--feedback", folder / "återkoppling").exit_code == 0
     assert len(list((folder / "återkoppling").glob("*_återkoppling.xlsx"))) == 6
@@ -169,12 +169,12 @@ def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalo
     data = json.loads(again.stdout)
     assert data["fel"] == 0
     entries = data["inlamning"]
-    assert sorted(e["unit"] for e in entries if e["state"] == "levererad") == sorted(NAMES)
+    assert sorted(e["enhet"] for e in entries if e["status"] == "levererad") == sorted(NAMES)
     # The tool's own outputs are not inputs: the first master and the unchanged feedback copies are
     # neither read nor listed, so the same inputs give the same master, byte for byte.
-    assert not any("sammanställning" in f["file"] for f in entries + data["fynd"] + data["filer"])
-    assert not any("~$" in e["file"] or ".~" in e["file"] for e in entries + data["filer"])
-    assert not any("återkoppling" in e["file"] for e in entries + data["filer"])
+    assert not any("sammanställning" in f["fil"] for f in entries + data["fynd"] + data["filer"])
+    assert not any("~$" in e["fil"] or ".~" in e["fil"] for e in entries + data["filer"])
+    assert not any("återkoppling" in e["fil"] for e in entries + data["filer"])
     assert summary_figures(master) == figures
     assert master.read_bytes() == first_bytes
 
