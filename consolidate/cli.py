@@ -547,10 +547,12 @@ def katalog(path: Path | None) -> None:
         n = len([i for i in catalog.indicators if unit.id in i.units])
         click.echo(f"  {unit.id:18} {unit.name} ({count_text(n, 'indikator', 'indikatorer')}, "
                    f"{count_text(len(catalog.tables_for(unit.id)), 'tabell', 'tabeller')})")
-    from .plan import describe
+    from .plan import catalog_warnings, describe
 
     for line in describe(catalog):
         click.echo(line)
+    for warning in catalog_warnings(catalog):
+        click.echo(f"Varning: {warning}", err=True)
 
 
 # click 8.2 raises this for a group called without a command; older versions print the help.

@@ -154,3 +154,24 @@ def _scopes_of(catalog: Catalog, names: Collection[str]) -> set[tuple[bool, str]
         if item is not None:
             found.add((name.startswith("ind_"), item.id))
     return found
+
+
+def catalog_warnings(catalog: Catalog) -> list[str]:
+    """What in a valid catalog is probably a mistake: a börläge already reached at its nuläge (then the
+    indicator is green before anyone has done anything)."""
+    found = []
+    for ind in catalog.indicators:
+        years = [y for y, _ in ind.targets] or [ind.target_year]
+        for year in years:
+            _, target = ind.target_in(year)
+            baseline, date = ind.baseline_in(year)
+            if target is None:
+                continue
+            reached = baseline >= target if ind.direction == "ökning" else baseline <= target
+            if reached:
+                found.append(
+                    f"Indikatorn {ind.id}: börläget {sv_value(target, ind.kind, ind.decimals)} ({year}) är redan "
+                    f"nått vid nuläget {sv_value(baseline, ind.kind, ind.decimals)} (per {date.isoformat()}) med "
+                    f"riktning {ind.direction}, så indikatorn blir grön utan någon förändring. Kontrollera "
+                    "börläget, nuläget och riktningen.")
+    return found

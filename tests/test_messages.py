@@ -130,3 +130,15 @@ def test_plurals(tmp_path: Path, catalog: Catalog, filled: Callable[..., Path], 
     katalog = invoke("katalog").stdout
     assert "1 tabell)" in katalog or "1 indikator," in katalog or "tabeller)" in katalog
     assert " 1 indikatorer" not in katalog and " 1 tabeller" not in katalog and " 1 enheter" not in katalog
+
+
+def test_katalog_warns_of_a_borlage_already_reached_at_nulage(tmp_path: Path, catalog: Catalog,
+                                                              invoke: Callable[..., Result]) -> None:
+    result = invoke("katalog")
+    assert result.exit_code == 0  # valid, but probably a mistake: the example's stödboende (nuläge 92 %, börläge 90 %)
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Varning:")]
+    assert len(warnings) == 1 and "belaggning_stodboende" in warnings[0] and "92,0 %" in warnings[0]
+    text = Path(catalog.path).read_text(encoding="utf-8").replace("nulage = 92\n", "nulage = 85\n")
+    fixed = tmp_path / "katalog.toml"
+    fixed.write_text(text, encoding="utf-8")
+    assert "Varning:" not in invoke("katalog", fixed).stderr
