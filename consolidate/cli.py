@@ -1,10 +1,8 @@
-"""The command line: thin click commands over the library; only this module prints."""
+"""The command line: thin click commands over the library; only the cli modules print."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,117 +10,20 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConsolidateError, MailError, UsageError
+from .cli_mail import mail
+from .cliutil import (
+    HELP,
+    Group,
+    announce,
+    catalog_option,
+    fail,
+    help_option,
+    load,
+    swedish,
+)
+from .errors import ConsolidateError, UsageError
 from .model import UnitState
 from .svformat import count_text
-
-# click's own texts are English; these make usage errors Swedish. Every pattern that matches is
-# applied, so a message with a hint ("Did you mean …?") is translated whole.
-_CLICK_ERRORS = [
-    (r"No such option:? '?([^'\s.]+)'?\.?", r"Okänd flagga: \1."),
-    (r"No such command:? '?([^'\s]+?)'?\.", r"Okänt kommando: \1."),
-    (r"\s*Did you mean '?([^'?]+)'?\?", r" Menade du \1?"),
-    (r"\(Possible options: ([^)]*)\)", r"(Möjliga flaggor: \1)"),
-    (r"Missing argument '(.+?)'\.?", r"Argumentet \1 saknas."),
-    (r"Missing option '(.+?)'\.?", r"Flaggan \1 krävs."),
-    (r"Got unexpected extra arguments? \((.+)\)", r"Oväntade argument: \1."),
-    (r"Option '(.+?)' requires an argument\.?", r"Flaggan \1 behöver ett värde."),
-    (r"Invalid value for '(.+?)':", r"Ogiltigt värde för \1:"),
-    (r"'(.*?)' is not a valid float(?: range)?\.", r"'\1' är inget tal."),
-    (r"'(.*?)' is not a valid integer(?: range)?\.", r"'\1' är inget heltal."),
-    (r"'(.*?)' is not one of (.+)\.", r"'\1' är inget av \2."),
-    (r"'(.*?)' is not a valid boolean\.", r"'\1' är varken ja eller nej."),
-    (r"Path '(.+?)' does not exist\.", r"Sökvägen '\1' finns inte."),
-    (r"(?:File|Directory|Path) '(.+?)' is a (?:file|directory)\.", r"'\1' är av fel slag (fil eller mapp)."),
-    (r"(?:File|Directory|Path) '(.+?)' is not (?:readable|writable)\.", r"'\1' går inte att läsa eller skriva."),
-    (r"Option '(.+?)' does not take a value\.", r"Flaggan \1 tar inget värde."),
-]
-
-
-_HELP_WORDS = [(r"\[required\]", "[krävs]"), (r"\[default: ([^\]]*)\]", r"[standard: \1]"),
-               (r"\[env var: ([^\]]*)\]", r"[miljövariabel: \1]"), (r"\[(\w+), (\w+)\]", r"[\1, \2]")]
-
-
-def _swedish_help(text: str) -> str:
-    """click's bracketed notes after an option's help, in Swedish."""
-    for pattern, replacement in _HELP_WORDS:
-        text = re.sub(pattern, replacement, text)
-    return text.replace("default:", "standard:").replace("required", "krävs")
-
-
-def _swedish(message: str) -> str:
-    for pattern, replacement in _CLICK_ERRORS:
-        message = re.sub(pattern, replacement, message)
-    return message
-
-
-class _Command(click.Command):
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, _swedish_help(text)) for p in self.get_params(ctx)
-                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None for name, text in [r]]
-        if rows:
-            with formatter.section("Flaggor"):
-                formatter.write_dl(rows)
-
-
-class _Group(click.Group):
-    command_class = _Command
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        _Command.format_options(self, ctx, formatter)  # type: ignore[arg-type]
-        self.format_commands(ctx, formatter)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            cmd = self.get_command(ctx, name)
-            if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(limit=70)))
-        if rows:
-            with formatter.section("Kommandon"):
-                formatter.write_dl(rows)
-
-
-_HELP = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _help_option(f: Any) -> Any:
-    return click.help_option("-h", "--help", help="Visa den här hjälpen och avsluta.")(f)
-
-
-_CATALOG_ORDER = ("miljövariabeln CONSOLIDATE_KATALOG, annars katalog.toml i mappen som kommandot arbetar "
-                  "på eller en mapp ovanför, annars i den aktuella mappen eller ovanför, annars "
-                  "exempelkatalogen som följer med consolidate")
-
-
-def _catalog_option(f: Any) -> Any:
-    return click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None,
-                        metavar="FIL", help=f"Katalogen (standard: {_CATALOG_ORDER}).")(f)
-
-
-def _load(catalog_path: Path | None, *places: Path | None, err: bool = False) -> Any:
-    """The catalog in the documented order (consolidate.locate), named in the output; `places` are
-    the files or folders the command works on."""
-    from .locate import load_catalog_for, work_folder
-
-    return _announce(load_catalog_for(catalog_path, [work_folder(p) for p in places if p is not None]), err)
-
-
-def _announce(catalog: Any, err: bool = False) -> Any:
-    hint = "; skapa nämndens egen med consolidate init" if catalog.bundled else ""
-    click.echo(f"Katalog: {catalog.label}{hint}", err=err)
-    return catalog
-
-
-def _fail(exc: ConsolidateError) -> None:
-    click.echo(f"Fel: {exc}", err=True)
-    sys.exit(2)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -130,18 +31,18 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
         return
     click.echo(f"consolidate, version {__version__}")
     try:
-        catalog = _load(None)
+        catalog = load(None)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(f"Katalogens fingeravtryck: {catalog.fingerprint}")
     ctx.exit()
 
 
-@click.group(cls=_Group, context_settings=_HELP, options_metavar="[FLAGGOR]", subcommand_metavar="KOMMANDO [ARG]...")
+@click.group(cls=Group, context_settings=HELP, options_metavar="[FLAGGOR]", subcommand_metavar="KOMMANDO [ARG]...")
 @click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Visa versionen och katalogen som används här, och avsluta.")
-@_help_option
+@help_option
 def cli() -> None:
     """Tertialuppföljning för socialnämnden.
 
@@ -160,18 +61,18 @@ def cli() -> None:
 @click.option("--unit", "--enhet", "units", multiple=True, metavar="ID", help="Bara dessa enheter (kan upprepas).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, metavar="MAPP",
               help="Mappen som mallarna skrivs till.")
-@_catalog_option
-@_help_option
+@catalog_option
+@help_option
 def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: Path | None) -> None:
     """Skriv en mall (.xlsx) per enhet för perioden."""
     from .periods import parse_period
     from .template import write_templates
 
     try:
-        catalog = _load(catalog_path, out_dir, err=True)
+        catalog = load(catalog_path, out_dir, err=True)
         written = write_templates(catalog, parse_period(period), out_dir, units or None)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     for path in written:
         click.echo(str(path))
@@ -191,8 +92,8 @@ def _print_findings(findings: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
 @click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path), metavar="MAPP",
               help="Skriv en återkopplingskopia av varje arbetsbok hit (originalen ändras aldrig).")
-@_catalog_option
-@_help_option
+@catalog_option
+@help_option
 def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, catalog_path: Path | None) -> None:
     """Kontrollera ifyllda arbetsböcker (filer eller mappar).
 
@@ -205,13 +106,13 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
             from .feedback import check_feedback_dir
 
             check_feedback_dir(feedback_dir)
-        catalog = _load(catalog_path, *paths, err=as_json)
+        catalog = load(catalog_path, *paths, err=as_json)
         files, root = collect_paths(list(paths))
         if not files:  # nothing to check is a usage error (exit 2), not a clean bill
             raise UsageError(f"Inga arbetsböcker att kontrollera i {', '.join(str(p) for p in paths)}.")
         checked = check_files(files, catalog, root)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     report = checked.report()
     written: list[Path] = []
@@ -271,8 +172,8 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
 @click.option("--maskera", "mask", is_flag=True,
               help="Maskera små antal (röjandekontroll): antal under katalogens roj_grans visas som \"<5\", och "
                    "celler som skulle avslöja dem som \"..\", på alla flikar och i exporten.")
-@_catalog_option
-@_help_option
+@catalog_option
+@help_option
 def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None, mask: bool,
         catalog_path: Path | None) -> None:
     """Sammanställ alla inlämnade arbetsböcker i en mapp till nämndens huvudarbetsbok.
@@ -294,10 +195,10 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
                 if done >= total:
                     bar.__exit__(None, None, None)
     try:
-        catalog = _load(catalog_path, folder, err=as_json)
+        catalog = load(catalog_path, folder, err=as_json)
         result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export, progress=progress)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     if as_json:
         data = result.report.to_dict()
@@ -349,135 +250,10 @@ def _summary(result: Any) -> None:
 
 
 @cli.command(options_metavar="[FLAGGOR]")
-@click.argument("master", required=False, type=click.Path(path_type=Path), metavar="[HUVUDARBETSBOK]")
-@click.option("--to", "to", multiple=True, metavar="ADRESS", help="Mottagare (kan upprepas, eller kommaseparerat).")
-@click.option("--cc", "cc", multiple=True, metavar="ADRESS", help="Kopia till (kan upprepas).")
-@click.option("--from", "sender", metavar="ADRESS", help="Avsändare (standard: nämndens kontaktadress i katalogen).")
-@click.option("--smtp", metavar="VÄRD[:PORT]", help="Skicka via denna e-postserver; utan den skrivs en .eml-fil i utkorgen.")
-@click.option("--starttls", "security", flag_value="starttls", help="Kryptera med STARTTLS (port 587 som standard).")
-@click.option("--ssl", "security", flag_value="ssl", help="Kryptera med SSL/TLS från början (port 465 som standard).")
-@click.option("--user", metavar="NAMN", help="Användarnamn på servern; lösenordet läses från "
-              "CONSOLIDATE_SMTP_PASSWORD eller frågas efter.")
-@click.option("--timeout", default=30.0, metavar="SEKUNDER", help="Hur länge servern får dröja (standard: 30 sekunder).")
-@click.option("--outbox", "--utkorg", "outbox", type=click.Path(path_type=Path), metavar="MAPP",
-              help="Utkorgen för .eml-filer (standard: utkorg/ bredvid huvudarbetsboken).")
-@click.option("--force", is_flag=True, help="Skicka även en sammanställning med fel; meddelandet säger det.")
-@click.option("--maskera", "mask", is_flag=True,
-              help="Skicka en maskerad version (görs från samma mapp om huvudarbetsboken inte redan är maskerad).")
-@click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path), metavar="MAPP",
-              help="Skicka i stället återkopplingskopiorna i MAPP till varje enhets kontaktadress.")
-@_catalog_option
-@_help_option
-def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: str | None, smtp: str | None,
-         security: str | None, user: str | None, timeout: float, outbox: Path | None, force: bool, mask: bool,
-         feedback_dir: Path | None, catalog_path: Path | None) -> None:
-    """Skicka huvudarbetsboken med e-post, eller återkoppling till enheterna.
-
-    Utan --smtp skrivs meddelandet som en .eml-fil i utkorgen (öppnas i Outlook och
-    Thunderbird med ett dubbelklick). Slutkod 0 när allt skickats eller skrivits."""
-    from .errors import MailError
-
-    try:
-        catalog = _load(catalog_path, feedback_dir or master)
-        sender = sender or catalog.board.contact
-        messages: list[Any] = []
-        problems: list[str] = []
-        if feedback_dir is not None:
-            from .feedbackmail import build_feedback_messages
-
-            batch = build_feedback_messages(feedback_dir, {u.id: (u.name, u.email) for u in catalog.units},
-                                            sender=sender)
-            messages = [fm.message for fm in batch.messages]
-            problems = list(batch.problems)
-            box = outbox or feedback_dir.parent / "utkorg"
-        else:
-            if master is None:  # usage errors: exit 2, as everywhere
-                raise UsageError("Ange huvudarbetsboken som ska skickas (eller --feedback MAPP).")
-            if not to:
-                raise UsageError("Ange minst en mottagare med --to.")
-            messages = [_master_message(catalog, master, to, cc, sender, force, mask)]
-            box = outbox or master.parent / "utkorg"
-        failures = _deliver(messages, smtp, security or "none", user, timeout, box)
-    except MailError as exc:
-        click.echo(f"Fel: {exc}", err=True)
-        sys.exit(1)
-    except ConsolidateError as exc:
-        _fail(exc)
-        return
-    for problem in problems:
-        click.echo(f"Problem: {problem}", err=True)
-    sys.exit(1 if failures or problems else 0)
-
-
-def _master_message(catalog: Any, master: Path, to: tuple[str, ...], cc: tuple[str, ...], sender: str,
-                    force: bool, mask: bool) -> Any:
-    from .mail import build_master_message, parse_addresses
-    from .mastermeta import read_master_summary
-
-    summary = read_master_summary(master)
-    if catalog.settings.mask_mail and not mask and not summary.masked:
-        raise MailError("Katalogen kräver att sammanställningar som skickas är maskerade (maskera_utskick = "
-                        f"true under [installningar]), men {master.name} är inte maskerad. Skicka med --maskera.")
-    if mask and not summary.masked:
-        master = _masked_master(catalog, master, summary)
-        summary = read_master_summary(master)
-        if not summary.masked:  # never the unmasked figures by mistake
-            raise MailError(f"{master.name} är inte maskerad; inget skickades.")
-        click.echo(f"Maskerad version: {master}", err=True)
-    return build_master_message(master, summary, sender=sender, to=parse_addresses(to),
-                                cc=parse_addresses(cc), forced=force,
-                                limit=catalog.settings.suppression_limit)
-
-
-def _masked_master(catalog: Any, master: Path, summary: Any) -> Path:
-    """A masked master from the same folder and period as `master`, written beside it."""
-    from .run import run as run_job
-
-    source = Path(summary.source) if summary.source else None
-    if source is None or not source.is_dir():
-        raise MailError(f"Den maskerade versionen kan inte göras: mappen som {master.name} sammanställdes från "
-                        f"({summary.source or 'okänd'}) finns inte här. Kör consolidate run MAPP --maskera och "
-                        "skicka den filen.")
-    masked = master.with_name(f"{master.stem}_maskerad.xlsx")
-    run_job(source, catalog, period=summary.period, out=masked, mask=True)
-    return masked
-
-
-def _deliver(messages: list[Any], smtp: str | None, security: str, user: str | None, timeout: float,
-             box: Path) -> int:
-    """Write to the outbox or send; returns how many messages were not fully accepted."""
-    import dataclasses
-
-    from .errors import MailError
-    from .smtp import PASSWORD_ENV, SmtpSettings, parse_smtp_host, send, write_outbox
-
-    if smtp is None:
-        for msg in messages:
-            click.echo(f"Skrivet till utkorgen: {write_outbox(msg, box)}")
-        return 0
-    host, port = parse_smtp_host(smtp, security)
-    settings = SmtpSettings(host, port, security, user, None, timeout)
-    if settings.needs_password:
-        password = os.environ.get(PASSWORD_ENV) or click.prompt("Lösenord", hide_input=True, err=True)
-        settings = dataclasses.replace(settings, password=password)
-    failures = 0
-    for msg in messages:
-        try:
-            result = send(msg, settings)
-        except MailError as exc:
-            click.echo(f"Fel: {exc}", err=True)
-            failures += 1
-            continue
-        click.echo(result.describe())
-        failures += 0 if result.complete else 1
-    return failures
-
-
-@cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", required=False, type=click.Path(path_type=Path), metavar="[MAPP]")
 @click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None, metavar="FIL",
               help="Katalogen (standard: exempelkatalogen som följer med consolidate, som exemplets siffror hör till).")
-@_help_option
+@help_option
 def demo(folder: Path | None, catalog_path: Path | None) -> None:
     """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger.
 
@@ -488,7 +264,7 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
 
     target = folder or Path("exempel")
     try:
-        catalog = _announce(load_catalog(catalog_path))
+        catalog = announce(load_catalog(catalog_path))
         prepare_demo_folder(target)  # removes only what an earlier example wrote
         files = build_demo_folder(catalog, target)
         click.echo(f"Exempelmapp: {target} ({count_text(len(files), 'arbetsbok', 'arbetsböcker')} i "
@@ -497,14 +273,14 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
         if result.master is not None:
             remember_demo_file(target, result.master)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     _summary(result)
 
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", type=click.Path(path_type=Path), metavar="MAPP")
-@_help_option
+@help_option
 def init(folder: Path) -> None:
     """Starta en nämnd: en egen katalog att redigera, en LÄSMIG och mapparna som run väntar sig.
 
@@ -515,7 +291,7 @@ def init(folder: Path) -> None:
     try:
         written = start_board(folder)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     catalog, readme, *folders = written
     click.echo(f"Katalog: {catalog} (en kopia av exempelkatalogen; redigera den först)")
@@ -527,16 +303,16 @@ def init(folder: Path) -> None:
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("path", required=False, type=click.Path(path_type=Path), metavar="[FIL]")
-@_help_option
+@help_option
 def katalog(path: Path | None) -> None:
     """Kontrollera katalogen och visa vad den innehåller.
 
     Utan FIL: katalogen som kommandona använder här (CONSOLIDATE_KATALOG, annars katalog.toml i
     den aktuella mappen eller ovanför, annars exempelkatalogen)."""
     try:
-        catalog = _load(path)
+        catalog = load(path)
     except ConsolidateError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(f"Katalogen är giltig (fingeravtryck {catalog.fingerprint}).")
     click.echo(f"{catalog.board.name}, {catalog.board.municipality}: "
@@ -559,6 +335,9 @@ def katalog(path: Path | None) -> None:
 _NO_ARGS: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
 
 
+cli.add_command(mail)
+
+
 def main() -> None:
     from .console import make_console_safe
 
@@ -575,10 +354,10 @@ def main() -> None:
         sys.exit(0)
     except click.UsageError as exc:
         hint = f" Se '{exc.ctx.command_path} --help'." if exc.ctx is not None else ""
-        click.echo(f"Fel: {_swedish(exc.format_message())}{hint}", err=True)
+        click.echo(f"Fel: {swedish(exc.format_message())}{hint}", err=True)
         sys.exit(2)
     except click.ClickException as exc:
-        click.echo(f"Fel: {_swedish(exc.format_message())}", err=True)
+        click.echo(f"Fel: {swedish(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     except ConsolidateError as exc:
         click.echo(f"Fel: {exc}", err=True)

@@ -36,61 +36,7 @@ from .layout import (
 )
 from .periods import MONTHS, Period
 from .plan import absence
-
-INPUT_FILL = "#FFF2CC"
-HEAD_FILL = "#1F4E79"
-CHECK_RED = "#F8CBAD"
-# Number format codes are stored in the file in the OOXML (en-US) form: "," groups thousands and "."
-# is the decimal point whatever the locale; Swedish Excel and LibreOffice show "#,##0.0" as "1 931,3".
-# A literal space must be escaped ("\ ") or quoted: a bare space after a digit placeholder is read by
-# a Swedish LibreOffice as its thousands separator, i.e. a trailing scaling comma, and saved back as
-# "0.0,%" (4,2 % then shows as 0,0 %). Excel itself writes such a space escaped (Swedish Excel's
-# currency format is '#,##0\ "kr"'), and LibreOffice saves "0.0\ %" unchanged.
-# tests/test_number_formats.py checks every code the tool writes, and the round trip.
-FMT_COUNT = "#,##0"
-FMT_DEC1 = "#,##0.0"
-FMT_DEC2 = "#,##0.00"
-FMT_SHARE = r"0.0\ %"
-FMT_SHARE2 = r"0.00\ %"
-
-_VALIDATION: dict[str, dict[str, Any]] = {
-    "antal": {
-        "validate": "integer", "criteria": ">=", "value": 0,
-        "input_title": "Antal", "input_message": "Skriv ett heltal, 0 eller större (t.ex. 1 931).",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
-    },
-    "arsarbetare": {
-        "validate": "decimal", "criteria": ">=", "value": 0,
-        "input_title": "Årsarbetare", "input_message": "Skriv antal årsarbetare, t.ex. 170,2.",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett tal som är 0 eller större (årsarbetare).",
-    },
-    "mnkr": {
-        "validate": "decimal", "criteria": ">=", "value": 0,
-        "input_title": "Miljoner kronor", "input_message": "Skriv beloppet i mnkr, t.ex. 177,9 (inte tkr).",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett belopp i miljoner kronor, 0 eller större.",
-    },
-    "dygn": {
-        "validate": "integer", "criteria": ">=", "value": 0,
-        "input_title": "Dygn", "input_message": "Skriv antal dygn som ett heltal.",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
-    },
-    "andel": {
-        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-        "input_title": "Andel i procent", "input_message": "Skriv andelen med procenttecken, t.ex. 24 % eller 4,2 %.",
-        "error_title": "Fel värde", "error_message": "Andelen ska vara mellan 0 % och 100 %. Skriv t.ex. 24 % (inte 2400 %).",
-    },
-    "procent": {
-        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-        "input_title": "Procent", "input_message": "Skriv värdet med procenttecken, t.ex. 85 %.",
-        "error_title": "Fel värde", "error_message": "Värdet ska vara mellan 0 % och 100 %.",
-    },
-    "text": {
-        "validate": "length", "criteria": "<=", "value": 1000,
-        "input_title": "Kommentar", "input_message": "Frivillig kommentar till nämnden (högst 1 000 tecken).",
-        "error_title": "För lång text", "error_message": "Kommentaren får vara högst 1 000 tecken.",
-    },
-}
-
+from .templatestyle import VALIDATION, Formats
 
 _OS_REASONS = {
     errno.ENOTDIR: "är ingen mapp (en del av sökvägen är en fil)",
@@ -151,7 +97,7 @@ def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
         "created": start,
     })
     wb.set_custom_property("consolidate_mall", TEMPLATE_ID)
-    fmt = _Formats(wb)
+    fmt = Formats(wb)
     _instructions(wb, fmt, catalog, layout)
     _indicator_sheet(wb, fmt, catalog, layout)
     for block in layout.tables:
@@ -184,33 +130,9 @@ def meta_rows(catalog: Catalog, layout: Layout) -> list[tuple[str, str]]:
     ]
 
 
-class _Formats:
-    def __init__(self, wb: Any) -> None:
-        base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
-        self.text = wb.add_format({**base, "text_wrap": True})
-        self.muted = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": True})
-        self.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL,
-                                   "text_wrap": True, "border": 1})
-        self.label = wb.add_format({**base, "text_wrap": True, "border": 1})
-        self.bold_label = wb.add_format({**base, "bold": True, "border": 1})
-        self.check = wb.add_format({**base, "font_color": "#9C0006", "text_wrap": True, "border": 1})
-        self.red = wb.add_format({"bg_color": CHECK_RED, "font_color": "#9C0006"})
-        self.shown = {
-            key: wb.add_format({**base, "num_format": num, "border": 1, "bg_color": "#F2F2F2"})
-            for key, num in (("0", FMT_COUNT), ("1", FMT_DEC1), ("2", FMT_DEC2), ("%", FMT_SHARE), ("%2", FMT_SHARE2))
-        }
-        self.inputs = {
-            kind: wb.add_format({**base, "num_format": num, "locked": False, "bg_color": INPUT_FILL,
-                                 "border": 1, **({"text_wrap": True} if kind == "text" else {})})
-            for kind, num in (("antal", FMT_COUNT), ("dygn", FMT_COUNT), ("arsarbetare", FMT_DEC1),
-                              ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE), ("text", "@"))
-        }
-
-
-def _input(ws: Any, fmt: _Formats, cell: InputCell) -> None:
+def _input(ws: Any, fmt: Formats, cell: InputCell) -> None:
     ws.write_blank(cell.row, cell.col, None, fmt.inputs[cell.kind])
-    ws.data_validation(cell.row, cell.col, cell.row, cell.col, dict(_VALIDATION[cell.kind]))
+    ws.data_validation(cell.row, cell.col, cell.row, cell.col, dict(VALIDATION[cell.kind]))
 
 
 def _setup(ws: Any) -> None:
@@ -225,7 +147,7 @@ def _setup(ws: Any) -> None:
     ws.set_footer("&L&F&R&P (&N)")
 
 
-def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
+def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> None:
     ws = wb.add_worksheet(INSTRUCTION_SHEET)
     unit = catalog.unit(layout.unit_id)
     ws.set_column(0, 0, 88)
@@ -258,7 +180,7 @@ def _instructions(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> N
     ws.activate()
 
 
-def _value_format(fmt: _Formats, ind: Indicator) -> Any:
+def _value_format(fmt: Formats, ind: Indicator) -> Any:
     if ind.in_percent:
         return fmt.shown["%2" if ind.decimals >= 2 else "%"]
     return fmt.shown[str(min(ind.decimals, 2))]
@@ -272,7 +194,7 @@ def _sv_value(ind: Indicator, value: float | None) -> str:
     return f"{value:,.{ind.decimals}f}".replace(",", " ").replace(".", ",")
 
 
-def _indicator_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -> None:
+def _indicator_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> None:
     ws = wb.add_worksheet(INDICATOR_SHEET)
     unit = catalog.unit(layout.unit_id)
     ws.write_string(0, 0, f"Indikatorer – {unit.name}, {layout.period.label}", fmt.title)
@@ -319,7 +241,7 @@ def _indicator_sheet(wb: Any, fmt: _Formats, catalog: Catalog, layout: Layout) -
     _setup(ws)
 
 
-def _table_sheet(wb: Any, fmt: _Formats, layout: Layout, block: TableBlock) -> None:
+def _table_sheet(wb: Any, fmt: Formats, layout: Layout, block: TableBlock) -> None:
     table = block.table
     ws = wb.add_worksheet(table.sheet)
     ws.write_string(0, 0, table.title, fmt.title)
@@ -336,18 +258,18 @@ def _table_sheet(wb: Any, fmt: _Formats, layout: Layout, block: TableBlock) -> N
     _setup(ws)
 
 
-def _heads(ws: Any, fmt: _Formats, heads: list[str], widths: list[int]) -> None:
+def _heads(ws: Any, fmt: Formats, heads: list[str], widths: list[int]) -> None:
     for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
         ws.write_string(HEADER_ROW, col, head, fmt.head)
         ws.set_column(col, col, width)
 
 
-def _red_when_text(ws: Any, fmt: _Formats, first: int, last: int, col: int) -> None:
+def _red_when_text(ws: Any, fmt: Formats, first: int, last: int, col: int) -> None:
     ws.conditional_format(first, col, last, col, {
         "type": "formula", "criteria": f"=LEN(${col_letter(col)}{first + 1})>0", "format": fmt.red})
 
 
-def _distribution(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+def _distribution(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
     check_col = 3 if table.with_share else 2
     heads = ["Kategori", table.count_label] + (["Andel"] if table.with_share else []) + ["Kontroll"]
     _heads(ws, fmt, heads, [32, 14] + ([12] if table.with_share else []) + [40])
@@ -386,7 +308,7 @@ def _distribution(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, s
     _red_when_text(ws, fmt, FIRST_ROW, summa_row, check_col)
 
 
-def _survey(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+def _survey(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
     _heads(ws, fmt, ["Fråga", "Mycket nöjd / helt nöjd", "Kontroll"], [70, 16, 40])
     for offset, trow in enumerate(table.rows):
         row = FIRST_ROW + offset
@@ -403,7 +325,7 @@ def _survey(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], I
     _red_when_text(ws, fmt, FIRST_ROW, row, 2)
 
 
-def _monthly(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell],
+def _monthly(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell],
              period: Period) -> None:
     heads = ["Serie"] + [m.capitalize() for m in MONTHS] + ["Summa", "Kontroll"]
     _heads(ws, fmt, heads, [30] + [8] * 12 + [10, 36])
@@ -419,7 +341,7 @@ def _monthly(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], 
     _red_when_text(ws, fmt, FIRST_ROW, FIRST_ROW + len(table.rows) - 1, 14)
 
 
-def _varav(ws: Any, fmt: _Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+def _varav(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
     _heads(ws, fmt, ["", "Antal", "Kontroll"], [40, 12, 40])
     ws.write_string(FIRST_ROW, 0, table.total_label or "Totalt", fmt.bold_label)
     _input(ws, fmt, cells[("total", "antal")])

@@ -11,7 +11,7 @@ LibreOffice in a fresh sv-SE profile and compare, file by file: each cell's numb
 chart's format codes, every sheet as LibreOffice shows it (text of every cell), the Swedish look of
 every share and amount ("4,2 %", "177,9 mnkr", as Swedish Excel shows them), and what the tool reads
 from the saved templates. A control workbook with the old codes shows that the harness sees the
-rewrite. Run once against the old codes (template.FMT_SHARE "0.0 %", masterstyle "0 %", "0.0 %",
+rewrite. Run once against the old codes (templatestyle.FMT_SHARE "0.0 %", masterstyle "0 %", "0.0 %",
 "0.00 %", '#,##0.0 "mnkr"'), the round-trip tests fail, e.g.:
 
     sammanställning_2026-T1.xlsx: number formats changed by LibreOffice: {('Sammanställning', 'C9'):
