@@ -332,7 +332,11 @@ def katalog(path: Path | None) -> None:
 
 
 # click 8.2 raises this for a group called without a command; older versions print the help.
-_NO_ARGS: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
+class _NeverRaised(click.UsageError):
+    pass
+
+
+_NO_ARGS: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError", _NeverRaised)
 
 
 cli.add_command(mail)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -179,7 +179,7 @@ def network(board: Board) -> Network:
     return net
 
 
-def _unit_table(net: Network, table: Table, period: str, unit: str, names: dict[str, str | float]) -> None:
+def _unit_table(net: Network, table: Table, period: str, unit: str, names: Mapping[str, float]) -> None:
     """What one unit's own table says: its parts add up to its SUMMA, its shares are parts of it."""
     def key(item: str, field_: str) -> Key:
         return cell_key(period, unit, f"tab_{table.id}_{item}_{field_}")
@@ -363,7 +363,8 @@ class _Solver:
         try:
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), 1)
-                highs = highspy.Highs()
+                make: Any = highspy.Highs  # untyped
+                highs = make()
         finally:
             os.dup2(saved, 1)
             os.close(saved)

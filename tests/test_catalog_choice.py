@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import ROOT
 
 from consolidate import __version__
 from consolidate.catalog_parse import DEFAULT_CATALOG, load_catalog
 from consolidate.cli import cli
+
+from conftest import ROOT
 
 EXAMPLE = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")
 NO_ENV = {"CONSOLIDATE_KATALOG": None}

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from test_validate import base_values
 
 from consolidate.catalog import Catalog
 from consolidate.findings import FEL, VARNING
 from consolidate.model import FileResult, Report
 from consolidate.periods import Period
 from consolidate.run import check_files, collect_paths
+from test_validate import base_values
 
 T2 = Period(2025, 2)
 LOCK = b"\x04Anna" + b" " * 50 + "Anna".encode("utf-16-le") + b"\x20\x00" * 50

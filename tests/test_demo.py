@@ -10,9 +10,9 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import Result
-from test_master import TABLE_004, Summary, excel_sv
 
 from consolidate.catalog import Catalog
+from test_master import TABLE_004, Summary, excel_sv
 
 PERIODS = ["2023-T3", "2025-T1", "2025-T2", "2025-T3", "2026-T1"]
 

@@ -10,11 +10,12 @@ from typing import Any
 import openpyxl
 import polars as pl
 from click.testing import Result
-from conftest import fill
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import fill
 
 T2 = Period(2025, 2)
 TYPED = {"=1+2", "+46 70 123 45 67", "-2 placeringar avslutade", "@SUMMA(A1)"}

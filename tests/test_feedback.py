@@ -11,12 +11,12 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import Result
-from test_validate import base_values
 
 from consolidate.catalog import Catalog
 from consolidate.feedback import write_feedback
 from consolidate.periods import Period
 from consolidate.run import check_files
+from test_validate import base_values
 
 T2 = Period(2025, 2)
 RED, YELLOW, INPUT = "FFC7CE", "FFEB9C", "FFF2CC"
@@ -41,9 +41,10 @@ def round1(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
            template_cache: Callable[[str, str], Path]) -> dict[str, Any]:
     """check --feedback over a folder: one file with an error and a warning, one merged, one valid."""
     from click.testing import CliRunner
-    from conftest import fill
 
     from consolidate.cli import cli
+
+    from conftest import fill
 
     root = tmp_path_factory.mktemp("feedback")
     folder = root / "inlamning"

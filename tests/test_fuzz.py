@@ -14,9 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-import hostile as H
 import pytest
-from conftest import fill
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,11 +22,14 @@ from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.errors import PeriodError
 from consolidate.findings import RULES, finding
+from consolidate.model import Submission
 from consolidate.numbers import KINDS, Parsed, parse_cell
 from consolidate.periods import Period, find_period_in_text, parse_period
-from consolidate.model import Submission
 from consolidate.read import read_submission
 from consolidate.run import check_files_from
+
+import hostile as H
+from conftest import fill
 
 PERIOD = Period(2025, 2)
 SPELLINGS = ("årsarbetare", "beläggningsgrad")  # the catalog's names for kinds, accepted as well

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import openpyxl
-from conftest import in_plan
 
 from consolidate.catalog import Catalog
 from consolidate.periods import parse_period
+
+from conftest import in_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "templates_xlsx"

@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import hostile as H
 import openpyxl
 import pytest
-from conftest import ROOT, fill
 from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+import hostile as H
+from conftest import ROOT, fill
 
 PERIOD = Period(2025, 2)
 UNIT = "vuxen"

@@ -14,7 +14,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import Result
-from conftest import fill
 
 from consolidate.catalog import Origin
 from consolidate.catalog_parse import DEFAULT_CATALOG, load_catalog
@@ -22,6 +21,8 @@ from consolidate.demo import load_seeds, unit_values
 from consolidate.errors import UsageError
 from consolidate.periods import parse_period
 from consolidate.starter import start_board
+
+from conftest import fill
 
 # Over 260 characters in all (Windows' old MAX_PATH), each name well under 255 bytes.
 LONG = ("Socialnämndens tertialuppföljning – Åsa Öberg och Ärlige Åke, förvaltningens "

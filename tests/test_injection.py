@@ -13,11 +13,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import ROOT
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import ROOT
 
 PERIOD = Period(2025, 2)
 CATALOG = ROOT / "schemas" / "katalog.toml"

@@ -13,9 +13,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from consolidate import __version__
+
+from conftest import ROOT
 
 BIN = "Scripts" if os.name == "nt" else "bin"
 # What a clean clone does not have; seeds/exempel and templates_xlsx are left out too, to show the

@@ -17,11 +17,12 @@ from typing import Any
 import openpyxl
 import polars as pl
 import pytest
-from conftest import ROOT, fill, sha256
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import ROOT, fill, sha256
 
 PERIOD = Period(2025, 2)
 CATALOG = ROOT / "schemas" / "katalog.toml"

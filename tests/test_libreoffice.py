@@ -15,9 +15,6 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-from conftest import PERIOD, ROOT, fill
-from lo_helpers import (ODS, PDF, SOFFICE, XLSX, convert, pdf_pages_text, png_size,
-                        render_pages)
 from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate.catalog import Catalog
@@ -25,6 +22,9 @@ from consolidate.cli import cli
 from consolidate.demo import load_seeds, unit_values
 from consolidate.layout import build_layout
 from consolidate.template import write_templates
+
+from conftest import PERIOD, ROOT, fill
+from lo_helpers import ODS, PDF, SOFFICE, XLSX, convert, pdf_pages_text, png_size, render_pages
 
 pytestmark = [
     pytest.mark.libreoffice,

@@ -28,7 +28,6 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from consolidate.errors import MailError
 from consolidate.feedbackmail import build_feedback_messages
 from consolidate.mail import XLSX_SUBTYPE, build_master_message, check_sendable, parse_addresses
-from consolidate.smtp import SmtpSettings, parse_smtp_host, send, write_outbox
 from consolidate.mastermeta import (
     MASTER_KIND,
     MasterSummary,
@@ -37,6 +36,7 @@ from consolidate.mastermeta import (
     read_master_summary,
     write_meta_sheet,
 )
+from consolidate.smtp import SmtpSettings, parse_smtp_host, send, write_outbox
 
 SENDER = "Controller <controller@exempelkommun.se>"
 BOARD = ["namnden@exempelkommun.se", "Åsa Öberg <asa.oberg@exempelkommun.se>"]

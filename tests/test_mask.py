@@ -15,10 +15,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import Result
 
+from consolidate.boardmodel import Mark
 from consolidate.catalog import Catalog
 from consolidate.demo import build_demo_folder
 from consolidate.mask import Network, protect
-from consolidate.boardmodel import Mark
 
 
 @pytest.fixture(scope="module")

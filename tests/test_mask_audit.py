@@ -22,17 +22,18 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import fill
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-import audit as A
 from consolidate.catalog import Catalog
 from consolidate.catalog_parse import load_catalog
 from consolidate.cli import cli
 from consolidate.demo import DEMO_PERIODS, build_demo_folder
 from consolidate.periods import parse_period
 from consolidate.template import write_template
+
+import audit as A
+from conftest import fill
 
 EXAMPLES = int(os.environ.get("AUDIT_EXAMPLES", "200"))
 SHRINK = os.environ.get("AUDIT_SHRINK", "") not in ("", "0")

@@ -12,13 +12,14 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import fill, in_plan, sha256
 
 from consolidate.catalog import Catalog
 from consolidate.catalog_parse import load_catalog
 from consolidate.cli import cli
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period, parse_period
+
+from conftest import fill, in_plan, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 T3_2023 = Period(2023, 3)

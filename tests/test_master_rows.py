@@ -13,11 +13,12 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
-from conftest import in_plan
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import in_plan
 
 PERIOD = Period(2025, 2)
 MARKUP = 'Nytt arbetssätt <b>från</b> maj & "Trygg hemgång" > 3 < 4 ]]> &amp; slut'
@@ -39,7 +40,7 @@ def master(tmp_path_factory: pytest.TempPathFactory, template_cache: Callable[[s
     """Every unit but forebyggande delivers (so some board values are partial, with a comment);
     beroende comments with markup, vuxen's file has markup in its name, and a second barn_unga
     file is rejected for '<40' typed into a number cell."""
-    from conftest import in_plan, fill
+    from conftest import fill
 
     folder = tmp_path_factory.mktemp("rader") / "inlämnat"
     typed: dict[str, dict[str, Any]] = {}

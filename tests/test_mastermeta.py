@@ -6,7 +6,13 @@ from pathlib import Path
 
 import xlsxwriter
 
-from consolidate.mastermeta import MasterSummary, Move, UnitStatus, read_master_summary, write_meta_sheet
+from consolidate.mastermeta import (
+    MasterSummary,
+    Move,
+    UnitStatus,
+    read_master_summary,
+    write_meta_sheet,
+)
 
 
 def _summary(units: int) -> MasterSummary:

@@ -14,7 +14,6 @@ import pytest
 from click.testing import Result
 
 from consolidate.catalog import Catalog
-from consolidate.cli import cli
 from consolidate.demo import build_demo_folder
 
 ENGLISH = ("Did you mean", "is not a valid", "No such", "Missing", "[required]", "[default", "Usage:", "Error",

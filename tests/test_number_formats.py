@@ -33,11 +33,8 @@ from typing import Any
 import openpyxl
 import pytest
 import xlsxwriter
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from click.testing import CliRunner
-from conftest import PERIOD, ROOT, fill
-from lo_helpers import SOFFICE, XLSX, convert, convert_sheets_csv
-from test_master import excel_sv
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from consolidate.catalog import Catalog
 from consolidate.cli import cli
@@ -46,6 +43,10 @@ from consolidate.masterstyle import num_format
 from consolidate.read import read_submission
 from consolidate.run import check_files
 from consolidate.template import write_templates
+from test_master import excel_sv
+
+from conftest import PERIOD, ROOT, fill
+from lo_helpers import SOFFICE, XLSX, convert, convert_sheets_csv
 
 libreoffice = pytest.mark.libreoffice
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice Calc (soffice) is not installed on this "

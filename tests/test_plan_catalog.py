@@ -11,7 +11,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import Result
-from conftest import ADDED_NAME, fill, in_plan, with_added_indicator
 
 from consolidate.catalog import Catalog
 from consolidate.catalog_parse import load_catalog
@@ -21,6 +20,8 @@ from consolidate.layout import build_layout
 from consolidate.periods import Period
 from consolidate.plan import template_changes
 from consolidate.template import write_template
+
+from conftest import ADDED_NAME, fill, in_plan, with_added_indicator
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEXT = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")

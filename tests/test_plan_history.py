@@ -9,15 +9,14 @@ here from what was typed."""
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ADDED_NAME, fill, with_added_indicator
 
 from consolidate.catalog import Catalog
 from consolidate.catalog_parse import load_catalog
@@ -25,6 +24,8 @@ from consolidate.cli import cli
 from consolidate.demo import load_seeds, table_values
 from consolidate.periods import Period, parse_period
 from consolidate.template import template_filename, write_template
+
+from conftest import ADDED_NAME, fill, with_added_indicator
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEXT = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import Result
-from conftest import ADDED_NAME, fill, with_added_indicator
 
 from consolidate.catalog_parse import load_catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
 from consolidate.template import write_template
+
+from conftest import ADDED_NAME, fill, with_added_indicator
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_TEXT = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")

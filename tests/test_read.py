@@ -10,18 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import hostile as H
 import openpyxl
 import pytest
-from conftest import fill
-from test_validate import base_values
 
 from consolidate.catalog import Catalog
-from consolidate.model import Finding
+from consolidate.model import Checked, Finding
 from consolidate.periods import Period
 from consolidate.read import read_submission
-from consolidate.model import Checked
 from consolidate.run import check_files, collect_paths
+from test_validate import base_values
+
+import hostile as H
+from conftest import fill
 
 T2 = Period(2025, 2)
 F = "forebyggande"

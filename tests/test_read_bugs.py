@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_validate import base_values
 
 from consolidate.catalog import Catalog
 from consolidate.periods import Period
 from consolidate.read import RAISE_BUGS, read_submission
+from test_validate import base_values
 
 T2 = Period(2025, 2)
 

@@ -12,11 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import hostile as H
 import openpyxl
 import pytest
-from conftest import ROOT
-from test_validate import SURVEY_Q1, base_values
 
 from consolidate.catalog import Catalog
 from consolidate.layout import build_layout
@@ -24,6 +21,10 @@ from consolidate.model import Finding, Submission
 from consolidate.periods import Period
 from consolidate.read import read_submission
 from consolidate.run import check_files
+from test_validate import SURVEY_Q1, base_values
+
+import hostile as H
+from conftest import ROOT
 
 T2 = Period(2025, 2)
 F = "forebyggande"

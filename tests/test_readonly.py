@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, sha256
 
 from consolidate.catalog import Catalog
 from consolidate.demo import build_demo_folder, load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import ROOT, sha256
 
 CATALOG = ROOT / "schemas" / "katalog.toml"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,12 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import Result
-from conftest import fill, sha256
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
+
+from conftest import fill, sha256
 
 T1, T2 = Period(2025, 1), Period(2025, 2)
 NAMES = {"forebyggande": "Förebyggande enheten", "barn_unga": "Barn- och ungdomssektionen",

@@ -13,11 +13,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import fill
 
 from consolidate.catalog import Catalog
 from consolidate.model import Finding
 from consolidate.run import check_files
+
+from conftest import fill
 
 UNIT = "forebyggande"
 SOURCES = ("polis", "bun", "anhoriga_bekanta", "sjukvard_psykiatrivard", "berord_vardnadshavare",

@@ -11,7 +11,6 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-from conftest import in_plan
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -21,6 +20,8 @@ from consolidate.catalog_parse import load_catalog
 from consolidate.cli import cli
 from consolidate.layout import build_layout
 from consolidate.periods import Period
+
+from conftest import in_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "schemas" / "katalog.toml")

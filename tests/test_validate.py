@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fill
-from test_seed_tables import unit_tables
 
 from consolidate.catalog import Catalog
 from consolidate.demo import load_seeds, unit_values
@@ -17,6 +15,9 @@ from consolidate.findings import RULES
 from consolidate.model import Finding
 from consolidate.periods import Period
 from consolidate.run import check_files
+from test_seed_tables import unit_tables
+
+from conftest import fill
 
 T2 = Period(2025, 2)
 F, B, V, M = "forebyggande", "barn_unga", "vuxen", "myren"

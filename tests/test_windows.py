@@ -17,7 +17,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import ROOT, fill
 
 from consolidate.atomic import ReplaceError, write_atomically
 from consolidate.catalog import Catalog
@@ -25,6 +24,8 @@ from consolidate.console import HANDLER
 from consolidate.demo import load_seeds, unit_values
 from consolidate.periods import Period
 from consolidate.run import PARALLEL_FROM
+
+from conftest import ROOT, fill
 
 PERIOD = Period(2025, 2)
 MASTER = f"sammanställning_{PERIOD}.xlsx"
