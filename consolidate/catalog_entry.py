@@ -291,3 +291,61 @@ def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table], i
             raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna i listan "
                                         f"har upphört); ge {what} till = \"{period.previous}\" eller lägg till "
                                         "enheten som tar över.")
+
+
+# ---- keys with more than one way of writing them --------------------------------------------
+
+def targets_of(entry: _Entry, span: Span) -> tuple[list[tuple[int, float]], int]:
+    """borlage as one value with borlage_ar, or per year; the year of a text target (borlage_text)."""
+    yearly = per_year(entry, "borlage", "tal")
+    if yearly is not None:
+        if "borlage_ar" in entry.data:
+            raise entry.fail("borlage_ar", "behövs inte när borlage anges per år (årtalen står i borlage); "
+                                           "ta bort borlage_ar.")
+        check_years(entry, span, "borlage", [y for y, _ in yearly], "börläget")
+        return yearly, yearly[0][0]
+    target_year = entry.integer("borlage_ar")
+    if not 2000 <= target_year <= 2100:
+        raise entry.fail("borlage_ar", f"{target_year} är inget rimligt årtal.")
+    check_years(entry, span, "borlage_ar", [target_year], "börläget")
+    if "borlage" not in entry.data:
+        return [], target_year
+    return [(target_year, entry.number("borlage"))], target_year
+
+
+def baselines_of(entry: _Entry, span: Span) -> list[tuple[int, float, dt.date]]:
+    """nulage with nulage_datum: one value and date, or both per year (the year it applies from)."""
+    values = per_year(entry, "nulage", "tal")
+    dates = per_year(entry, "nulage_datum", "datum")
+    if values is None:
+        if dates is not None:
+            raise entry.fail("nulage_datum", "anges per år bara när nulage också anges per år.")
+        value = entry.number("nulage")
+        date = entry.data.get("nulage_datum")
+        if date is None:
+            raise entry.fail("nulage_datum", "saknas (ett datum, t.ex. 2023-08-31).")
+        if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+            raise entry.fail("nulage_datum", "ska vara ett datum, t.ex. 2023-08-31 (utan citattecken).")
+        return [(date.year, value, date)]
+    if dates is None or [y for y, _ in dates] != [y for y, _ in values]:
+        raise entry.fail("nulage_datum", "ska anges för samma år som nulage, t.ex. nulage_datum = "
+                                         "{ \"2023\" = 2023-08-31, \"2026\" = 2025-12-31 }.")
+    check_years(entry, span, "nulage", [y for y, _ in values], "nuläget")
+    return [(y, v, d) for (y, v), (_, d) in zip(values, dates, strict=True)]
+
+
+def range_of(entry: _Entry, percent: bool) -> tuple[float, float]:
+    value = entry.data.get("rimligt")
+    if value is None:
+        raise entry.fail("rimligt", "saknas; skriv [lägst, högst], t.ex. [0, 100].")
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        or value[0] > value[1]
+    ):
+        raise entry.fail("rimligt", "ska vara [lägst, högst], t.ex. [0, 100].")
+    if percent and not (0 <= value[0] and value[1] <= 100):
+        raise entry.fail("rimligt", "ska ligga inom [0, 100] för en andel eller ett procenttal "
+                                    "(anges i procent).")
+    return float(value[0]), float(value[1])

@@ -12,26 +12,18 @@ or a rounded share is not published when any part of it is hidden.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
 
 from .board import build_board, cell_key
 from .boardmodel import Board, Key, Mark, RunResult
 from .catalog import Table
+from .masklp import Solver, Sum
 from .periods import MONTHS, Period, parse_period
 
 COUNT_KINDS = ("antal", "dygn")
 _EPS = 1e-6
-
-
-class Sum(NamedTuple):
-    total: Key
-    parts: tuple[Key, ...]
-    at_most: bool = False
 
 
 @dataclass
@@ -263,7 +255,7 @@ class _Protector:
             for k in (tot, *parts):
                 self.sum_of[k].append(index)
         self.totals = {tot for tot, _, at_most in net.sums if not at_most}
-        self.lp = _Solver()
+        self.lp = Solver()
 
     def unknown(self, key: Key) -> bool:
         """Hidden, or not published and not to be worked out from what is (Σ of shown parts)."""
@@ -346,73 +338,3 @@ class _Protector:
             if tot == key and not at_most and sum(1 for p in parts if self.unknown(p)) >= 2:
                 return True
         return False
-
-
-class _Solver:
-    """Linear programs with HiGHS (highspy): the smallest and largest value a hidden cell can take."""
-
-    def __init__(self) -> None:
-        self.highs: Any = None
-
-    def _start(self) -> Any:
-        import highspy
-
-        # HiGHS prints a banner on stdout when it is created; the tool's stdout may be --json.
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                make: Any = highspy.Highs  # untyped
-                highs = make()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        highs.setOptionValue("output_flag", False)
-        return highs
-
-    def first_leak(self, small: list[Key], variables: list[Key], sums: list[Sum],
-                   values: dict[Key, float], marks: dict[Key, Mark], limit: int) -> Key | None:
-        """The first "<limit" cell whose range the published figures narrow, or None."""
-        import highspy
-        import numpy as np
-
-        if not sums:
-            return None  # nothing published ties these cells to anything
-        if self.highs is None:
-            self.highs = self._start()
-        h = self.highs
-        h.clearModel()
-        index = {k: i for i, k in enumerate(variables)}
-        n = len(variables)
-        inf = highspy.kHighsInf
-        small_set = set(small)
-        h.addVars(n, np.array([1.0 if k in small_set else 0.0 for k in variables]),
-                  np.array([float(limit - 1) if k in small_set else inf for k in variables]))
-        for tot, parts, at_most in sums:
-            coefs: dict[int, float] = {}
-            constant = 0.0
-            for coef, k in ((1.0, tot), *((-1.0, p) for p in parts)):
-                if k in index:
-                    coefs[index[k]] = coefs.get(index[k], 0.0) + coef
-                else:
-                    constant += coef * values[k]
-            if coefs:  # total − Σ parts = 0, or ≥ 0 when the parts are at most the total
-                h.addRow(-constant, inf if at_most else -constant, len(coefs),
-                         np.array(list(coefs), dtype=np.int32), np.array(list(coefs.values())))
-        everything = np.arange(n, dtype=np.int32)
-        for key in small:
-            cost = np.zeros(n)
-            cost[index[key]] = 1.0
-            h.changeColsCost(n, everything, cost)
-            for sense, wanted in ((highspy.ObjSense.kMinimize, 1.0), (highspy.ObjSense.kMaximize, limit - 1.0)):
-                h.changeObjectiveSense(sense)
-                h.run()
-                status = h.getModelStatus()
-                if status == highspy.HighsModelStatus.kUnbounded:
-                    continue
-                if status != highspy.HighsModelStatus.kOptimal:
-                    return key  # contradicting figures: protect by hiding more
-                if abs(h.getInfo().objective_function_value - wanted) > _EPS:
-                    return key
-        return None

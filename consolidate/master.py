@@ -15,6 +15,7 @@ from .catalog import Indicator
 from .combine import STATUS_RULE, lacking_text, names_text
 from .errors import UsageError
 from .mastermeta import summary_of, write_meta_sheet
+from .masterchart import CHART_DATA, write_charts
 from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
 from .model import Severity, UnitState
 from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
@@ -285,49 +286,13 @@ class _Writer:
 
     def _charts(self) -> None:
         ws = self._sheet("Diagram")
-        data_ws = self.wb.add_worksheet("_diagramdata")
+        data_ws = self.wb.add_worksheet(CHART_DATA)
         self.rows.streaming(data_ws, False)
-        data_ws.hide()
-        f = self.f
-        ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", f.title)
+        ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", self.f.title)
         ws.write_string(1, 0, "Perioder med ofullständigt underlag (någon enhet saknas eller är underkänd) "
-                              "visas inte i diagrammen; se Sammanställning.", f.muted)
+                              "visas inte i diagrammen; se Sammanställning.", self.f.muted)
         self._masked_note(ws, 2)
-        columns = self.b.columns
-        for c, column in enumerate(columns, start=1):
-            data_ws.write_string(0, c, column.header)
-        for index, item in enumerate(self.b.rows):
-            ind = item.indicator
-            row = 1 + index * 2
-            data_ws.write_string(row, 0, ind.name)
-            for c, cell in enumerate(item.cells, start=1):
-                complete = cell.complete_value
-                if complete is not None and complete.shown is not None:
-                    data_ws.write_number(row, c, complete.shown)
-            data_ws.write_string(row + 1, 0, "Börläge")
-            for c, cell in enumerate(item.cells, start=1):
-                if cell.target is not None:
-                    data_ws.write_number(row + 1, c, cell.target)
-            chart = self.wb.add_chart({"type": "line"})
-            last = len(columns)
-            chart.add_series({
-                "name": "Utfall", "categories": ["_diagramdata", 0, 1, 0, last],
-                "values": ["_diagramdata", row, 1, row, last],
-                "marker": {"type": "circle", "size": 6}, "line": {"color": "#1F4E79", "width": 2.25},
-                "data_labels": {"value": True, "num_format": num_format(ind), "position": "above"},
-            })
-            if ind.target is not None:
-                chart.add_series({
-                    "name": f"Börläge {ind.target_year}", "categories": ["_diagramdata", 0, 1, 0, last],
-                    "values": ["_diagramdata", row + 1, 1, row + 1, last],
-                    "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5}, "marker": {"type": "none"},
-                })
-            title = ind.name if len(ind.name) <= 70 else ind.name[:67] + "…"
-            chart.set_title({"name": title, "name_font": {"size": 10, "bold": True}})
-            chart.set_y_axis({"num_format": num_format(ind), "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-            chart.set_legend({"position": "bottom"})
-            chart.set_size({"width": 520, "height": 290})
-            ws.insert_chart(3 + (index // 2) * 15, (index % 2) * 8, chart)
+        write_charts(self.wb, ws, data_ws, self.b)
 
     def _register(self) -> None:
         ws = self._sheet("Inlämning", streaming=True)
