@@ -26,7 +26,8 @@ def make_templates(catalog: Catalog, period: str, folder: str | Path,
     from .periods import parse_period
     from .template import write_templates
 
-    return write_templates(catalog, parse_period(period), Path(folder), list(units) if units else None)
+    return write_templates(catalog, parse_period(period), Path(folder),
+                           list(units) if units else None)
 
 
 def check(paths: Sequence[str | Path], catalog: Catalog) -> Report:
@@ -75,6 +76,6 @@ def mail_master(master: str | Path, to: Sequence[str], *, sender: str, cc: Seque
     from .smtp import write_outbox
 
     path = Path(master)
-    message = build_master_message(path, read_master_summary(path), sender=sender, to=parse_addresses(to),
-                                   cc=parse_addresses(cc), forced=force)
+    message = build_master_message(path, read_master_summary(path), sender=sender,
+                                   to=parse_addresses(to), cc=parse_addresses(cc), forced=force)
     return write_outbox(message, Path(outbox) if outbox else path.parent / "utkorg")

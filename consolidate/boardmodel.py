@@ -189,7 +189,8 @@ class Board:
 
 @dataclass
 class RunResult:
-    """What a run read and decided: the period, the register, every finding and the accepted values."""
+    """What a run read and decided: the period, the register, every finding and the accepted
+    values."""
 
     period: Period
     periods: list[Period]
@@ -204,5 +205,7 @@ class RunResult:
 
     @property
     def complete(self) -> bool:
-        """Every expected unit has a valid workbook for the period (older duplicates do not count)."""
-        return not any(r.state in (UnitState.MISSING, UnitState.REJECTED) for r in self.register if r.unit)
+        """Every expected unit has a valid workbook for the period (older duplicates do not
+        count)."""
+        return not any(r.state in (UnitState.MISSING, UnitState.REJECTED) for r in self.register
+                       if r.unit)

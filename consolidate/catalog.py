@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from .periods import Period
 from .span import ALWAYS, FIRST, Span
 
-# The example board, shipped as package data (mapped from the repository's schemas/, see pyproject.toml).
+# The example board, shipped as package data (mapped from the repository's schemas/, see
+# pyproject.toml).
 
 KINDS = ("antal", "andel", "beläggningsgrad", "årsarbetare", "mnkr", "dygn", "procent")
 SHARE_KINDS = ("andel", "beläggningsgrad")
@@ -93,8 +94,10 @@ class Indicator:
     kolada: str | None = None
     span: Span = ALWAYS
     targets: tuple[tuple[int, float], ...] = ()                 # (year, börläge), by year
-    baselines: tuple[tuple[int, float, dt.date], ...] = ()      # (from year, nuläge, its date); () = one
-    former_names: tuple[tuple[Period, str], ...] = ()           # (last period, the name used up to it)
+    baselines: tuple[tuple[int, float, dt.date], ...] = ()      # (from year, nuläge, its date);
+                                                                # () = one
+    former_names: tuple[tuple[Period, str], ...] = ()           # (last period, the name used up
+                                                                # to it)
 
     @property
     def is_share(self) -> bool:
@@ -113,14 +116,15 @@ class Indicator:
         return self.frequency != "årsbasis" or tertial == 3
 
     def target_in(self, year: int) -> tuple[int, float | None]:
-        """The börläge that applies in a year, and the year it is for: that year's own, else the next
-        year's (the target worked towards), after the last year the last one."""
+        """The börläge that applies in a year, and the year it is for: that year's own, else the
+        next year's (the target worked towards), after the last year the last one."""
         if not self.targets:
             return self.target_year, self.target
         return next((t for t in self.targets if t[0] >= year), self.targets[-1])
 
     def baseline_in(self, year: int) -> tuple[float, dt.date]:
-        """The nuläge that applies in a year: the latest given from that year or before, else the first."""
+        """The nuläge that applies in a year: the latest given from that year or before, else the
+        first."""
         found = (self.baseline, self.baseline_date)
         for start, value, date in self.baselines:
             if start <= year:
@@ -138,7 +142,8 @@ class Indicator:
         if (year, target, baseline, date, name) == (self.target_year, self.target, self.baseline,
                                                     self.baseline_date, self.name):
             return self
-        return replace(self, name=name, target=target, target_year=year, baseline=baseline, baseline_date=date)
+        return replace(self, name=name, target=target, target_year=year, baseline=baseline,
+                       baseline_date=date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +196,8 @@ class Origin(StrEnum):
 @dataclass(frozen=True)
 class Catalog:
     """The board's catalog over time. Lookups that take a period answer for the catalog as it stood
-    then (valid units, what each reports, merged units by their successor) and are cached per period."""
+    then (valid units, what each reports, merged units by their successor) and are cached per
+    period."""
 
     board: Board
     settings: Settings
@@ -272,7 +278,8 @@ class Catalog:
         return unit is not None and period in unit.span
 
     def reporter(self, unit_id: str, period: Period) -> str | None:
-        """The unit that reports for `unit_id` in a period: itself, or after a merge its successor."""
+        """The unit that reports for `unit_id` in a period: itself, or after a merge its
+        successor."""
         return reporter(self._units_by_id, unit_id, period)
 
     def reporters(self, item: Indicator | Table, period: Period) -> tuple[str, ...]:
@@ -311,17 +318,20 @@ class Catalog:
             found = view.cache[key] = hashlib.sha256(blob).hexdigest()[:16]
         return str(found)
 
-    def _asked(self, unit_id: str, period: Period) -> tuple[tuple[Indicator, ...], tuple[tuple[str, ...], tuple[str, ...]]]:
+    def _asked(self, unit_id: str, period: Period) -> tuple[
+            tuple[Indicator, ...], tuple[tuple[str, ...], tuple[str, ...]]]:
         view = self.plan(period)
         found = view.cache.get(unit_id)
         if found is None:
             asked = tuple(i for i in view.indicators.get(unit_id, ()) if i.asked_in(period.tertial))
             tables = view.tables.get(unit_id, ())
-            found = view.cache[unit_id] = (asked, (tuple(i.id for i in asked), tuple(t.id for t in tables)))
+            found = view.cache[unit_id] = (asked, (tuple(i.id for i in asked),
+                                                   tuple(t.id for t in tables)))
         return found
 
 
-def _by_unit(units: tuple[Unit, ...], items: tuple[_Reported, ...]) -> dict[str, tuple[_Reported, ...]]:
+def _by_unit(units: tuple[Unit, ...],
+             items: tuple[_Reported, ...]) -> dict[str, tuple[_Reported, ...]]:
     """Catalog entries per unit that reports them, in catalog order."""
     grouped: dict[str, list[_Reported]] = {u.id: [] for u in units}
     for item in items:
@@ -337,7 +347,8 @@ def slug(text: str) -> str:
 
 
 def reporter(units: dict[str, Unit], unit_id: str, period: Period) -> str | None:
-    """Who reports for a unit in a period: itself while valid, after a merge the unit it merged into."""
+    """Who reports for a unit in a period: itself while valid, after a merge the unit it merged
+    into."""
     seen = 0
     while seen < len(units):
         unit = units.get(unit_id)
@@ -353,7 +364,8 @@ def reporter(units: dict[str, Unit], unit_id: str, period: Period) -> str | None
 
 
 def reporters(units: dict[str, Unit], item: Indicator | Table, period: Period) -> tuple[str, ...]:
-    """The units that report an item in a period, in the item's order, merged units by their successor."""
+    """The units that report an item in a period, in the item's order, merged units by their
+    successor."""
     if period not in item.span:
         return ()
     out: list[str] = []
@@ -384,7 +396,8 @@ def period_plan(catalog: Catalog, period: Period) -> PeriodPlan:
             for unit_id in reporters(by_id, item, period):
                 target.setdefault(unit_id, []).append(item)  # type: ignore[arg-type]
     return PeriodPlan(period, tuple(u for u in catalog.units if period in u.span),
-                      {u: tuple(v) for u, v in indicators.items()}, {u: tuple(v) for u, v in tables.items()})
+                      {u: tuple(v) for u, v in indicators.items()},
+                      {u: tuple(v) for u, v in tables.items()})
 
 
 def boundaries(units: Iterable[Unit], items: Iterable[Indicator | Table]) -> list[Period]:

@@ -21,9 +21,10 @@ _KEYS = {
     "installningar": ("exempelperiod", "roj_grans", "hopp_varning", "maskera_utskick"),
     "enhet": ("id", "namn", "epost", "fran", "till", "ersatts_av"),
     "indikator": (
-        "id", "avsnitt", "malomrade", "namn", "typ", "taljare", "namnare", "enheter", "sammanvagning",
-        "nulage", "nulage_datum", "utfall", "borlage", "borlage_text", "borlage_ar", "uppfoljning",
-        "riktning", "rimligt", "tolerans", "decimaler", "anmarkning", "kolada", "fran", "till", "tidigare_namn",
+        "id", "avsnitt", "malomrade", "namn", "typ", "taljare", "namnare", "enheter",
+        "sammanvagning", "nulage", "nulage_datum", "utfall", "borlage", "borlage_text",
+        "borlage_ar", "uppfoljning", "riktning", "rimligt", "tolerans", "decimaler", "anmarkning",
+        "kolada", "fran", "till", "tidigare_namn",
     ),
     "tabell": (
         "id", "typ", "flik", "rubrik", "beskrivning", "enheter", "rader", "antal_rubrik", "andel",
@@ -100,11 +101,13 @@ class _Entry:
         return CatalogError(f"Katalogen, {self.where}{at}, nyckeln '{key}': {problem}")
 
     def only(self, allowed: tuple[str, ...]) -> None:
-        """Refuse keys the program does not read: a misspelt optional key would be ignored silently."""
+        """Refuse keys the program does not read: a misspelt optional key would be ignored
+        silently."""
         for key in self.data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f" Menade du '{close[0]}'?" if close else f" Tillåtna nycklar: {', '.join(allowed)}."
+                hint = (f" Menade du '{close[0]}'?" if close
+                        else f" Tillåtna nycklar: {', '.join(allowed)}.")
                 raise self.fail(key, f"okänd nyckel.{hint}")
 
     def text(self, key: str, default: str | None = None) -> str:
@@ -152,7 +155,8 @@ class _Entry:
         value = self.text(key)
         if not _ID.match(value):
             raise self.fail(
-                key, f"{value!r} ska bestå av små bokstäver a–z, siffror och _ (högst 40 tecken)."
+                key, f"{value!r} ska bestå av små bokstäver a–z, siffror och _ "
+                     f"(högst 40 tecken)."
             )
         return value
 
@@ -184,35 +188,41 @@ def span_of(entry: _Entry) -> Span:
             ends.append(None)
             continue
         if not isinstance(value, str):
-            raise entry.fail(key, f"ska vara en period inom citattecken, t.ex. {key} = \"2026-T1\".")
+            raise entry.fail(key, f"ska vara en period inom citattecken, t.ex. "
+                                  f"{key} = \"2026-T1\".")
         try:
             ends.append(parse_period(value))
         except PeriodError as exc:
             raise entry.fail(key, str(exc)) from None
     span = Span(ends[0], ends[1])
     if span.start and span.end and span.end < span.start:
-        raise entry.fail("till", f"{span.end} ligger före fran ({span.start}); till är den sista perioden "
-                                 "som ingår och kan inte komma före den första.")
+        raise entry.fail("till", f"{span.end} ligger före fran ({span.start}); till är den sista "
+                                 "perioden som ingår och kan inte komma före den första.")
     return span
 
 
 def per_year(entry: _Entry, key: str, kind: str) -> list[tuple[int, Any]] | None:
-    """A key given per year, { "2025" = 1600, "2026" = 1700 }, sorted by year; None when it is one value.
+    """A key given per year, { "2025" = 1600, "2026" = 1700 }, sorted by year; None when it is one
+    value.
 
     `kind` is "tal" (numbers) or "datum" (dates)."""
     value = entry.data.get(key)
     if not isinstance(value, dict):
         return None
     if not value:
-        raise entry.fail(key, f"är tom; skriv t.ex. {key} = {{ \"2025\" = … }} eller ett enda värde.")
+        raise entry.fail(key, f"är tom; skriv t.ex. {key} = {{ \"2025\" = … }} "
+                              f"eller ett enda värde.")
     out: list[tuple[int, Any]] = []
     for year, item in value.items():
         if not _YEAR.match(str(year)) or not 2000 <= int(year) <= 2100:
-            raise entry.fail(f"{key}.{year}", "ska vara ett årtal med fyra siffror inom citattecken, t.ex. \"2026\".")
+            raise entry.fail(f"{key}.{year}", "ska vara ett årtal med fyra siffror inom "
+                                              "citattecken, t.ex. \"2026\".")
         if kind == "tal" and (isinstance(item, bool) or not isinstance(item, int | float)):
-            raise entry.fail(f"{key}.{year}", f"ska vara ett tal (decimaler med punkt), inte {item!r}.")
+            raise entry.fail(f"{key}.{year}",
+                             f"ska vara ett tal (decimaler med punkt), inte {item!r}.")
         if kind == "datum" and (not isinstance(item, dt.date) or isinstance(item, dt.datetime)):
-            raise entry.fail(f"{key}.{year}", "ska vara ett datum, t.ex. 2025-12-31 (utan citattecken).")
+            raise entry.fail(f"{key}.{year}",
+                             "ska vara ett datum, t.ex. 2025-12-31 (utan citattecken).")
         out.append((int(year), float(item) if kind == "tal" else item))
     return sorted(out)
 
@@ -221,7 +231,8 @@ def former_names(entry: _Entry, span: Span) -> tuple[tuple[Period, str], ...]:
     """tidigare_namn = { "2025-T3" = "…" }: the name used up to and including that period."""
     value = entry.data.get("tidigare_namn", {})
     if not isinstance(value, dict):
-        raise entry.fail("tidigare_namn", "ska skrivas som { \"2025-T3\" = \"namnet till och med den perioden\" }.")
+        raise entry.fail("tidigare_namn", "ska skrivas som { \"2025-T3\" = \"namnet till och med "
+                                          "den perioden\" }.")
     out: list[tuple[Period, str]] = []
     for key, name in value.items():
         try:
@@ -231,8 +242,8 @@ def former_names(entry: _Entry, span: Span) -> tuple[tuple[Period, str], ...]:
         if not isinstance(name, str) or not name.strip():
             raise entry.fail(f"tidigare_namn.{key}", "ska vara en text inom citattecken.")
         if period not in span:
-            raise entry.fail(f"tidigare_namn.{key}", f"{period} ligger utanför indikatorns giltighetstid "
-                                                     f"({span.text()}).")
+            raise entry.fail(f"tidigare_namn.{key}", f"{period} ligger utanför indikatorns "
+                                                     f"giltighetstid ({span.text()}).")
         out.append((period, name.strip()))
     return tuple(sorted(out))
 
@@ -243,8 +254,8 @@ def check_years(entry: _Entry, span: Span, key: str, years: Iterable[int], what:
         return
     for year in years:
         if not span.overlaps_year(year):
-            raise entry.fail(key, f"{what} för {year} ligger utanför indikatorns giltighetstid ({span.text()}); "
-                                  "ta bort året eller ändra fran/till.")
+            raise entry.fail(key, f"{what} för {year} ligger utanför indikatorns giltighetstid "
+                                  f"({span.text()}); ta bort året eller ändra fran/till.")
 
 
 # ---- checks across entries --------------------------------------------------------------------
@@ -257,19 +268,21 @@ def check_merges(units: Sequence[Unit], unit_entries: Sequence[_Entry]) -> None:
             continue
         successor = by_id.get(unit.successor)
         if successor is None:
-            raise entry.fail("ersatts_av", f"okänd enhet '{unit.successor}' (finns inte bland [[enhet]]).")
+            raise entry.fail("ersatts_av",
+                             f"okänd enhet '{unit.successor}' (finns inte bland [[enhet]]).")
         if successor.id == unit.id:
             raise entry.fail("ersatts_av", "en enhet kan inte ersättas av sig själv.")
         if unit.span.end is None:
-            raise entry.fail("ersatts_av", "ange också till = \"…\": den sista perioden enheten rapporterar själv.")
+            raise entry.fail("ersatts_av", "ange också till = \"…\": den sista perioden enheten "
+                                           "rapporterar själv.")
         first = unit.span.end.next
         if first not in successor.span:
-            raise entry.fail("ersatts_av", f"'{successor.id}' ska ta över från {first}, men finns bara "
-                                           f"{successor.span.text()}.")
+            raise entry.fail("ersatts_av", f"'{successor.id}' ska ta över från {first}, men finns "
+                                           f"bara {successor.span.text()}.")
 
 
-def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table], item_entries: Sequence[_Entry],
-                    what: str) -> None:
+def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table],
+                    item_entries: Sequence[_Entry], what: str) -> None:
     """Every listed unit exists some time the item does, and no period of the item's span is
     without a reporting unit (`what`: "indikatorn" or "tabellen")."""
     by_id = {u.id: u for u in units}
@@ -278,30 +291,36 @@ def check_reporting(units: Sequence[Unit], items: Sequence[Indicator | Table], i
         for unit_id in item.units:
             unit = by_id[unit_id]
             if not unit.span.overlaps(item.span):
-                hint = f" ({by_id[unit.successor].name} tar över och rapporterar)" if unit.successor else ""
-                raise entry.fail("enheter", f"enheten '{unit_id}' finns {unit.span.text()}, men {what} gäller "
-                                            f"{item.span.text()}; ta bort enheten ur listan{hint}.")
+                hint = (f" ({by_id[unit.successor].name} tar över och rapporterar)"
+                        if unit.successor else "")
+                raise entry.fail("enheter", f"enheten '{unit_id}' finns {unit.span.text()}, men "
+                                            f"{what} gäller {item.span.text()}; ta bort enheten "
+                                            f"ur listan{hint}.")
         for period in points:
             if period not in item.span or reporters(by_id, item, period):
                 continue
             if period == (item.span.start or FIRST):
-                first = next((p for p in points if p > period and reporters(by_id, item, p)), period)
-                raise entry.fail("enheter", f"ingen av enheterna i listan finns före {first}, men {what} gäller "
-                                            f"{item.span.text()}; ge {what} fran = \"{first}\".")
-            raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna i listan "
-                                        f"har upphört); ge {what} till = \"{period.previous}\" eller lägg till "
+                first = next((p for p in points if p > period and reporters(by_id, item, p)),
+                             period)
+                raise entry.fail("enheter", f"ingen av enheterna i listan finns före {first}, men "
+                                            f"{what} gäller {item.span.text()}; ge {what} fran = "
+                                            f"\"{first}\".")
+            raise entry.fail("enheter", f"från {period} rapporterar ingen enhet {what} (enheterna "
+                                        f"i listan har upphört); ge {what} till = "
+                                        f"\"{period.previous}\" eller lägg till "
                                         "enheten som tar över.")
 
 
 # ---- keys with more than one way of writing them --------------------------------------------
 
 def targets_of(entry: _Entry, span: Span) -> tuple[list[tuple[int, float]], int]:
-    """borlage as one value with borlage_ar, or per year; the year of a text target (borlage_text)."""
+    """borlage as one value with borlage_ar, or per year; the year of a text target
+    (borlage_text)."""
     yearly = per_year(entry, "borlage", "tal")
     if yearly is not None:
         if "borlage_ar" in entry.data:
-            raise entry.fail("borlage_ar", "behövs inte när borlage anges per år (årtalen står i borlage); "
-                                           "ta bort borlage_ar.")
+            raise entry.fail("borlage_ar", "behövs inte när borlage anges per år (årtalen står i "
+                                           "borlage); ta bort borlage_ar.")
         check_years(entry, span, "borlage", [y for y, _ in yearly], "börläget")
         return yearly, yearly[0][0]
     target_year = entry.integer("borlage_ar")
@@ -325,7 +344,8 @@ def baselines_of(entry: _Entry, span: Span) -> list[tuple[int, float, dt.date]]:
         if date is None:
             raise entry.fail("nulage_datum", "saknas (ett datum, t.ex. 2023-08-31).")
         if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-            raise entry.fail("nulage_datum", "ska vara ett datum, t.ex. 2023-08-31 (utan citattecken).")
+            raise entry.fail("nulage_datum",
+                             "ska vara ett datum, t.ex. 2023-08-31 (utan citattecken).")
         return [(date.year, value, date)]
     if dates is None or [y for y, _ in dates] != [y for y, _ in values]:
         raise entry.fail("nulage_datum", "ska anges för samma år som nulage, t.ex. nulage_datum = "

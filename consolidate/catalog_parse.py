@@ -1,4 +1,5 @@
-"""Build the catalog's dataclasses from its TOML entries; every problem names the entry, key and line."""
+"""Build the catalog's dataclasses from its TOML entries; every problem names the entry, key and
+line."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ from .catalog_entry import (
 from .errors import CatalogError, PeriodError, os_reason
 from .periods import parse_period
 
-# The example catalog that ships with consolidate (schemas/ in the repository, package data when installed).
+# The example catalog that ships with consolidate (schemas/ in the repository, package data when
+# installed).
 DEFAULT_CATALOG: Traversable = files("consolidate.schemas").joinpath("katalog.toml")
 
 
@@ -67,7 +69,8 @@ def build(data: dict[str, Any], lines: _Lines | None = None) -> Catalog:
         administration=board_entry.text("forvaltning", "Socialförvaltningen"),
         contact=board_entry.email("kontakt"),
     )
-    settings = _settings(_Entry("[installningar]", data.get("installningar", {}), lines, "installningar"))
+    settings = _settings(_Entry("[installningar]", data.get("installningar", {}), lines,
+                                "installningar"))
 
     units, unit_entries = _entries(data, "enhet", lines, _unit)
     if not units:
@@ -130,20 +133,23 @@ def _unique(values: list[str], entries: list[_Entry], key: str) -> None:
             line = first.line
             at = f" (rad {line})" if line else ""
             raise entry.fail(key, f"samma {key} som {first.where}{at}; "
-                                  f"{'ett id' if key == 'id' else 'en flik'} får bara förekomma en gång.")
+                                  f"{'ett id' if key == 'id' else 'en flik'} får bara "
+                                  f"förekomma en gång.")
         seen[value] = entry
 
 
 def _unique_sheets(tables: tuple[Table, ...], entries: list[_Entry]) -> None:
-    """One sheet per name in a template: two tables may share a sheet name only when their spans do not
-    overlap (a table whose rows change is ended and followed by a new one, on the same sheet)."""
+    """One sheet per name in a template: two tables may share a sheet name only when their spans
+    do not overlap (a table whose rows change is ended and followed by a new one, on the same
+    sheet)."""
     for index, (table, entry) in enumerate(zip(tables, entries, strict=True)):
         for other, first in zip(tables[:index], entries[:index], strict=True):
             if other.sheet.casefold() == table.sheet.casefold() and other.span.overlaps(table.span):
                 line = first.line
                 at = f" (rad {line})" if line else ""
-                raise entry.fail("flik", f"samma flik som {first.where}{at} under samma perioder; en flik får bara "
-                                         "förekomma en gång per period (ge den ena tabellen till och den andra fran).")
+                raise entry.fail("flik", f"samma flik som {first.where}{at} under samma perioder; "
+                                         "en flik får bara förekomma en gång per period (ge den "
+                                         "ena tabellen till och den andra fran).")
 
 
 def _unit(entry: _Entry) -> Unit:
@@ -171,7 +177,8 @@ def _indicator(entry: _Entry, known: set[str]) -> Indicator:
     if not share:
         for key in ("taljare", "namnare"):
             if key in entry.data:
-                raise entry.fail(key, f"gäller bara andelar (typ andel eller beläggningsgrad), inte typ '{kind}'.")
+                raise entry.fail(key, f"gäller bara andelar (typ andel eller beläggningsgrad), "
+                                      f"inte typ '{kind}'.")
     combine = entry.choice("sammanvagning", COMBINE)
     if share and combine != "kvot":
         raise entry.fail(
@@ -191,25 +198,28 @@ def _indicator(entry: _Entry, known: set[str]) -> Indicator:
         for year, value in pairs:
             if not low <= value <= high:
                 at = f"{key}.{year}" if isinstance(entry.data.get(key), dict) else key
-                raise entry.fail(at, f"{_sv(value)} ligger utanför rimligt intervall [{_sv(low)}, {_sv(high)}] "
-                                     "(nyckeln rimligt).")
+                raise entry.fail(at, f"{_sv(value)} ligger utanför rimligt intervall "
+                                     f"[{_sv(low)}, {_sv(high)}] (nyckeln rimligt).")
     target_text = entry.opt_text("borlage_text")
     if not targets and target_text is None:
-        raise entry.fail("borlage", "saknas (ange borlage, eller borlage_text om målet är en text).")
+        raise entry.fail("borlage",
+                         "saknas (ange borlage, eller borlage_text om målet är en text).")
     outcomes_raw = entry.data.get("utfall", {})
     if not isinstance(outcomes_raw, dict):
         raise entry.fail("utfall", "ska skrivas som { \"2023\" = 1931 }.")
     outcomes: list[tuple[str, float]] = []
     for year, value in sorted(outcomes_raw.items()):
         if not re.fullmatch(r"\d{4}", str(year)):
-            raise entry.fail(f"utfall.{year}", "ska vara ett årtal med fyra siffror, t.ex. \"2023\".")
+            raise entry.fail(f"utfall.{year}",
+                             "ska vara ett årtal med fyra siffror, t.ex. \"2023\".")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise entry.fail(f"utfall.{year}", "ska vara ett tal.")
         outcomes.append((str(year), float(value) * scale))
     check_years(entry, span, "utfall", [int(y) for y, _ in outcomes], "utfallet")
     kolada = entry.opt_text("kolada")
     if kolada is not None and not _KOLADA.match(kolada):
-        raise entry.fail("kolada", f"{kolada!r}: ett Kolada-id är en bokstav och fem siffror, t.ex. N33100.")
+        raise entry.fail("kolada", f"{kolada!r}: ett Kolada-id är en bokstav och fem siffror, "
+                                   f"t.ex. N33100.")
     default_decimals = {"antal": 0, "dygn": 0, "årsarbetare": 1, "mnkr": 1}.get(kind, 0)
     decimals = entry.integer("decimaler", default_decimals)
     if not 0 <= decimals <= 4:
@@ -251,15 +261,18 @@ def _table(entry: _Entry, known: set[str]) -> Table:
     table_id = entry.ident()
     kind = entry.choice("typ", TABLE_KINDS)
     sheet = entry.text("flik")
-    if len(sheet) > 31 or set(sheet) & _BAD_SHEET_CHARS or sheet.startswith(("_", "'")) or sheet.endswith("'"):
-        raise entry.fail("flik", "ett fliknamn får ha högst 31 tecken, inte innehålla [ ] : * ? / \\ "
-                                 "och inte börja med _ eller '.")
+    if (len(sheet) > 31 or set(sheet) & _BAD_SHEET_CHARS or sheet.startswith(("_", "'"))
+            or sheet.endswith("'")):
+        raise entry.fail("flik", "ett fliknamn får ha högst 31 tecken, inte innehålla "
+                                 "[ ] : * ? / \\ och inte börja med _ eller '.")
     if sheet.casefold() in {s.casefold() for s in RESERVED_SHEETS}:
         raise entry.fail("flik", f"'{sheet}' är upptaget av mallen; välj ett annat namn än "
                                  f"{', '.join(RESERVED_SHEETS)}.")
-    for key, kinds in (("andel", ("fordelning",)), ("total", ("varav",)), ("fullstandig", ("varav",))):
+    for key, kinds in (("andel", ("fordelning",)), ("total", ("varav",)),
+                       ("fullstandig", ("varav",))):
         if key in entry.data and kind not in kinds:
-            raise entry.fail(key, f"gäller bara tabeller av typ {' eller '.join(kinds)}, inte '{kind}'.")
+            raise entry.fail(key, f"gäller bara tabeller av typ {' eller '.join(kinds)}, "
+                                  f"inte '{kind}'.")
     labels = entry.text_list("rader")
     rows = tuple(TableRow(slug(label), label) for label in labels)
     reserved = RESERVED_ROWS.get(kind)
@@ -267,7 +280,8 @@ def _table(entry: _Entry, known: set[str]) -> Table:
     for row in rows:
         if row.id == reserved:
             raise entry.fail("rader", f"raden '{row.label}' krockar med tabellens egen rad "
-                                      f"({reserved.upper() if reserved == 'summa' else reserved}); byt namn på den.")
+                                      f"({reserved.upper() if reserved == 'summa' else reserved}); "
+                                      f"byt namn på den.")
         if row.id in seen:
             raise entry.fail("rader", f"raderna '{seen[row.id]}' och '{row.label}' blir samma rad "
                                       f"('{row.id}'); skriv dem olika.")
@@ -288,9 +302,11 @@ def _table(entry: _Entry, known: set[str]) -> Table:
     )
 
 
-def _fingerprint(units: tuple[Unit, ...], indicators: tuple[Indicator, ...], tables: tuple[Table, ...]) -> str:
-    """The shape of the whole catalog over time; edits of texts or targets leave it alone. A returned
-    template is compared with `Catalog.template_fingerprint` of its own unit and period instead."""
+def _fingerprint(units: tuple[Unit, ...], indicators: tuple[Indicator, ...],
+                 tables: tuple[Table, ...]) -> str:
+    """The shape of the whole catalog over time; edits of texts or targets leave it alone. A
+    returned template is compared with `Catalog.template_fingerprint` of its own unit and period
+    instead."""
     shape: dict[str, Any] = {
         "indikatorer": [[i.id, i.kind, list(i.units), i.frequency] for i in indicators],
         "tabeller": [
@@ -299,7 +315,8 @@ def _fingerprint(units: tuple[Unit, ...], indicators: tuple[Indicator, ...], tab
         ],
     }
     spans = [[kind, e.id, str(e.span.start or ""), str(e.span.end or "")]
-             for kind, items in (("e", units), ("i", indicators), ("t", tables)) for e in items if not e.span.always]
+             for kind, items in (("e", units), ("i", indicators), ("t", tables)) for e in items
+             if not e.span.always]
     spans += [["ersatts", u.id, u.successor] for u in units if u.successor]
     if spans:  # a catalog without a time axis keeps the fingerprint it always had
         shape["tid"] = spans
@@ -352,5 +369,5 @@ def _syntax_message(source: Path | Traversable, detail: str) -> str:
     else:
         where = "någonstans"
     return (f"Katalogen {source} har ett skrivfel {where} (TOML: {detail}). Vanliga orsaker: ett "
-            "citattecken eller en hakparentes som saknas, decimalkomma i stället för punkt, eller å, ä, ö i "
-            "ett nyckelnamn.")
+            "citattecken eller en hakparentes som saknas, decimalkomma i stället för punkt, eller "
+            "å, ä, ö i ett nyckelnamn.")

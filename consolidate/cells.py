@@ -23,7 +23,8 @@ UNREAD_MERGED = "(sammanfogad cell)"
 UNREAD_NAME = "(namnet saknas)"
 
 # The error values calamine reads (as an empty cell); any other makes it refuse the whole sheet.
-_CALAMINE_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", ""})
+_CALAMINE_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                              ""})
 # What an error value means, for the unit head. Excel and LibreOffice store the English value in
 # the file (<c t="e"><v>#DIV/0!</v></c>, also when the UI is Swedish); Swedish LibreOffice shows
 # its own names, which reach a file only as text (pasted or typed), and mean the same.
@@ -39,8 +40,9 @@ _MEANINGS = {
     "#CALC!": "formeln kan inte räknas ut",
     "#GETTING_DATA": "värdet hämtades fortfarande när filen sparades",
 }
-_SWEDISH = {"#DIVISION/0!": "#DIV/0!", "#SAKNAS!": "#N/A", "#NAMN?": "#NAME?", "#SKÄRNING!": "#NULL!",
-            "#TAL!": "#NUM!", "#REFERENS!": "#REF!", "#VÄRDEFEL!": "#VALUE!"}
+_SWEDISH = {"#DIVISION/0!": "#DIV/0!", "#SAKNAS!": "#N/A", "#NAMN?": "#NAME?",
+            "#SKÄRNING!": "#NULL!", "#TAL!": "#NUM!", "#REFERENS!": "#REF!",
+            "#VÄRDEFEL!": "#VALUE!"}
 _SOME_ERROR = "formeln ger ett fel"
 
 
@@ -60,7 +62,8 @@ class Sheet:
 
 class Workbook:
     """The workbook as calamine reads it, opened once; each sheet's XML is checked before calamine
-    parses it (calamine builds a dense grid, and refuses a whole sheet for one unknown error value)."""
+    parses it (calamine builds a dense grid, and refuses a whole sheet for one unknown error
+    value)."""
 
     def __init__(self, package: Package, book: Book) -> None:
         self.package = package
@@ -80,9 +83,11 @@ class Workbook:
             raise self._unreadable("trasig_fil") from None
 
     def _unreadable(self, code: str, **fields: Any) -> Exception:
-        """calamine finds its workbook part at xl/workbook.xml; elsewhere it may not read it at all."""
+        """calamine finds its workbook part at xl/workbook.xml; elsewhere it may not read it at
+        all."""
         if self.book.main != "xl/workbook.xml":
-            return refuse("ovanlig_struktur", self.label, part=self.package.parts[self.book.main].filename)
+            return refuse("ovanlig_struktur", self.label,
+                          part=self.package.parts[self.book.main].filename)
         return refuse(code, self.label, **fields)
 
     def sheet(self, name: str) -> Sheet:
@@ -90,15 +95,16 @@ class Workbook:
 
         part = self.book.sheets.get(name, "")
         if not self.package.has(part):
-            raise refuse("flik_utan_innehall", self.label, sheet=name, sheet_name=name, part=part or "–")
+            raise refuse("flik_utan_innehall", self.label, sheet=name, sheet_name=name,
+                         part=part or "–")
         xml = self.package.read_xml(part, sheet=name)
         # calamine builds the dense grid from A1 to the last cell holding a value: one value in
         # XFD1048576 makes a 15 KB file ask for gigabytes (and Rust aborts the process), so the
         # sheet XML is checked first.
         far = far_cell(xml)
         if far is not None:
-            raise refuse("for_stor_flik", self.label, sheet=name, cell=far[0], sheet_name=name, place=far[1],
-                         limits=SHEET_LIMITS)
+            raise refuse("for_stor_flik", self.label, sheet=name, cell=far[0], sheet_name=name,
+                         place=far[1], limits=SHEET_LIMITS)
         scanned = SheetXml(xml)
         try:
             rows, found = self._parse(name)
@@ -114,8 +120,8 @@ class Workbook:
             except python_calamine.CalamineError:
                 raise self._unreadable("trasig_flik", sheet=name, sheet_name=name) from None
         if len(rows) > MAX_ROWS:  # cells written without references escape the scan above
-            raise refuse("for_stor_flik", self.label, sheet=name, sheet_name=name, place=f"rad {len(rows)}",
-                         limits=SHEET_LIMITS)
+            raise refuse("for_stor_flik", self.label, sheet=name, sheet_name=name,
+                         place=f"rad {len(rows)}", limits=SHEET_LIMITS)
         # An older python-calamine has no merged_cell_ranges: then no merge can be seen.
         merged = list(getattr(found, "merged_cell_ranges", None) or [])
         return Sheet(scanned, rows, merged)
@@ -149,7 +155,8 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
     changes = (template_changes(catalog, unit, period, layout.cells, book.places.keys(), content)
                if catalog.unit_active(unit, period) else ())
     skip: set[str] = set().union(*(c.skip for c in changes))
-    found: list[Finding] = [finding(c.code, label, scope=c.scope, **c.params, **where) for c in changes]
+    found: list[Finding] = [finding(c.code, label, scope=c.scope, **c.params, **where)
+                            for c in changes]
     sheets: dict[str, Sheet] = {}
     located: list[tuple[InputCell, str, int, int, str]] = []
     gone: set[str] = set()  # template sheets reported missing, once each
@@ -157,14 +164,14 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
     rows: list[CellValue] = []
 
     def unread(cell: InputCell, sheet: str, ref: str, marker: str) -> None:
-        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
-                              cell.field, cell.kind, cell.required, None, None, marker))
+        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope,
+                              cell.item, cell.field, cell.kind, cell.required, None, None, marker))
 
     def sheet_gone(sheet: str, cell: InputCell) -> None:
         if sheet not in gone:
             gone.add(sheet)
-            found.append(finding("flik_saknas", label, sheet=sheet, scope=cell.scope, expected=sheet,
-                                 sheet_name=sheet, **where))
+            found.append(finding("flik_saknas", label, sheet=sheet, scope=cell.scope,
+                                 expected=sheet, sheet_name=sheet, **where))
 
     for cell in layout.cells:
         if cell.name in skip:
@@ -174,8 +181,9 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
             if cell.sheet not in book.sheets:
                 sheet_gone(cell.sheet, cell)
                 continue
-            found.append(finding("namn_saknas", label, sheet=cell.sheet, cell=cell.ref, scope=cell.scope,
-                                 expected=cell.name, label=cell.label, name=cell.name, **where))
+            found.append(finding("namn_saknas", label, sheet=cell.sheet, cell=cell.ref,
+                                 scope=cell.scope, expected=cell.name, label=cell.label,
+                                 name=cell.name, **where))
             unread(cell, cell.sheet, cell.ref, UNREAD_NAME)
             continue
         sheet, row, col, ref = place
@@ -185,7 +193,8 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
         if sheet != cell.sheet and cell.sheet not in renamed:
             renamed[cell.sheet] = sheet
             found.append(finding("flik_omdopt", label, sheet=sheet, scope=cell.scope, value=sheet,
-                                 expected=cell.sheet, sheet_name=cell.sheet, new_name=sheet, **where))
+                                 expected=cell.sheet, sheet_name=cell.sheet, new_name=sheet,
+                                 **where))
         if sheet not in sheets:
             sheets[sheet] = workbook.sheet(sheet)
         located.append((cell, sheet, row, col, ref))
@@ -198,7 +207,8 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
         if inside is not None or hidden is not None:
             at = {"sheet": sheet, "cell": ref, "scope": cell.scope, **where}
             if inside is not None:
-                found.append(finding("sammanfogad", label, **at, ref=ref, label=cell.label, merged=inside))
+                found.append(finding("sammanfogad", label, **at, ref=ref, label=cell.label,
+                                     merged=inside))
                 marker = UNREAD_MERGED
             elif hidden is not None and hidden[0] == "fel":
                 found.append(_error(label, at, cell, hidden[1]))
@@ -209,8 +219,10 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
             unread(cell, sheet, ref, marker)
             continue
         parsed = parse_cell(raw, cell.kind)
-        if parsed.code == "procent_skala" and not isinstance(raw, str) and workbook.percent_format(read, ref):
-            parsed = parse_cell(raw, cell.kind, percent_format=True)  # a number shows as its percentage
+        if (parsed.code == "procent_skala" and not isinstance(raw, str)
+                and workbook.percent_format(read, ref)):
+            # a number shows as its percentage
+            parsed = parse_cell(raw, cell.kind, percent_format=True)
         raw_text = "" if raw is None else _raw_text(raw)
         value: float | None = None
         if parsed.code is None:
@@ -218,18 +230,20 @@ def read_values(workbook: Workbook, catalog: Catalog, unit: str, period: Period,
         else:
             at = {"sheet": sheet, "cell": ref, "scope": cell.scope, **where}
             if parsed.code == "ej_tal" and error_meaning(raw_text) is not None:
-                found.append(_error(label, at, cell, raw_text.strip()))  # an error value kept as text
+                # an error value kept as text
+                found.append(_error(label, at, cell, raw_text.strip()))
             else:
                 found.append(finding(parsed.code, label, **at, value=raw_text, label=cell.label,
                                      **(parsed.params or {})))
-        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope, cell.item,
-                              cell.field, cell.kind, cell.required, value, parsed.text, raw_text))
+        rows.append(CellValue(label, unit, period_text, sheet, ref, cell.name, cell.scope,
+                              cell.item, cell.field, cell.kind, cell.required, value, parsed.text,
+                              raw_text))
     return rows, found
 
 
 def _error(label: str, at: dict[str, str], cell: InputCell, shown: str) -> Finding:
-    return finding("excel_fel", label, **at, value=shown, ref=at["cell"], label=cell.label, error=shown,
-                   meaning=error_meaning(shown) or _SOME_ERROR)
+    return finding("excel_fel", label, **at, value=shown, ref=at["cell"], label=cell.label,
+                   error=shown, meaning=error_meaning(shown) or _SOME_ERROR)
 
 
 def _raw_text(raw: Any) -> str:

@@ -22,7 +22,8 @@ def _fallback(exc: UnicodeError) -> tuple[str, int]:
             out.append(_FALLBACK[char])
             continue
         # NFKD splits "ő" into "o" + a combining mark; marks alone (a macOS NFD name) are dropped.
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        base = "".join(c for c in unicodedata.normalize("NFKD", char)
+                       if not unicodedata.combining(c))
         try:
             base.encode(exc.encoding)
         except UnicodeEncodeError:

@@ -23,10 +23,11 @@ DEFAULT_SEEDS: Traversable = files("consolidate.seeds").joinpath("figurer.toml")
 
 # Which year of the unit-level seed tables stands in for which demo period. 2026-T1 comes after the
 # catalog's plan change (a new and a retired indicator, a new börläge, Myren merged into barn_unga).
-DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"), "2025-T2": ("2011", "2019"),
-                "2025-T3": ("2011", "2019"), "2026-T1": ("2011", "2019")}
-# Share of the way from the base (the 2023 outcome, or the nuläge of an indicator new in the plan) to
-# the börläge of the period's year, reached in each constructed period.
+DEMO_PERIODS = {"2023-T3": ("2009", "2018"), "2025-T1": ("2010", "2019"),
+                "2025-T2": ("2011", "2019"), "2025-T3": ("2011", "2019"),
+                "2026-T1": ("2011", "2019")}
+# Share of the way from the base (the 2023 outcome, or the nuläge of an indicator new in the plan)
+# to the börläge of the period's year, reached in each constructed period.
 PROGRESS = {"2023-T3": 0.0, "2025-T1": 0.4, "2025-T2": 0.6, "2025-T3": 0.8, "2026-T1": 0.9}
 MISSING_UNIT = ("2026-T1", "socialpsykiatri")
 FAULTY_UNIT = ("2026-T1", "vuxen")
@@ -35,13 +36,16 @@ DEMO_COMMENTS = {
     ("2025-T2", "myren"): {
         "ind_belaggning_myren_kommentar": "Två platser var stängda i juni för renovering."},
     ("2026-T1", "forebyggande"): {
-        "ind_forebyggande_insatser_kommentar": "Fler familjer nås via familjecentralens öppna förskola."},
+        "ind_forebyggande_insatser_kommentar":
+            "Fler familjer nås via familjecentralens öppna förskola."},
     ("2026-T1", "barn_unga"): {
-        "ind_belaggning_myren_kommentar": "Myren ingår i sektionen sedan januari; beläggningen redovisas här."},
+        "ind_belaggning_myren_kommentar":
+            "Myren ingår i sektionen sedan januari; beläggningen redovisas här."},
 }
 # Lists every file the example wrote: a later `consolidate demo` removes those and nothing else.
 DEMO_MARKER = ".consolidate-demo"
-_MARKER_HEAD = "# Exempelmapp från consolidate demo. Filerna nedan skrevs av exemplet och tas bort när det byggs om.\n"
+_MARKER_HEAD = ("# Exempelmapp från consolidate demo. Filerna nedan skrevs av exemplet och tas "
+                "bort när det byggs om.\n")
 
 
 def load_seeds(path: Path | None = None) -> dict[str, Any]:
@@ -86,7 +90,8 @@ def _fix_stamps(path: Path) -> None:
     write_atomically(path, rewrite)
 
 
-def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
+def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str,
+                     period: Period) -> dict[str, Any]:
     """The named-cell values of the indicator sheet for one unit and period."""
     share = PROGRESS.get(str(period), 0.5)
     values: dict[str, Any] = {}
@@ -106,8 +111,9 @@ def indicator_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period:
 
 
 def _base(seeds: dict[str, Any], ind: Indicator) -> dict[str, Any]:
-    """Per unit: the 2023 outcome of the seed report, or the nuläge of an indicator new in a later plan;
-    for an indicator the seeds do not know (a catalog of one's own), its nuläge shared evenly."""
+    """Per unit: the 2023 outcome of the seed report, or the nuläge of an indicator new in a later
+    plan; for an indicator the seeds do not know (a catalog of one's own), its nuläge shared
+    evenly."""
     found = seeds["utfall_2023"].get(ind.id) or seeds.get("nulage_2026", {}).get(ind.id)
     if found is not None:
         return dict(found)
@@ -138,8 +144,10 @@ def _board_total(ind: Indicator, parts: dict[str, Any]) -> float:
     return float(sum(parts.values()))
 
 
-def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
-    """Unit tables: the real 001/002 figures for the first unit that reports them, small ones elsewhere."""
+def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str,
+                 period: Period) -> dict[str, Any]:
+    """Unit tables: the real 001/002 figures for the first unit that reports them, small ones
+    elsewhere."""
     year, month_year = DEMO_PERIODS.get(str(period), ("2011", "2019"))
     layout = build_layout(catalog, unit, period)
     values: dict[str, Any] = {}
@@ -173,7 +181,8 @@ def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Per
             for row in table.rows:
                 for index, month in enumerate(MONTHS[: period.last_month]):
                     count = series[index] if index < len(series) else series[index % len(series)]
-                    values[f"tab_{table.id}_{row.id}_{month}"] = count if real else round(count * scale)
+                    values[f"tab_{table.id}_{row.id}_{month}"] = (count if real
+                                                                  else round(count * scale))
         elif table.kind == "varav":
             data = seeds[table.id]
             if table.id == "inledda_utredningar":
@@ -187,8 +196,10 @@ def table_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Per
     return values
 
 
-def unit_values(catalog: Catalog, seeds: dict[str, Any], unit: str, period: Period) -> dict[str, Any]:
-    return {**indicator_values(catalog, seeds, unit, period), **table_values(catalog, seeds, unit, period)}
+def unit_values(catalog: Catalog, seeds: dict[str, Any], unit: str,
+                period: Period) -> dict[str, Any]:
+    return {**indicator_values(catalog, seeds, unit, period),
+            **table_values(catalog, seeds, unit, period)}
 
 
 def prepare_demo_folder(folder: Path) -> None:
@@ -200,8 +211,9 @@ def prepare_demo_folder(folder: Path) -> None:
         return
     marker = folder / DEMO_MARKER
     if not marker.is_file():
-        raise UsageError(f"Mappen {folder} innehåller redan filer och är ingen exempelmapp; exemplet byggs "
-                         "bara i en ny eller tom mapp. Ange en annan mapp, t.ex. exempel.")
+        raise UsageError(f"Mappen {folder} innehåller redan filer och är ingen exempelmapp; "
+                         "exemplet byggs bara i en ny eller tom mapp. Ange en annan mapp, t.ex. "
+                         "exempel.")
     base = folder.resolve()
     for line in marker.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
@@ -225,7 +237,8 @@ def remember_demo_file(folder: Path, path: Path) -> None:
         marker.write(relative.as_posix() + "\n")
 
 
-def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | None = None) -> list[Path]:
+def build_demo_folder(catalog: Catalog, folder: Path,
+                      seeds: dict[str, Any] | None = None) -> list[Path]:
     """Shared folder with five periods, the last after a plan change, one unit missing and one file
     with entry mistakes in it."""
     seeds = seeds or load_seeds()
@@ -239,7 +252,8 @@ def build_demo_folder(catalog: Catalog, folder: Path, seeds: dict[str, Any] | No
             for unit in (u.id for u in catalog.units_in(period)):
                 if (period_text, unit) == MISSING_UNIT:
                     continue
-                template = write_template(catalog, unit, period, scratch / template_filename(catalog, unit, period))
+                template = write_template(catalog, unit, period,
+                                          scratch / template_filename(catalog, unit, period))
                 values = {**unit_values(catalog, seeds, unit, period),
                           **DEMO_COMMENTS.get((period_text, unit), {})}
                 if (period_text, unit) == FAULTY_UNIT:

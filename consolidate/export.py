@@ -1,4 +1,5 @@
-"""Long-format export of the board's data for BI tools: Parquet and CSV, masked when the board is."""
+"""Long-format export of the board's data for BI tools: Parquet and CSV, masked when the board
+is."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from .atomic import write_atomically
 from .boardmodel import Board
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ("period", "unit", "unit_name", "area", "scope", "scope_name", "item", "item_label", "field", "field_label",
-           "value", "text", "sheet", "cell", "file")
+COLUMNS = ("period", "unit", "unit_name", "area", "scope", "scope_name", "item", "item_label",
+           "field", "field_label", "value", "text", "sheet", "cell", "file")
 
 
 def long_frame(board: Board) -> pl.DataFrame:
@@ -20,7 +21,8 @@ def long_frame(board: Board) -> pl.DataFrame:
     if board.masked:
         limit = board.catalog.settings.suppression_limit
         frame = frame.with_columns(board.data["mark"].replace_strict(
-            {"primär": f"<{limit}", "sekundär": ".."}, default=None, return_dtype=pl.String).alias("mask"))
+            {"primär": f"<{limit}", "sekundär": ".."}, default=None, return_dtype=pl.String)
+            .alias("mask"))
     return frame
 
 
@@ -41,6 +43,7 @@ def export_long(board: Board, folder: Path) -> list[Path]:
     stem = f"data_{board.period}"
     written = []
     for suffix, writer in ((".parquet", lambda p: frame.write_parquet(p)),
-                           (".csv", lambda p: _csv_safe(frame).write_csv(p, separator=";", include_bom=True))):
+                           (".csv", lambda p: _csv_safe(frame).write_csv(
+                               p, separator=";", include_bom=True))):
         written.append(write_atomically(folder / f"{stem}{suffix}", writer))
     return written

@@ -21,13 +21,15 @@ _SUFFIX = "_återkoppling"
 
 
 def feedback_name(source: Path) -> str:
-    """'2025-T2_vuxen.xlsx' -> '2025-T2_vuxen_återkoppling.xlsx'; a returned feedback copy keeps its name."""
+    """'2025-T2_vuxen.xlsx' -> '2025-T2_vuxen_återkoppling.xlsx'; a returned feedback copy keeps
+    its name."""
     stem = source.stem
     return f"{stem}.xlsx" if stem.endswith(_SUFFIX) else f"{stem}{_SUFFIX}.xlsx"
 
 
 def _anchor(ws: Any, ref: str) -> Any:
-    """The cell to mark: a cell swallowed by a merged range is marked on the range's top left cell."""
+    """The cell to mark: a cell swallowed by a merged range is marked on the range's top left
+    cell."""
     from openpyxl.cell.cell import MergedCell
 
     cell = ws[ref]
@@ -39,7 +41,8 @@ def _anchor(ws: Any, ref: str) -> Any:
 
 
 def _clear_earlier_marks(wb: Any) -> None:
-    """A returned feedback copy: remove our old comments and colours so only current findings show."""
+    """A returned feedback copy: remove our old comments and colours so only current findings
+    show."""
     from openpyxl.styles import PatternFill
 
     plain = PatternFill("solid", start_color=INPUT, end_color=INPUT)
@@ -72,19 +75,21 @@ def check_feedback_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} är en fil; --feedback ska vara en mapp.")
     if "templates_xlsx" in out_dir.resolve().parts:
-        raise UsageError("Återkopplingskopiorna skrivs inte i templates_xlsx/, där mallarna ligger.")
+        raise UsageError("Återkopplingskopiorna skrivs inte i templates_xlsx/, "
+                         "där mallarna ligger.")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out_dir):
             pass
     except OSError as exc:
         why = os_reason(exc, writing=True)
-        raise UsageError(f"Återkopplingsmappen {out_dir} går inte att skriva i ({why}). Ange en mapp du "
-                         "kan skriva i med --feedback.") from None
+        raise UsageError(f"Återkopplingsmappen {out_dir} går inte att skriva i ({why}). Ange en "
+                         "mapp du kan skriva i med --feedback.") from None
 
 
 def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) -> Path | None:
-    """Where the copy of `source` goes, or None when that path is a submitted file (never overwritten)."""
+    """Where the copy of `source` goes, or None when that path is a submitted file (never
+    overwritten)."""
     target = (out_dir / feedback_name(source)).resolve()
     protected = {source.resolve(), *(p.resolve() for p in inputs)}
     return None if target in protected else out_dir / feedback_name(source)
@@ -105,7 +110,8 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
     if target_path is None:
         return None
     try:
-        with warnings.catch_warnings():  # openpyxl warns about what it drops; the check below decides
+        # openpyxl warns about what it drops; the check below decides
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(source)
     except Exception:  # noqa: BLE001 - openpyxl raises many types for packages calamine reads
@@ -123,7 +129,8 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
             by_cell.setdefault((item.sheet, item.cell), []).append(item)
     for (sheet, ref), items in by_cell.items():
         cell = _anchor(wb[sheet], ref)
-        worst = Severity.ERROR if any(i.severity == Severity.ERROR for i in items) else Severity.WARNING
+        worst = (Severity.ERROR if any(i.severity == Severity.ERROR for i in items)
+                 else Severity.WARNING)
         cell.fill = red if worst == Severity.ERROR else yellow
         text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in items)
         comment = Comment(text, AUTHOR)
@@ -136,7 +143,8 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
     for col, head in enumerate(heads, start=1):
         ws.cell(row=1, column=col, value=head).font = Font(bold=True)
     for row, item in enumerate(findings, start=2):
-        ws.cell(row=row, column=1, value=str(item.severity)).fill = red if item.severity == Severity.ERROR else yellow
+        ws.cell(row=row, column=1, value=str(item.severity)).fill = (
+            red if item.severity == Severity.ERROR else yellow)
         _text(ws.cell(row=row, column=2), item.sheet)
         target = ws.cell(row=row, column=3)
         _text(target, item.cell)

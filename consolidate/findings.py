@@ -29,8 +29,8 @@ class Rule:
 
 _SAVE_AGAIN = "Spara arbetsboken igen i Excel och lämna in den på nytt."
 _SAVE_XLSX = "Öppna den och spara som Excel-arbetsbok (.xlsx), och lämna in den filen."
-_MAKE_SMALLER = ("Ta bort bilder, inklistrade data och extra flikar, eller fyll i en ny mall, och lämna in "
-                 "igen.")
+_MAKE_SMALLER = ("Ta bort bilder, inklistrade data och extra flikar, eller fyll i en ny mall, och "
+                 "lämna in igen.")
 
 _RULES = [
     # The file itself: it cannot be read as a submission.
@@ -40,14 +40,14 @@ _RULES = [
          "arbetsboken i mappen."),
     Rule("tom_fil", FEL, "Tom fil", "Filen är tom (0 byte). " + _SAVE_AGAIN),
     Rule("for_stor", FEL, "Filen är för stor",
-         "Filen är {size_mb} MB; en ifylld mall är under 1 MB och en fil över {limit_mb} MB läses inte. "
-         "Kontrollera att det är rätt fil. " + _MAKE_SMALLER),
+         "Filen är {size_mb} MB; en ifylld mall är under 1 MB och en fil över {limit_mb} MB "
+         "läses inte. Kontrollera att det är rätt fil. " + _MAKE_SMALLER),
     Rule("gammalt_format", FEL, "Gammalt Excel-format",
-         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som Excel-arbetsbok "
-         "(.xlsx)."),
+         "Filen är i det gamla Excel-formatet (.xls). Öppna den i Excel och spara som "
+         "Excel-arbetsbok (.xlsx)."),
     Rule("losenord", FEL, "Lösenordsskyddad arbetsbok",
-         "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > Info > "
-         "Skydda arbetsbok) och lämna in igen."),
+         "Arbetsboken är lösenordsskyddad och kan inte läsas. Ta bort lösenordet (Arkiv > "
+         "Info > Skydda arbetsbok) och lämna in igen."),
     Rule("ej_excel", FEL, "Inte en Excel-arbetsbok",
          "Filen är {what}, inte en Excel-arbetsbok. " + _SAVE_XLSX),
     Rule("ods", FEL, "OpenDocument-format",
@@ -57,45 +57,47 @@ _RULES = [
          "Filen är sparad som Excel-mall ({suffix}), inte som arbetsbok. Öppna den och spara som "
          "Excel-arbetsbok (.xlsx), och lämna in den filen."),
     Rule("makro", FEL, "Arbetsbok med makron",
-         "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) utan "
-         "makron och lämna in igen."),
+         "Arbetsboken innehåller makron. Makron körs aldrig; spara som Excel-arbetsbok (.xlsx) "
+         "utan makron och lämna in igen."),
     Rule("makro_andelse", FEL, "Ändelse för arbetsbok med makron",
-         "Filen har ändelsen {suffix} (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) och "
-         "lämna in igen."),
+         "Filen har ändelsen {suffix} (arbetsbok med makron). Spara som Excel-arbetsbok (.xlsx) "
+         "och lämna in igen."),
     # The package: zip, parts and their sizes (what the guard refuses).
     Rule("trasig_fil", FEL, "Skadad fil",
          "Filen är skadad eller avkortad (zip-arkivet går inte att öppna). " + _SAVE_AGAIN),
     Rule("trasig_del", FEL, "Skadat innehåll",
          "Arbetsbokens del {part} är skadad och går inte att packa upp. " + _SAVE_AGAIN),
     Rule("forfalskad_storlek", FEL, "Felaktig storlek i filen",
-         "Arbetsbokens del {part} är större än filen anger ({declared} byte), så filen är skadad eller "
-         "förfalskad och läses inte. " + _SAVE_AGAIN),
+         "Arbetsbokens del {part} är större än filen anger ({declared} byte), så filen är skadad "
+         "eller förfalskad och läses inte. " + _SAVE_AGAIN),
     Rule("dubbel_del", FEL, "Samma del två gånger",
-         "Arbetsboken innehåller delen {part} två gånger (med samma namn, eller med namn som bara skiljer "
-         "sig i stora och små bokstäver) och läses inte. " + _SAVE_AGAIN),
+         "Arbetsboken innehåller delen {part} två gånger (med samma namn, eller med namn som bara "
+         "skiljer sig i stora och små bokstäver) och läses inte. " + _SAVE_AGAIN),
     Rule("for_stor_uppackad", FEL, "Filen packas upp till för mycket",
-         "Filen packas upp till mer än {limit_mb} MB (en ifylld mall till under 1 MB) och läses inte. "
-         + _MAKE_SMALLER),
+         "Filen packas upp till mer än {limit_mb} MB (en ifylld mall till under 1 MB) och läses "
+         "inte. " + _MAKE_SMALLER),
     Rule("for_stor_del", FEL, "En del av filen är för stor",
-         "Arbetsbokens del {part} packas upp till {size_mb} MB, men högst {limit_mb} MB per del läses; "
-         "filen läses inte. " + _MAKE_SMALLER),
+         "Arbetsbokens del {part} packas upp till {size_mb} MB, men högst {limit_mb} MB per del "
+         "läses; filen läses inte. " + _MAKE_SMALLER),
     Rule("for_hart_packad", FEL, "Orimligt hårt packad",
-         "Arbetsbokens del {part} packas upp till {ratio} gånger sin packade storlek. Mer än {limit} "
-         "gånger läses inte, eftersom bara en zip-bomb packas så hårt; filen läses inte. " + _SAVE_AGAIN),
+         "Arbetsbokens del {part} packas upp till {ratio} gånger sin packade storlek. Mer än "
+         "{limit} gånger läses inte, eftersom bara en zip-bomb packas så hårt; filen läses inte. "
+         + _SAVE_AGAIN),
     Rule("del_saknas", FEL, "Del saknas", "Arbetsboken saknar delen {part}. " + _SAVE_AGAIN),
-    Rule("trasig_xml", FEL, "Skadad XML", "Arbetsbokens del {part} är inte giltig XML. " + _SAVE_AGAIN),
+    Rule("trasig_xml", FEL, "Skadad XML",
+         "Arbetsbokens del {part} är inte giltig XML. " + _SAVE_AGAIN),
     Rule("osaker_xml", FEL, "Otillåtet innehåll i filen",
-         "Arbetsbokens del {part} innehåller otillåtna XML-konstruktioner (entiteter eller externa "
-         "referenser) och läses inte."),
+         "Arbetsbokens del {part} innehåller otillåtna XML-konstruktioner (entiteter eller "
+         "externa referenser) och läses inte."),
     Rule("ovanlig_struktur", FEL, "Ovanlig inre struktur",
-         "Arbetsbokens huvuddel ligger i {part} i stället för xl/workbook.xml, och i den formen kan filen "
-         "inte läsas. " + _SAVE_XLSX),
+         "Arbetsbokens huvuddel ligger i {part} i stället för xl/workbook.xml, och i den formen "
+         "kan filen inte läsas. " + _SAVE_XLSX),
     Rule("for_manga_flikar", FEL, "För många flikar",
-         "Arbetsboken har {count} flikar; mallen har färre än 20 och högst {limit} läses, så filen läses "
-         "inte. Ta bort de extra flikarna eller fyll i en ny mall, och lämna in igen."),
+         "Arbetsboken har {count} flikar; mallen har färre än 20 och högst {limit} läses, så "
+         "filen läses inte. Ta bort de extra flikarna eller fyll i en ny mall, och lämna in igen."),
     Rule("for_stor_flik", FEL, "Innehåll långt utanför mallen",
-         "Fliken '{sheet_name}' har innehåll i {place}, långt utanför mallen ({limits} läses), så filen "
-         "läses inte. Ta bort det innehållet och lämna in igen."),
+         "Fliken '{sheet_name}' har innehåll i {place}, långt utanför mallen ({limits} läses), så "
+         "filen läses inte. Ta bort det innehållet och lämna in igen."),
     Rule("flik_utan_innehall", FEL, "Fliken saknar innehåll",
          "Fliken '{sheet_name}' finns i arbetsboken, men dess innehåll ({part}) saknas i filen. "
          + _SAVE_AGAIN),
@@ -103,55 +105,59 @@ _RULES = [
          "Fliken '{sheet_name}' kan inte läsas (skadat innehåll). " + _SAVE_AGAIN),
     # Identity: whose template, for which period, and where the file lies.
     Rule("ej_mall", FEL, "Inte en av nämndens mallar",
-         "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är ändrad). "
-         "Hämta mallen för er enhet och perioden och fyll i den."),
+         "Arbetsboken är inte en av nämndens mallar (den dolda fliken _meta saknas eller är "
+         "ändrad). Hämta mallen för er enhet och perioden och fyll i den."),
     Rule("gammal_mall", FEL, "Äldre mallversion",
-         "Arbetsboken är gjord med mallversion {version}; nu gäller version {current}. Flytta över "
-         "värdena till den nya mallen."),
-    Rule("okand_enhet", FEL, "Okänd enhet", "Enheten '{unit_id}' i arbetsboken finns inte i katalogen."),
+         "Arbetsboken är gjord med mallversion {version}; nu gäller version {current}. Flytta "
+         "över värdena till den nya mallen."),
+    Rule("okand_enhet", FEL, "Okänd enhet",
+         "Enheten '{unit_id}' i arbetsboken finns inte i katalogen."),
     Rule("ogiltig_period", FEL, "Okänd period i mallen",
-         "Perioden '{period_text}' i arbetsbokens dolda flik _meta går inte att tolka. Hämta mallen för er "
-         "enhet och perioden och fyll i den."),
+         "Perioden '{period_text}' i arbetsbokens dolda flik _meta går inte att tolka. Hämta "
+         "mallen för er enhet och perioden och fyll i den."),
     Rule("fel_period", FEL, "Fel period",
-         "{source} anger {named}, men mallen gäller {period_text}. Kontrollera att rätt mall har fyllts i "
-         "för rätt period och att filen ligger i rätt mapp."),
+         "{source} anger {named}, men mallen gäller {period_text}. Kontrollera att rätt mall har "
+         "fyllts i för rätt period och att filen ligger i rätt mapp."),
     Rule("fel_enhet_fil", FEL, "Filen gäller en annan enhet",
-         "Filnamnet anger enheten '{named}', men mallen gäller {unit_name} ({unit_id}). Kontrollera att "
-         "rätt enhets mall har använts."),
+         "Filnamnet anger enheten '{named}', men mallen gäller {unit_name} ({unit_id}). "
+         "Kontrollera att rätt enhets mall har använts."),
     Rule("ny_indikator", FEL, "Indikator som tillkommit efter mallen",
-         "Indikatorn \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} "
-         "och fyll i den."),
+         "Indikatorn \"{label}\" {when} och saknas i mallen; hämta den nya mallen för "
+         "{period_text} och fyll i den."),
     Rule("ny_tabell", FEL, "Tabell som tillkommit efter mallen",
-         "Tabellen \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} och "
-         "fyll i den."),
+         "Tabellen \"{label}\" {when} och saknas i mallen; hämta den nya mallen för {period_text} "
+         "och fyll i den."),
     Rule("utgatt", VARNING, "Ingår inte längre i planen",
-         "{what} \"{label}\" {why} och efterfrågas inte för {period_text}; det som står i mallen läses inte."),
+         "{what} \"{label}\" {why} och efterfrågas inte för {period_text}; det som står i "
+         "mallen läses inte."),
     Rule("enhet_utanfor_plan", FEL, "Enheten ingår inte i periodens plan",
-         "Mallen gäller {unit_name} {period_text}, men {why} enligt katalogen. Lämna in på mallen för "
-         "den enhet som rapporterar för perioden."),
+         "Mallen gäller {unit_name} {period_text}, men {why} enligt katalogen. Lämna in på "
+         "mallen för den enhet som rapporterar för perioden."),
     Rule("extern_lank", VARNING, "Extern länk",
-         "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden läses."),
+         "Arbetsboken har länkar till andra filer. Länkarna följs inte; bara sparade värden "
+         "läses."),
     Rule("dubblett", VARNING, "Två filer för samma enhet",
-         "Det finns flera filer för {unit_name} {period_text}. Den här filen används inte: {why}"),
+         "Det finns flera filer för {unit_name} {period_text}. Den här filen används inte: "
+         "{why}"),
     Rule("internt_fel", FEL, "Fel i consolidate",
-         "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är oförändrad; "
-         "hör av dig till den som kör sammanställningen."),
+         "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är "
+         "oförändrad; hör av dig till den som kör sammanställningen."),
     # Where the input cells are.
     Rule("flik_saknas", FEL, "Fliken saknas",
-         "Fliken '{sheet_name}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller använd en ny "
-         "mall och fyll i fliken."),
+         "Fliken '{sheet_name}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller "
+         "använd en ny mall och fyll i fliken."),
     Rule("flik_omdopt", VARNING, "Fliken har bytt namn",
-         "Fliken '{sheet_name}' har bytt namn till '{new_name}'. Värdena läses ändå via cellernas namn, "
-         "men byt gärna tillbaka namnet."),
+         "Fliken '{sheet_name}' har bytt namn till '{new_name}'. Värdena läses ändå via "
+         "cellernas namn, men byt gärna tillbaka namnet."),
     Rule("namn_saknas", FEL, "Namngiven cell saknas",
-         "Cellen för \"{label}\" hittas inte: det definierade namnet {name} är borttaget eller pekar "
-         "på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall."),
+         "Cellen för \"{label}\" hittas inte: det definierade namnet {name} är borttaget eller "
+         "pekar på en raderad cell (#REFERENS!). Värdet läses inte; skriv in det i en ny mall."),
     Rule("sammanfogad", FEL, "Sammanfogad cell",
-         "Cellen {ref} (\"{label}\") ingår i den sammanfogade cellen {merged}, så dess värde har gått "
-         "förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen."),
+         "Cellen {ref} (\"{label}\") ingår i den sammanfogade cellen {merged}, så dess värde har "
+         "gått förlorat. Dela upp den sammanfogade cellen och fyll i värdet igen."),
     Rule("formel_utan_varde", FEL, "Formel utan sparat värde",
-         "{label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i Excel "
-         "och lämna in den igen; värdet läses inte som 0."),
+         "{label}: cellen {ref} innehåller en formel utan sparat värde. Öppna och spara filen i "
+         "Excel och lämna in den igen; värdet läses inte som 0."),
     Rule("excel_fel", FEL, "Cellen visar ett Excel-fel",
          "{label}: cellen {ref} visar {error}: {meaning}. Rätta formeln eller skriv in värdet."),
     # What was typed (numbers.parse_cell).
@@ -160,58 +166,65 @@ _RULES = [
     Rule("fel_celltyp", FEL, "Inte ett tal (datum, klockslag eller sanningsvärde)",
          "{label}: Cellen innehåller {what} ({shown}), inte ett tal."),
     Rule("ogiltigt_tal", FEL, "Ogiltigt tal",
-         "{label}: Talet i cellen är för stort eller ogiltigt och kan inte användas. Skriv in värdet igen."),
+         "{label}: Talet i cellen är för stort eller ogiltigt och kan inte användas. Skriv in "
+         "värdet igen."),
     Rule("tvetydig_punkt", FEL, "Tvetydig punkt i talet",
-         "{label}: Punkten i \"{typed}\" är tvetydig. Skriv tusental med mellanslag och decimaler med "
-         "komma: {suggestion}."),
+         "{label}: Punkten i \"{typed}\" är tvetydig. Skriv tusental med mellanslag och "
+         "decimaler med komma: {suggestion}."),
     Rule("procent_skala", FEL, "Procent i fel skala",
          "{label}: Värdet {shown} i en procentcell blir {as_percent} %. Skriv {number} % (eller "
          "{fraction}) om du menar {number} procent."),
     Rule("fel_enhet", FEL, "Fel enhet",
-         "{label}: Enheten i \"{typed}\" passar inte här: cellen ska anges {written_in}, så skriv "
-         "{suggestion}."),
+         "{label}: Enheten i \"{typed}\" passar inte här: cellen ska anges {written_in}, så "
+         "skriv {suggestion}."),
     # Rules on values.
-    Rule("saknas", FEL, "Värde saknas", "{label}: {typed_blank}värdet saknas. Skriv 0 om värdet är noll."),
+    Rule("saknas", FEL, "Värde saknas",
+         "{label}: {typed_blank}värdet saknas. Skriv 0 om värdet är noll."),
     Rule("heltal", FEL, "Ska vara ett heltal",
          "{label}: {shown} är inte ett heltal; ett antal skrivs utan decimaler."),
-    Rule("negativ", FEL, "Negativt värde", "{label}: {shown} är negativt; värdet ska vara 0 eller större."),
-    Rule("andel_intervall", FEL, "Andel utanför 0–100 %", "{label}: {shown} ligger utanför 0–100 %."),
+    Rule("negativ", FEL, "Negativt värde",
+         "{label}: {shown} är negativt; värdet ska vara 0 eller större."),
+    Rule("andel_intervall", FEL, "Andel utanför 0–100 %",
+         "{label}: {shown} ligger utanför 0–100 %."),
     Rule("orimligt", VARNING, "Utanför rimligt intervall",
          "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet."),
     Rule("summa", FEL, "Delarna blir inte SUMMA",
          "Delarna blir {parts} men SUMMA är {total}. Rätta delarna eller SUMMA."),
     Rule("andel_antal", FEL, "Andelen stämmer inte med antalet",
-         "{label}: {shown} stämmer inte med {count} av {total} = {expected_share}. Andelen ska vara "
-         "antalet delat med SUMMA; kontrollera andelen och antalet."),
+         "{label}: {shown} stämmer inte med {count} av {total} = {expected_share}. Andelen ska "
+         "vara antalet delat med SUMMA; kontrollera andelen och antalet."),
     Rule("andel_summa", FEL, "SUMMA-andelen är inte 100 %",
          "SUMMA-raden har andelen {shown}; den ska vara 100 %."),
-    Rule("varav_storre", FEL, "Varav större än totalen", "{label}: {shown} är större än totalen {total}."),
+    Rule("varav_storre", FEL, "Varav större än totalen",
+         "{label}: {shown} är större än totalen {total}."),
     Rule("varav_summa", FEL, "Delarna blir inte totalen",
          "Varav-raderna blir {parts} men totalen är {total}; de ska vara lika."),
     Rule("taljare_storre", FEL, "Täljaren är större än nämnaren",
          "{label}: täljaren {num} är större än nämnaren {den}."),
-    Rule("namnare_noll", FEL, "Nämnaren är 0", "{label}: nämnaren är 0, så andelen kan inte räknas ut."),
+    Rule("namnare_noll", FEL, "Nämnaren är 0",
+         "{label}: nämnaren är 0, så andelen kan inte räknas ut."),
     Rule("manad_saknas", FEL, "Månad saknas",
          "{label}: {month} saknas. Månaderna {months} ska fyllas i för {period_text}."),
     Rule("framtida_manad", FEL, "Värde för en månad efter perioden",
-         "{label}: {month} ligger efter periodens slut ({period_text}) men är ifyllt. Lämna senare "
-         "månader tomma."),
+         "{label}: {month} ligger efter periodens slut ({period_text}) men är ifyllt. Lämna "
+         "senare månader tomma."),
     Rule("enkat_utan_svar", FEL, "Andelar utan inkomna enkäter",
          "{label}: andelen {shown} är ifylld men antal inkomna enkäter är 0."),
     Rule("enkat_andel_saknas", FEL, "Andel saknas",
          "{label}: andelen saknas fast {answers} enkäter kommit in."),
     Rule("hopp", VARNING, "Stor förändring mot föregående tertial",
-         "{label}: {shown} jämfört med {previous} föregående tertial ({previous_period}). Stämmer "
-         "förändringen?"),
+         "{label}: {shown} jämfört med {previous} föregående tertial ({previous_period}). "
+         "Stämmer förändringen?"),
     Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?",
-         "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial ({previous}). "
-         "Har tkr och mnkr förväxlats?"),
+         "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial "
+         "({previous}). Har tkr och mnkr förväxlats?"),
 ]
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-def finding(code: str, file: str, /, *, unit: str = "", period: str = "", sheet: str = "", cell: str = "",
-            scope: str = "", value: str = "", expected: str = "", **params: Any) -> Finding:
+def finding(code: str, file: str, /, *, unit: str = "", period: str = "", sheet: str = "",
+            cell: str = "", scope: str = "", value: str = "", expected: str = "",
+            **params: Any) -> Finding:
     """A finding of a rule, its message filled from the rule's template with `params`.
 
     An unknown code, a missing or an unexpected parameter is a programming error and raises."""
@@ -219,6 +232,7 @@ def finding(code: str, file: str, /, *, unit: str = "", period: str = "", sheet:
     unexpected = set(params) - rule.fields
     if unexpected:
         raise TypeError(f"rule {code!r} has no field(s) {sorted(unexpected)}")
-    return Finding(code=code, severity=rule.severity, file=file, message=rule.message.format(**params),
+    return Finding(code=code, severity=rule.severity, file=file,
+                   message=rule.message.format(**params),
                    title=rule.title, unit=unit, period=period, sheet=sheet, cell=cell, scope=scope,
                    value=value, expected=expected)

@@ -55,9 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="mappen för exempelarbetsböckerna (standard: seeds/exempel/)")
     args = parser.parse_args(argv)
     if not (REPO / "pyproject.toml").is_file():
-        sys.stderr.write("Fel: python -m consolidate.generate skriver om filerna i källkodsförrådet och körs "
-                         "därifrån, efter pip install -e . (det installerade paketet har inga mallar att skriva "
-                         "om).\n")
+        sys.stderr.write("Fel: python -m consolidate.generate skriver om filerna i "
+                         "källkodsförrådet och körs därifrån, efter pip install -e . (det "
+                         "installerade paketet har inga mallar att skriva om).\n")
         return 2
     try:
         catalog = load_catalog(args.katalog or SOURCE_CATALOG)

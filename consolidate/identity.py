@@ -21,7 +21,8 @@ TOOL_KINDS = {"sammanställning": "en sammanställning"}
 
 @dataclass(frozen=True)
 class Identity:
-    """What the _meta sheet says, checked: a tool output has only `kind`, `unit` and `period_text`."""
+    """What the _meta sheet says, checked: a tool output has only `kind`, `unit` and
+    `period_text`."""
 
     kind: str
     unit: str
@@ -29,7 +30,8 @@ class Identity:
     period: Period | None = None
     catalog: str = ""  # the fingerprint of the catalog the template was made from
     digest: str = ""   # a feedback copy's values digest when it was written
-    content: str | None = None  # the fingerprint of the template's own cells (None: an older template)
+    content: str | None = None  # the fingerprint of the template's own cells (None: an older
+                                # template)
 
 
 def meta(workbook: Workbook | None) -> dict[str, str]:
@@ -70,8 +72,8 @@ def identify(workbook: Workbook | None, catalog: Catalog, path: Path, root: Path
         raise refuse("ogiltig_period", label, unit=unit, sheet=META_SHEET, value=text,
                      period_text=text) from None
     _check_place(path, root, unit, period, catalog, label)
-    return Identity(kind, unit, str(period), period, values.get("katalog", ""), values.get("vardehash", ""),
-                    values.get("innehall"))
+    return Identity(kind, unit, str(period), period, values.get("katalog", ""),
+                    values.get("vardehash", ""), values.get("innehall"))
 
 
 def _check_place(path: Path, root: Path | None, unit: str, period: Period, catalog: Catalog,
@@ -86,15 +88,16 @@ def _check_place(path: Path, root: Path | None, unit: str, period: Period, catal
         by_folder = find_period_in_text(folder)
         if by_folder is not None:
             if by_folder != period:
-                raise refuse("fel_period", label, **where, value=str(period), expected=str(by_folder),
-                             source=f"Mappen '{folder}'", named=str(by_folder), period_text=str(period))
+                raise refuse("fel_period", label, **where, value=str(period),
+                             expected=str(by_folder), source=f"Mappen '{folder}'",
+                             named=str(by_folder), period_text=str(period))
             break
     named = _units_named(path.stem, catalog)
     if named:
         longest = max(named, key=len)
         if longest != unit and unit not in named:
-            raise refuse("fel_enhet_fil", label, **where, value=unit, expected=longest, named=longest,
-                         unit_name=catalog.unit(unit).name, unit_id=unit)
+            raise refuse("fel_enhet_fil", label, **where, value=unit, expected=longest,
+                         named=longest, unit_name=catalog.unit(unit).name, unit_id=unit)
 
 
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
@@ -116,7 +119,8 @@ def _units_named(stem: str, catalog: Catalog) -> set[str]:
 
 
 def _folders(path: Path, root: Path | None) -> list[str]:
-    """Folder names from the file upwards: up to and including the checked folder, or just the parent."""
+    """Folder names from the file upwards: up to and including the checked folder, or just the
+    parent."""
     if root is None:
         return [path.parent.name]
     try:

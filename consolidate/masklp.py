@@ -1,4 +1,5 @@
-"""The attacker's linear programs (HiGHS): the least and largest value a hidden small count can take."""
+"""The attacker's linear programs (HiGHS): the least and largest value a hidden small count can
+take."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class Sum(NamedTuple):
 
 
 class Solver:
-    """Linear programs with HiGHS (highspy): the smallest and largest value a hidden cell can take."""
+    """Linear programs with HiGHS (highspy): the smallest and largest value a hidden cell can
+    take."""
 
     def __init__(self) -> None:
         self.highs: Any = None
@@ -76,7 +78,8 @@ class Solver:
             cost = np.zeros(n)
             cost[index[key]] = 1.0
             h.changeColsCost(n, everything, cost)
-            for sense, wanted in ((highspy.ObjSense.kMinimize, 1.0), (highspy.ObjSense.kMaximize, limit - 1.0)):
+            for sense, wanted in ((highspy.ObjSense.kMinimize, 1.0),
+                                  (highspy.ObjSense.kMaximize, limit - 1.0)):
                 h.changeObjectiveSense(sense)
                 h.run()
                 status = h.getModelStatus()

@@ -1,4 +1,5 @@
-"""The master's Diagram sheet: one native line chart per indicator, its complete values against börläge."""
+"""The master's Diagram sheet: one native line chart per indicator, its complete values against
+börläge."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 from .boardmodel import Board
 from .masterstyle import num_format
 
-CHART_DATA = "_diagramdata"  # the hidden sheet the charts read; only complete, shown values are on it
+# the hidden sheet the charts read; only complete, shown values are on it
+CHART_DATA = "_diagramdata"
 
 
 def write_charts(wb: Any, ws: Any, data_ws: Any, board: Board) -> None:
-    """The charts on `ws`, their data on the hidden `data_ws`: a period whose figure is incomplete or
-    hidden has no point, so a chart never shows what the tables do not."""
+    """The charts on `ws`, their data on the hidden `data_ws`: a period whose figure is incomplete
+    or hidden has no point, so a chart never shows what the tables do not."""
     data_ws.hide()
     columns = board.columns
     for c, column in enumerate(columns, start=1):
@@ -41,7 +43,8 @@ def write_charts(wb: Any, ws: Any, data_ws: Any, board: Board) -> None:
             chart.add_series({
                 "name": f"Börläge {ind.target_year}", "categories": [CHART_DATA, 0, 1, 0, last],
                 "values": [CHART_DATA, row + 1, 1, row + 1, last],
-                "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5}, "marker": {"type": "none"},
+                "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5},
+                "marker": {"type": "none"},
             })
         title = ind.name if len(ind.name) <= 70 else ind.name[:67] + "…"
         chart.set_title({"name": title, "name_font": {"size": 10, "bold": True}})

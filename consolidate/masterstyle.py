@@ -8,16 +8,21 @@ from .boardmodel import Status
 from .catalog import Indicator
 from .model import UnitState
 
-STATUS_FILL = {Status.GREEN: "#C6EFCE", Status.YELLOW: "#FFEB9C", Status.RED: "#FFC7CE", Status.GREY: "#D9D9D9"}
-STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#9C0006", Status.GREY: "#404040"}
-STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd", Status.GREY: "● Grå"}
-STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE", UnitState.REJECTED: "#FFC7CE",
-              UnitState.DUPLICATE: "#FFEB9C", UnitState.STRAY: "#D9D9D9"}
-# Number format codes in their OOXML form ("," groups thousands, "." is the decimal point; Swedish Excel
-# and LibreOffice show "# ##0,0"). The space before a unit is escaped or quoted, never bare: a Swedish
-# LibreOffice reads a bare space after a digit as its thousands separator and saves "0 %" as "0,%" and
-# '#,##0.0 "mnkr"' as '#,##0.0,"mnkr"' (a thousandth of the amount). "0.0\ %" (as Excel escapes a space)
-# and '#,##0.0" mnkr"' are the forms LibreOffice writes back, so a save leaves them unchanged.
+STATUS_FILL = {Status.GREEN: "#C6EFCE", Status.YELLOW: "#FFEB9C", Status.RED: "#FFC7CE",
+               Status.GREY: "#D9D9D9"}
+STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#9C0006",
+               Status.GREY: "#404040"}
+STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd",
+                Status.GREY: "● Grå"}
+STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE",
+              UnitState.REJECTED: "#FFC7CE", UnitState.DUPLICATE: "#FFEB9C",
+              UnitState.STRAY: "#D9D9D9"}
+# Number format codes in their OOXML form ("," groups thousands, "." is the decimal point; Swedish
+# Excel and LibreOffice show "# ##0,0"). The space before a unit is escaped or quoted, never bare: a
+# Swedish LibreOffice reads a bare space after a digit as its thousands separator and saves "0 %" as
+# "0,%" and '#,##0.0 "mnkr"' as '#,##0.0,"mnkr"' (a thousandth of the amount). "0.0\ %" (as Excel
+# escapes a space) and '#,##0.0" mnkr"' are the forms LibreOffice writes back, so a save leaves them
+# unchanged.
 SHARE_FORMAT = r"0.0\ %"
 COUNT_FORMAT = "#,##0"
 
@@ -29,12 +34,13 @@ def num_format(ind: Indicator) -> str:
     return COUNT_FORMAT + decimals + ('" mnkr"' if ind.kind == "mnkr" else "")
 
 
-MASK_LEGEND = ("Maskerad: \"<{limit}\" är ett antal från 1 till {small}; \"..\" är dolt så att inget litet antal "
-               "kan räknas fram.")
-MASK_ABOUT = ("Maskerad version (röjandekontroll): antal från 1 till {small} visas som \"<{limit}\". Fler celler "
-              "döljs och visas som \"..\" (sekundär maskering), så att inget dolt antal kan räknas fram ur summor, "
-              "andelar, andra flikar eller andra perioder i filen. Andelar, summor och enheternas delar som skulle "
-              "avslöja ett dolt antal döljs också. Status bedöms inte för ett dolt värde. Fritext med siffror visas "
+MASK_LEGEND = ("Maskerad: \"<{limit}\" är ett antal från 1 till {small}; \"..\" är dolt så att "
+               "inget litet antal kan räknas fram.")
+MASK_ABOUT = ("Maskerad version (röjandekontroll): antal från 1 till {small} visas som "
+              "\"<{limit}\". Fler celler döljs och visas som \"..\" (sekundär maskering), så att "
+              "inget dolt antal kan räknas fram ur summor, andelar, andra flikar eller andra "
+              "perioder i filen. Andelar, summor och enheternas delar som skulle avslöja ett dolt "
+              "antal döljs också. Status bedöms inte för ett dolt värde. Fritext med siffror visas "
               "inte, och valideringsloggen visar inga värden.")
 
 
@@ -61,15 +67,17 @@ def formats(wb: Any) -> Any:
     f.mono = wb.add_format({**base, "font_name": "Consolas", "border": 1})  # type: ignore[attr-defined]
     f.fel = wb.add_format({**base, "border": 1, "bold": True, "font_color": "#9C0006"})  # type: ignore[attr-defined]
     f.status = {s: wb.add_format({**base, "text_wrap": True, "border": 1, "bold": True,  # type: ignore[attr-defined]
-                                  "bg_color": STATUS_FILL[s], "font_color": STATUS_FONT[s]}) for s in STATUS_FILL}
-    f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c}) for s, c in STATE_FILL.items()}  # type: ignore[attr-defined]
+                                  "bg_color": STATUS_FILL[s], "font_color": STATUS_FONT[s]})
+                for s in STATUS_FILL}
+    f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c})  # type: ignore[attr-defined]
+               for s, c in STATE_FILL.items()}
     cache: dict[tuple[str, bool, bool], Any] = {}
 
     def num(code: str, bold: bool = False, italic: bool = False) -> Any:
         if (code, bold, italic) not in cache:
             extra = {"italic": True, "font_color": "#7F7F7F"} if italic else {}
-            cache[(code, bold, italic)] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold,
-                                                          **extra})
+            cache[(code, bold, italic)] = wb.add_format({**base, "num_format": code, "border": 1,
+                                                          "bold": bold, **extra})
         return cache[(code, bold, italic)]
 
     f.num = num  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Result types shared by every stage: severities and states, findings, submissions, the register."""
+"""Result types shared by every stage: severities and states, findings, submissions, the
+register."""
 
 from __future__ import annotations
 
@@ -42,12 +43,14 @@ def flat_dict(item: Any) -> dict[str, Any]:
 
 # The JSON report's keys, Swedish like the rest of what users read (ASCII, as the catalog's keys).
 FILE_KEYS = {"file": "fil", "unit": "enhet", "period": "period", "state": "status", "errors": "fel",
-             "warnings": "varningar", "sha256": "sha256", "modified": "andrad", "note": "anmarkning"}
-FINDING_KEYS = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil", "unit": "enhet",
-                "period": "period", "sheet": "flik", "cell": "cell", "scope": "id", "value": "varde",
-                "expected": "forvantat", "message": "meddelande"}
-REGISTER_KEYS = {"unit": "enhet", "unit_name": "enhetsnamn", "state": "status", "file": "fil", "modified": "andrad",
-                 "sha256": "sha256", "errors": "fel", "warnings": "varningar", "note": "anmarkning"}
+             "warnings": "varningar", "sha256": "sha256", "modified": "andrad",
+             "note": "anmarkning"}
+FINDING_KEYS = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil",
+                "unit": "enhet", "period": "period", "sheet": "flik", "cell": "cell", "scope": "id",
+                "value": "varde", "expected": "forvantat", "message": "meddelande"}
+REGISTER_KEYS = {"unit": "enhet", "unit_name": "enhetsnamn", "state": "status", "file": "fil",
+                 "modified": "andrad", "sha256": "sha256", "errors": "fel", "warnings": "varningar",
+                 "note": "anmarkning"}
 
 
 def json_keys(item: Any, keys: dict[str, str]) -> dict[str, Any]:
@@ -214,7 +217,8 @@ class Checked:
 
     def file_results(self) -> tuple[FileResult, ...]:
         return tuple(
-            FileResult(s.file, s.unit, s.period, FileState.ACCEPTED if self.errors(s) == 0 else FileState.REJECTED,
+            FileResult(s.file, s.unit, s.period,
+                       FileState.ACCEPTED if self.errors(s) == 0 else FileState.REJECTED,
                        self.errors(s), self.warnings(s), s.sha256, s.modified_text)
             for s in self.submissions
         )

@@ -1,4 +1,5 @@
-"""Parse what a unit head typed into a number cell, Swedish style, into a float or a rule code and its fields."""
+"""Parse what a unit head typed into a number cell, Swedish style, into a float or a rule code and
+its fields."""
 
 from __future__ import annotations
 
@@ -140,7 +141,8 @@ def _number(raw: int | float, kind: str, percent_format: bool = False) -> Parsed
         if isinstance(raw, float) and raw.is_integer():
             return Parsed(None, str(int(raw)), None, None)
         # float.__repr__, not str(raw): a subclass may override __str__.
-        return Parsed(None, float.__repr__(raw) if isinstance(raw, float) else int.__repr__(raw), None, None)
+        return Parsed(None, float.__repr__(raw) if isinstance(raw, float) else int.__repr__(raw),
+                      None, None)
     try:
         value = float(raw)
     except OverflowError:
@@ -203,7 +205,8 @@ def _finish(value: float, percent: bool, typed: str, kind: str) -> Parsed:
 
 def _scale(value: float, shown: str) -> Parsed:
     return Parsed(value, None, "procent_skala", {
-        "shown": shown, "as_percent": _sv(value * 100), "number": _sv(value), "fraction": _sv(value / 100)})
+        "shown": shown, "as_percent": _sv(value * 100), "number": _sv(value),
+        "fraction": _sv(value / 100)})
 
 
 def _dot(number: str, typed: str, kind: str) -> Parsed:
@@ -219,7 +222,8 @@ def _dot(number: str, typed: str, kind: str) -> Parsed:
     if _DOTTED_DECIMAL.fullmatch(unsigned):
         whole, decimals = unsigned.split(".")
         decimals = decimals.rstrip("0")
-        readings.append(sign + _group(whole.lstrip("0") or "0") + ("," + decimals if decimals else ""))
+        readings.append(sign + _group(whole.lstrip("0") or "0")
+                        + ("," + decimals if decimals else ""))
     # Neither reading fits ("1.2.3"): show how the two separators are written.
     suggestion = " eller ".join(readings) if readings else "2\u00a0500 eller 2,5"
     return _problem("tvetydig_punkt", typed=_quote(typed), suggestion=suggestion)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from .errors import PeriodError
 
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-               "oktober", "november", "december")
+MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+               "september", "oktober", "november", "december")
 _TERTIAL_MONTHS = {1: (1, 4), 2: (5, 8), 3: (9, 12)}
 _LABELS = {1: "jan–apr", 2: "maj–aug", 3: "sep–dec"}
 

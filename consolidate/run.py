@@ -87,7 +87,8 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
     start_method (else the environment variable CONSOLIDATE_START_METHOD) picks how the worker
     processes start; everything a worker needs travels by pickling, so spawn works as fork does."""
     total = len(paths)
-    context = _pool_context(start_method)  # a wrong setting is said on every run, not only on large ones
+    # a wrong setting is said on every run, not only on large ones
+    context = _pool_context(start_method)
     if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
         out = []
         for done, path in enumerate(paths, start=1):
@@ -104,7 +105,8 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
                              initargs=(catalog,)) as pool:
         # map() submits every chunk, so the workers start now, from a process that has not yet
         # imported polars or pandera; those imports then run while the workers read. (Spawned
-        # workers import only what reading needs: consolidate.run does not import polars at the top.)
+        # workers import only what reading needs: consolidate.run does not import polars at the
+        # top.)
         chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
         import polars as pl
 
@@ -152,9 +154,9 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
     if write:  # a wrong --out or --export is said before minutes of reading, not after
         if len(catalog.units) > MAX_UNITS:
-            raise UsageError(f"Katalogen har {len(catalog.units)} enheter. Huvudarbetsboken visar enheterna "
-                             f"sida vid sida och rymmer högst {MAX_UNITS} (Excel har 16 384 kolumner); dela "
-                             "upp katalogen, t.ex. per förvaltning.")
+            raise UsageError(f"Katalogen har {len(catalog.units)} enheter. Huvudarbetsboken visar "
+                             f"enheterna sida vid sida och rymmer högst {MAX_UNITS} (Excel har "
+                             "16 384 kolumner); dela upp katalogen, t.ex. per förvaltning.")
         if out is not None:
             _guard_place(out)
         if export is not None:
@@ -165,14 +167,16 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         raise UsageError(f"Mappen {folder} kan inte läsas: {os_reason(exc)}.") from None
     subs_all, all_values = read_all(candidates, catalog, folder, progress)
     checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
-    periods = sorted({parse_period(s.period) for s in checked.submissions if s.period and s.readable})
+    periods = sorted({parse_period(s.period) for s in checked.submissions
+                      if s.period and s.readable})
     found = list(periods)
     if period is not None:
         current = parse_period(period)
     elif periods:
         current = periods[-1]
     else:
-        raise UsageError(f"Hittar inga ifyllda mallar i {folder}. Ange --period om mappen ska vara tom.")
+        raise UsageError(f"Hittar inga ifyllda mallar i {folder}. "
+                         f"Ange --period om mappen ska vara tom.")
     if current not in periods:
         periods.append(current)
         periods.sort()
@@ -216,7 +220,8 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     return result
 
 
-def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.DataFrame | None = None) -> Checked:
+def check_files_from(subs_all: list[Submission], catalog: Catalog,
+                     values: pl.DataFrame | None = None) -> Checked:
     subs = [s for s in subs_all if not s.tool_output]
     checked = Checked(subs)
     for sub in subs:
@@ -239,7 +244,8 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog, values: pl.Da
 
 
 def _outside_plan(sub: Submission, catalog: Catalog) -> list[Finding]:
-    """A file of a unit that is not in its period's plan (not started, ended or merged) is refused."""
+    """A file of a unit that is not in its period's plan (not started, ended or merged) is
+    refused."""
     if not (sub.readable and sub.unit and sub.period and catalog.has_unit(sub.unit)):
         return []
     period = parse_period(sub.period)
@@ -251,7 +257,8 @@ def _outside_plan(sub: Submission, catalog: Catalog) -> list[Finding]:
 
 
 def _skipped(path: Path) -> bool:
-    """Lock files of Excel and LibreOffice, and temp files of our own writes left by a killed run."""
+    """Lock files of Excel and LibreOffice, and temp files of our own writes left by a killed
+    run."""
     return is_lock_file(path) or path.name.startswith((".~tmp_", ".~sammanställning_"))
 
 
@@ -259,7 +266,8 @@ def _guard_inputs(target: Path, inputs: Sequence[Path]) -> None:
     """The master may replace an earlier master, never a submitted file."""
     resolved = target.resolve()
     if any(resolved == p.resolve() for p in inputs):
-        raise UsageError(f"{target} är en inlämnad fil; sammanställningen skrivs aldrig över en inlämning.")
+        raise UsageError(f"{target} är en inlämnad fil; "
+                         f"sammanställningen skrivs aldrig över en inlämning.")
 
 
 def _guard_place(target: Path) -> None:
@@ -273,7 +281,8 @@ def _guard_place(target: Path) -> None:
     if not resolved.parent.is_dir():
         raise UsageError(f"Mappen {target.parent} finns inte.")
     if resolved.is_dir():
-        raise UsageError(f"{target} är en mapp; ange filnamnet för sammanställningen, t.ex. {target / 'sammanställning.xlsx'}.")
+        raise UsageError(f"{target} är en mapp; ange filnamnet för sammanställningen, t.ex. "
+                         f"{target / 'sammanställning.xlsx'}.")
 
 
 def _guard_export(folder: Path) -> None:
@@ -285,7 +294,8 @@ def _guard_export(folder: Path) -> None:
 
 def _duplicate_note(checked: Checked, sub: Submission, used: Submission) -> str:
     if checked.errors(sub):
-        return f"Underkänd ({checked.errors(sub)} fel); den giltiga filen {used.file} används i stället."
+        return (f"Underkänd ({checked.errors(sub)} fel); "
+                f"den giltiga filen {used.file} används i stället.")
     if sub.modified < used.modified:
         return f"Ersatt av den nyare giltiga filen {used.file}."
     return f"Lika gammal som {used.file}, som används (sist i namnordning)."
@@ -294,11 +304,13 @@ def _duplicate_note(checked: Checked, sub: Submission, used: Submission) -> str:
 def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_name: str) -> None:
     """A warning in the log, so the controller sees which file of the two was left out and why."""
     checked.findings.setdefault(sub.file, []).append(finding(
-        "dubblett", sub.file, unit_name=unit_name, period_text=sub.period, why=_duplicate_note(checked, sub, used),
+        "dubblett", sub.file, unit_name=unit_name, period_text=sub.period,
+        why=_duplicate_note(checked, sub, used),
         unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
-def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
+def _register(checked: Checked, catalog: Catalog,
+              current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
     """Per expected unit and the current period: delivered, missing, rejected or duplicate.
 
     For every period, the newest valid file of a unit is the one used; the others are listed."""
@@ -312,7 +324,8 @@ def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list
     accepted: list[Submission] = []
     register: list[RegisterEntry] = []
     for (unit, period), subs in sorted(by_key.items()):
-        valid = sorted((s for s in subs if checked.errors(s) == 0), key=lambda s: (s.modified, s.file), reverse=True)
+        valid = sorted((s for s in subs if checked.errors(s) == 0),
+                       key=lambda s: (s.modified, s.file), reverse=True)
         used = valid[0] if valid else None
         if used is not None:
             accepted.append(used)
@@ -324,25 +337,32 @@ def _register(checked: Checked, catalog: Catalog, current: Period) -> tuple[list
         name = catalog.unit(unit).name
         for sub in sorted(subs, key=lambda s: (s.modified, s.file), reverse=True):
             if sub is used:
-                note = "Används." + (f" {len(subs) - 1} fil(er) till för samma period används inte." if len(subs) > 1 else "")
+                note = "Används." + (f" {len(subs) - 1} fil(er) till för samma period används inte."
+                                     if len(subs) > 1 else "")
                 state = UnitState.DELIVERED
             elif used is not None:
                 state, note = UnitState.DUPLICATE, _duplicate_note(checked, sub, used)
             else:
                 state = UnitState.REJECTED
-                note = "Har fel som måste rättas." + (" Flera filer; ingen är giltig." if len(subs) > 1 else "")
-            register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text, sub.sha256,
-                                          checked.errors(sub), checked.warnings(sub), note))
+                note = "Har fel som måste rättas." + (" Flera filer; ingen är giltig."
+                                                      if len(subs) > 1 else "")
+            register.append(RegisterEntry(unit, name, state, sub.file, sub.modified_text,
+                                          sub.sha256, checked.errors(sub), checked.warnings(sub),
+                                          note))
     delivered = {u for (u, p) in by_key if p == str(current)}
-    for expected in catalog.units_in(current):  # the units in the period's plan: merged ones are not missing
+    # the units in the period's plan: merged ones are not missing
+    for expected in catalog.units_in(current):
         if expected.id not in delivered:
-            register.append(RegisterEntry(expected.id, expected.name, UnitState.MISSING, note="Ingen fil för perioden."))
+            register.append(RegisterEntry(expected.id, expected.name, UnitState.MISSING,
+                                          note="Ingen fil för perioden."))
     for sub in unidentified:  # no unit's submission: listed apart, with the reason, never as a unit
         reason = next((f.message for f in checked.of(sub) if f.severity == Severity.ERROR),
                       "Kan inte knytas till en enhet och period.")
-        register.append(RegisterEntry("", "", UnitState.STRAY, sub.file, sub.modified_text, sub.sha256,
-                                      checked.errors(sub), checked.warnings(sub), reason))
+        register.append(RegisterEntry("", "", UnitState.STRAY, sub.file, sub.modified_text,
+                                      sub.sha256, checked.errors(sub), checked.warnings(sub),
+                                      reason))
     order = {u: i for i, u in enumerate(catalog.unit_ids())}
-    register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999), r.state != UnitState.DELIVERED, r.file))
+    register.sort(key=lambda r: (r.unit == "", order.get(r.unit, 999),
+                                 r.state != UnitState.DELIVERED, r.file))
     return register, accepted
 

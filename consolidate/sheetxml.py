@@ -1,4 +1,5 @@
-"""What calamine does not tell about a sheet, found in its XML: far cells, formulas, errors, styles."""
+"""What calamine does not tell about a sheet, found in its XML: far cells, formulas, errors,
+styles."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ SHEET_LIMITS = f"högst {MAX_ROWS:,} rader och {MAX_COLUMNS} kolumner".replace("
 # A cell or row start tag with a reference past MAX_COLUMNS (column GS on) or with a row number of
 # five digits or more; far_cell then checks the exact limits and that the cell holds something.
 # Tags never hold a raw '<', so every pattern stops at the next one: linear on any input.
-_FAR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^<>]*?\br=["']((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])\d+|[A-Z]{1,3}\d{5,})["'][^<>]*>""")
+_FAR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^<>]*?\br=["']((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])\d+|"""
+                       rb"""[A-Z]{1,3}\d{5,})["'][^<>]*>""")
 _FAR_ROW = re.compile(rb"""<(?:\w+:)?row\s[^<>]*?\br=["'](\d{5,})["'][^<>]*>""")
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)[\s>]")
 # Cheap first look (a literal prefix the regex engine jumps between): any far reference at all?
@@ -19,7 +21,8 @@ _FAR_ANY = re.compile(rb"""r=["'](?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z]|[A-Z]{0,2}\d{5})"
 
 # A <c> element: its attributes, and its body up to </c>, never past the start of another cell
 # (so a cell left open costs one pass, not one pass per later cell).
-_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
+_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^<>]*?)"
+                       rb"(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
 _CELL_START = re.compile(rb"<(?:\w+:)?c\s")
 _CELL_REF = re.compile(rb"""\br=["']\$?([A-Z]{1,3})\$?([0-9]{1,7})["']""")
 _STRING_TYPE = re.compile(rb"""\bt=["']str["']""")
@@ -108,7 +111,8 @@ class SheetXml:
         return ("formel", "") if ref in self._formulas else None
 
     def style(self, ref: str) -> int | None:
-        """The cell's format index (its s attribute), when the cell is written with its reference."""
+        """The cell's format index (its s attribute), when the cell is written with its
+        reference."""
         at = self.xml.find(b' r="' + ref.encode("ascii") + b'"')
         start = self.xml.rfind(b"<", 0, at) if at > 0 else -1
         match = _CELL_XML.match(self.xml, start) if start >= 0 else None
@@ -119,7 +123,8 @@ class SheetXml:
 
 
 def _error_cells(xml: bytes) -> dict[str, str]:
-    """Cells of type "e" (a formula's error, or one typed): ref -> what the cell shows, "#DIV/0!"."""
+    """Cells of type "e" (a formula's error, or one typed): ref -> what the cell shows,
+    "#DIV/0!"."""
     found = {}
     for mark in _ERROR_TYPE.finditer(xml):
         match = _CELL_XML.match(xml, xml.rfind(b"<", 0, mark.start()))
@@ -128,7 +133,8 @@ def _error_cells(xml: bytes) -> dict[str, str]:
         where = _CELL_REF.search(match.group(1))
         shown = _VALUE.search(match.group(2) or b"")
         if where and shown:  # as written: calamine compares it so, untrimmed
-            found[(where.group(1) + where.group(2)).decode("ascii")] = shown.group(1).decode("utf-8", "replace")
+            found[(where.group(1) + where.group(2)).decode("ascii")] = (
+                shown.group(1).decode("utf-8", "replace"))
     return found
 
 
@@ -151,8 +157,9 @@ def _formulas_without_value(xml: bytes) -> set[str]:
     """Refs of cells holding a formula but no cached value (openpyxl and some tools write these).
 
     Excel and LibreOffice always store the last computed value; a formula result that is an empty
-    string is stored with t="str", so only a formula with no or an empty <v> and no string type counts.
-    Only the formulas are visited: <f> is a cell's first child, so its cell starts at the '<' before."""
+    string is stored with t="str", so only a formula with no or an empty <v> and no string type
+    counts. Only the formulas are visited: <f> is a cell's first child, so its cell starts at the
+    '<' before."""
     if b":f" in xml:  # prefixed elements (rare): the regex finds <x:f> too
         starts = [m.start() for m in _FORMULA.finditer(xml)]
     else:
@@ -171,7 +178,8 @@ def _formulas_without_value(xml: bytes) -> set[str]:
 def _lacks_value(cell: re.Match[bytes]) -> bool:
     """A <c> element (from _CELL_XML) with a formula and no cached value, not of string type."""
     attrs, body = cell.group(1), cell.group(2) or b""
-    return bool(_FORMULA.search(body)) and not _CACHED.search(body) and not _STRING_TYPE.search(attrs)
+    return (bool(_FORMULA.search(body)) and not _CACHED.search(body)
+            and not _STRING_TYPE.search(attrs))
 
 
 def _formula_starts(xml: bytes) -> list[int]:

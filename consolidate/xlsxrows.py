@@ -1,4 +1,5 @@
-"""Rows into xlsxwriter sheets fast, through its constant-memory internals, or slowly through its public API.
+"""Rows into xlsxwriter sheets fast, through its constant-memory internals, or slowly through its
+public API.
 
 Everything that touches xlsxwriter's private parts (the row file of a constant-memory sheet, the
 shared-string table, format indices, the last table's range) lives here, behind `RowWriter`. The
@@ -21,7 +22,8 @@ from xlsxwriter.utility import xl_col_to_name, xl_range
 
 _TESTED = ((3, 1), (4, 0))  # from, below
 _SLICE = 20_000  # rows turned into XML at a time: memory stays flat for any number of files
-Cell = tuple[Any, Any]  # (value, format): str, a finite number, or None (a blank, kept when formatted)
+# (value, format): str, a finite number, or None (a blank, kept when formatted)
+Cell = tuple[Any, Any]
 
 
 def fast_path_available() -> bool:
@@ -54,7 +56,8 @@ class RowWriter:
         if not on and self.fast:
             ws.constant_memory = 0
 
-    def put_row(self, ws: Any, row: int, cells: Sequence[Cell], comments: Sequence[tuple[int, str]] = (),
+    def put_row(self, ws: Any, row: int, cells: Sequence[Cell],
+                comments: Sequence[tuple[int, str]] = (),
                 comment_options: dict[str, Any] | None = None) -> None:
         """One whole row from column A; comments by column index."""
         if not self.fast:
@@ -70,8 +73,8 @@ class RowWriter:
             return
         self._fast_row(ws, row, cells, comments, comment_options or {})
 
-    def _fast_row(self, ws: Any, row: int, cells: Sequence[Cell], comments: Sequence[tuple[int, str]],
-                  comment_options: dict[str, Any]) -> None:
+    def _fast_row(self, ws: Any, row: int, cells: Sequence[Cell],
+                  comments: Sequence[tuple[int, str]], comment_options: dict[str, Any]) -> None:
         """The row as the XML xlsxwriter writes for the same calls, in one string (xlsxwriter spends
         about 10 µs a cell on checks and XML calls; a region's sheets have tens of thousands):
         numbers as %.16G, text through the shared string table (so never a formula), a blank only
@@ -124,7 +127,8 @@ class LongTable:
                 filled = column.filter(column.is_not_null() & (column != ""))
                 unique = filled.unique(maintain_order=True).to_list()
                 index = [str(strings._get_shared_string_index(text)) for text in unique]
-                strings.count += filled.len() - len(unique)  # one reference per cell, as write_string
+                # one reference per cell, as write_string
+                strings.count += filled.len() - len(unique)
                 ids[name] = pl.col(name).cast(pl.String).replace_strict(unique, index, default=None,
                                                                         return_dtype=pl.String)
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
@@ -143,9 +147,11 @@ class LongTable:
         if not self.rows.fast:
             for r, values in enumerate(self.frame.iter_rows(), start=1):
                 # As on the fast path: an empty text or a NaN is an empty cell.
-                self.rows.put_row(ws, r, [(None if v == "" or (isinstance(v, float) and math.isnan(v)) else v,
-                                           None) for v in values])
-            ws.add_table(0, 0, last_row, last_col, {"name": name, "style": style, "columns": columns})
+                self.rows.put_row(ws, r, [
+                    (None if v == "" or (isinstance(v, float) and math.isnan(v)) else v, None)
+                    for v in values])
+            ws.add_table(0, 0, last_row, last_col,
+                         {"name": name, "style": style, "columns": columns})
             for col, head in enumerate(heads):
                 ws.write_string(0, col, head, head_format)
             return
@@ -186,10 +192,12 @@ def _rows_xml(frame: pl.DataFrame, first_row: int, ids: dict[str, pl.Expr]) -> b
         if dtype == pl.Float64:
             column = pl.col(name)
             cell = pl.lit("<c><v>") + column.cast(pl.String) + pl.lit("</v></c>")
-            cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("<c/>")).otherwise(cell))
+            cells.append(pl.when(column.is_null() | column.is_nan()).then(pl.lit("<c/>"))
+                         .otherwise(cell))
         else:
             cell = pl.lit('<c t="s"><v>') + ids[name] + pl.lit("</v></c>")
             cells.append(pl.when(ids[name].is_null()).then(pl.lit("<c/>")).otherwise(cell))
-    xml = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells, pl.lit("</row>")])
+    xml = frame.select(pl.concat_str([pl.lit('<row r="') + row + pl.lit('">'), *cells,
+                                      pl.lit("</row>")])
                        .str.join("").cast(pl.Binary))
     return bytes(xml.item()) if frame.height else b""
