@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     )
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load_catalog", "make_templates", "check", "consolidate_folder", "write_master",
-           "export", "mail_master"]
+__all__ = ["__version__", "load_catalog", "make_templates", "check", "consolidate_folder",
+           "write_master", "export", "mail_master"]
 
 
 def __getattr__(name: str) -> Any:

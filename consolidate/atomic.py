@@ -40,9 +40,9 @@ def write_atomically(target: Path, write: Callable[[Path], object], prefix: str 
             os.replace(tmp, target)
         except OSError as exc:
             what = "sammanställningen" if prefix == MASTER_PREFIX else "filen"
-            raise ReplaceError(f"{target} kan inte ersättas ({os_reason(exc, writing=True)}): den är troligen öppen i "
-                               f"Excel eller ett annat program. Stäng {what} i Excel och kör igen; den gamla "
-                               "filen är orörd.") from None
+            raise ReplaceError(f"{target} kan inte ersättas ({os_reason(exc, writing=True)}): den "
+                               f"är troligen öppen i Excel eller ett annat program. Stäng {what} i "
+                               "Excel och kör igen; den gamla filen är orörd.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

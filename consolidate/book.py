@@ -10,7 +10,8 @@ from .guard import PACKAGE_RELS, BadXml, Package, UnsafeXml, parse_xml, refuse, 
 from .layout import col_letter
 
 # SpreadsheetML as Excel saves it by default (Transitional, ECMA-376 Part 4) and as "Strict Open XML
-# Spreadsheet" (Strict, ECMA-376 Part 1): the same elements in other namespaces. calamine reads both.
+# Spreadsheet" (Strict, ECMA-376 Part 1): the same elements in other namespaces. calamine reads
+# both.
 _MAIN = ("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
          "{http://purl.oclc.org/ooxml/spreadsheetml/main}")
 _REL_ID = ("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
@@ -50,12 +51,14 @@ class _NotWorkbook(Exception):
 
 
 def read_book(package: Package, main: str) -> Book:
-    """The workbook part and its relationships part, <folder>/_rels/<name>.rels (ECMA-376 Part 2, §9.3)."""
+    """The workbook part and its relationships part, <folder>/_rels/<name>.rels (ECMA-376 Part 2,
+    §9.3)."""
     folder, _, name = main.rpartition("/")
     rels_name = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
     workbook = package.read(main)
     rels = package.read(rels_name) if package.has(rels_name) else b""  # b"": missing, said below
-    parse = _parse_book if len(workbook) + len(rels) <= _CACHED_BOOK_BYTES else _parse_book.__wrapped__
+    parse = (_parse_book if len(workbook) + len(rels) <= _CACHED_BOOK_BYTES
+             else _parse_book.__wrapped__)
     try:
         return parse(workbook, rels, main)
     except _NotWorkbook as other:
@@ -128,7 +131,8 @@ def percent_styles(package: Package, book: Book) -> frozenset[int]:
         return frozenset()
     xml = package.read(book.styles)
     try:
-        return _percent_styles(xml) if len(xml) <= _CACHED_BOOK_BYTES else _percent_styles.__wrapped__(xml)
+        return (_percent_styles(xml) if len(xml) <= _CACHED_BOOK_BYTES
+                else _percent_styles.__wrapped__(xml))
     except UnsafeXml:
         raise refuse("osaker_xml", package.label, part=book.styles) from None
     except BadXml:

@@ -39,8 +39,10 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
-@click.group(cls=Group, context_settings=HELP, options_metavar="[FLAGGOR]", subcommand_metavar="KOMMANDO [ARG]...")
-@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+@click.group(cls=Group, context_settings=HELP, options_metavar="[FLAGGOR]",
+             subcommand_metavar="KOMMANDO [ARG]...")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_show_version,
               help="Visa versionen och katalogen som används här, och avsluta.")
 @help_option
 def cli() -> None:
@@ -57,8 +59,10 @@ def cli() -> None:
 
 
 @cli.command(options_metavar="[FLAGGOR]")
-@click.option("--period", required=True, metavar="PERIOD", help="Perioden, t.ex. 2025-T2 (även 'T2 2025').")
-@click.option("--unit", "--enhet", "units", multiple=True, metavar="ID", help="Bara dessa enheter (kan upprepas).")
+@click.option("--period", required=True, metavar="PERIOD",
+              help="Perioden, t.ex. 2025-T2 (även 'T2 2025').")
+@click.option("--unit", "--enhet", "units", multiple=True, metavar="ID",
+              help="Bara dessa enheter (kan upprepas).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, metavar="MAPP",
               help="Mappen som mallarna skrivs till.")
 @catalog_option
@@ -76,7 +80,8 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
         return
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} till {out_dir}.", err=True)
+    click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} "
+               f"till {out_dir}.", err=True)
 
 
 def _print_findings(findings: list[Any]) -> None:
@@ -88,13 +93,16 @@ def _print_findings(findings: list[Any]) -> None:
 
 
 @cli.command(options_metavar="[FLAGGOR]")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SÖKVÄG...")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path),
+                metavar="SÖKVÄG...")
 @click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
-@click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path), metavar="MAPP",
+@click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path),
+              metavar="MAPP",
               help="Skriv en återkopplingskopia av varje arbetsbok hit (originalen ändras aldrig).")
 @catalog_option
 @help_option
-def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, catalog_path: Path | None) -> None:
+def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None,
+          catalog_path: Path | None) -> None:
     """Kontrollera ifyllda arbetsböcker (filer eller mappar).
 
     Slutkod 0 när inget fel finns, 1 när något fel finns, 2 vid felaktig användning eller när
@@ -109,7 +117,8 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
         catalog = load(catalog_path, *paths, err=as_json)
         files, root = collect_paths(list(paths))
         if not files:  # nothing to check is a usage error (exit 2), not a clean bill
-            raise UsageError(f"Inga arbetsböcker att kontrollera i {', '.join(str(p) for p in paths)}.")
+            raise UsageError("Inga arbetsböcker att kontrollera i "
+                             f"{', '.join(str(p) for p in paths)}.")
         checked = check_files(files, catalog, root)
     except ConsolidateError as exc:
         fail(exc)
@@ -126,15 +135,17 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
         for sub in checked.submissions:
             if sub.readable:
                 try:
-                    out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir, inputs=files,
-                                         value_digest=sub.digest)
-                except OSError as exc:  # the folder was checked; a disk can still fill, a copy be open
-                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i mappen "
-                                  f"{feedback_dir} ({os_reason(exc, writing=True)}).")
+                    out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir,
+                                         inputs=files, value_digest=sub.digest)
+                except OSError as exc:  # the folder was checked; a disk can still fill, a copy be
+                                        # open
+                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i "
+                                  f"mappen {feedback_dir} ({os_reason(exc, writing=True)}).")
                     continue
-                except ReplaceError as exc:  # an earlier copy is open in Excel, or a folder is in the way
-                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i mappen "
-                                  f"{feedback_dir}: {exc}")
+                except ReplaceError as exc:  # an earlier copy is open in Excel, or a folder is in
+                                             # the way
+                    failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i "
+                                  f"mappen {feedback_dir}: {exc}")
                     continue
                 if out is not None:
                     written.append(out)
@@ -152,9 +163,10 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
         for out in written:
             click.echo(f"Återkoppling: {out}", err=True)
         for name in not_written:
-            click.echo(f"Återkopplingskopian för {name} skrevs inte (filen kan inte öppnas, eller kopian "
-                       "skulle hamna över en inlämnad fil).", err=True)
-        click.echo(f"Totalt: {count_text(len(report.files), 'fil', 'filer')}, {count_text(report.errors, 'fel', 'fel')}, "
+            click.echo(f"Återkopplingskopian för {name} skrevs inte (filen kan inte öppnas, eller "
+                       "kopian skulle hamna över en inlämnad fil).", err=True)
+        click.echo(f"Totalt: {count_text(len(report.files), 'fil', 'filer')}, "
+                   f"{count_text(report.errors, 'fel', 'fel')}, "
                    f"{count_text(report.warnings, 'varning', 'varningar')}.")
     for line in failed:
         click.echo(line, err=True)
@@ -163,19 +175,21 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None, cat
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", type=click.Path(path_type=Path), metavar="MAPP")
-@click.option("--period", metavar="PERIOD", help="Perioden som sammanställs (standard: den senaste i mappen).")
+@click.option("--period", metavar="PERIOD",
+              help="Perioden som sammanställs (standard: den senaste i mappen).")
 @click.option("--out", "out", type=click.Path(path_type=Path), metavar="FIL",
               help="Huvudarbetsboken (standard: MAPP/sammanställning_PERIOD.xlsx).")
 @click.option("--json", "as_json", is_flag=True, help="Skriv rapporten som JSON.")
 @click.option("--export", "export", type=click.Path(path_type=Path), metavar="MAPP",
               help="Skriv även data i långt format som Parquet och CSV hit.")
 @click.option("--maskera", "mask", is_flag=True,
-              help="Maskera små antal (röjandekontroll): antal under katalogens roj_grans visas som \"<5\", och "
-                   "celler som skulle avslöja dem som \"..\", på alla flikar och i exporten.")
+              help="Maskera små antal (röjandekontroll): antal under katalogens roj_grans visas "
+                   "som \"<5\", och celler som skulle avslöja dem som \"..\", på alla flikar och i "
+                   "exporten.")
 @catalog_option
 @help_option
-def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None, mask: bool,
-        catalog_path: Path | None) -> None:
+def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None,
+        mask: bool, catalog_path: Path | None) -> None:
     """Sammanställ alla inlämnade arbetsböcker i en mapp till nämndens huvudarbetsbok.
 
     Slutkod 0 när alla enheter lämnat giltiga filer, 1 när huvudarbetsboken skrevs men
@@ -196,7 +210,8 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
                     bar.__exit__(None, None, None)
     try:
         catalog = load(catalog_path, folder, err=as_json)
-        result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export, progress=progress)
+        result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export,
+                         progress=progress)
     except ConsolidateError as exc:
         fail(exc)
         return
@@ -210,8 +225,8 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
 
 
 def _summary(result: Any) -> None:
-    """The run in a few lines: units by state (a rejected unit is underkänd, not missing), files that
-    are no unit's, what the board figures lack, the findings and where the master is."""
+    """The run in a few lines: units by state (a rejected unit is underkänd, not missing), files
+    that are no unit's, what the board figures lack, the findings and where the master is."""
     units = [e for e in result.register if e.unit]
     strays = [e for e in result.register if not e.unit]
     by = {state: [e for e in units if e.state == state] for state in UnitState}
@@ -219,14 +234,16 @@ def _summary(result: Any) -> None:
     if result.period in result.found:
         click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: {found}")
     else:
-        click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller perioden, så alla "
-                   f"enheter saknas. Perioder som filerna gäller: {found}.")
+        click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller "
+                   f"perioden, så alla enheter saknas. Perioder som filerna gäller: {found}.")
     click.echo(f"Levererade: {len(by[UnitState.DELIVERED])}  saknas: {len(by[UnitState.MISSING])}  "
-               f"underkända: {len(by[UnitState.REJECTED])}  dubbletter: {len(by[UnitState.DUPLICATE])}")
+               f"underkända: {len(by[UnitState.REJECTED])}  "
+               f"dubbletter: {len(by[UnitState.DUPLICATE])}")
     for entry in by[UnitState.MISSING]:
         click.echo(f"  saknas:     {entry.unit_name}")
     for entry in by[UnitState.REJECTED]:
-        click.echo(f"  underkänd:  {entry.unit_name} ({entry.file}: {count_text(entry.errors, 'fel', 'fel')})")
+        click.echo(f"  underkänd:  {entry.unit_name} "
+                   f"({entry.file}: {count_text(entry.errors, 'fel', 'fel')})")
     for entry in by[UnitState.DUPLICATE]:
         click.echo(f"  dubblett:   {entry.file} – {entry.note}")
     if strays:
@@ -239,20 +256,26 @@ def _summary(result: Any) -> None:
         if partial:
             missing = {u for row in partial for u in row.current.missing}
             rejected = {u for row in partial for u in row.current.rejected}
-            parts = ([f"saknar {', '.join(u.name for u in board.catalog.units if u.id in missing)}"] if missing else []
-                     ) + ([f"underkänd: {', '.join(u.name for u in board.catalog.units if u.id in rejected)}"]
+            parts = ([f"saknar {', '.join(u.name for u in board.catalog.units if u.id in missing)}"]
+                     if missing else []
+                     ) + (["underkänd: "
+                           f"{', '.join(u.name for u in board.catalog.units if u.id in rejected)}"]
                           if rejected else [])
-            click.echo(f"Ofullständigt underlag: {count_text(len(partial), 'indikator', 'indikatorer')} "
+            click.echo("Ofullständigt underlag: "
+                       f"{count_text(len(partial), 'indikator', 'indikatorer')} "
                        f"({'; '.join(parts)}).")
-    click.echo(f"Fynd: {result.report.errors} fel, {count_text(result.report.warnings, 'varning', 'varningar')} "
+    click.echo(f"Fynd: {result.report.errors} fel, "
+               f"{count_text(result.report.warnings, 'varning', 'varningar')} "
                "(se fliken Valideringslogg).")
     click.echo(f"Huvudarbetsbok: {result.master}")
 
 
 @cli.command(options_metavar="[FLAGGOR]")
 @click.argument("folder", required=False, type=click.Path(path_type=Path), metavar="[MAPP]")
-@click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None, metavar="FIL",
-              help="Katalogen (standard: exempelkatalogen som följer med consolidate, som exemplets siffror hör till).")
+@click.option("--katalog", "catalog_path", type=click.Path(path_type=Path), default=None,
+              metavar="FIL",
+              help="Katalogen (standard: exempelkatalogen som följer med consolidate, som "
+                   "exemplets siffror hör till).")
 @help_option
 def demo(folder: Path | None, catalog_path: Path | None) -> None:
     """Bygg en exempelmapp från seeds/, sammanställ den och visa var huvudarbetsboken ligger.
@@ -267,8 +290,8 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
         catalog = announce(load_catalog(catalog_path))
         prepare_demo_folder(target)  # removes only what an earlier example wrote
         files = build_demo_folder(catalog, target)
-        click.echo(f"Exempelmapp: {target} ({count_text(len(files), 'arbetsbok', 'arbetsböcker')} i "
-                   f"{count_text(len({f.parent for f in files}), 'period', 'perioder')}).")
+        click.echo(f"Exempelmapp: {target} ({count_text(len(files), 'arbetsbok', 'arbetsböcker')} "
+                   f"i {count_text(len({f.parent for f in files}), 'period', 'perioder')}).")
         result = run_job(target, catalog)
         if result.master is not None:
             remember_demo_file(target, result.master)

@@ -1,4 +1,5 @@
-"""What every command shares: Swedish help and usage errors, the catalog option, and the catalog line."""
+"""What every command shares: Swedish help and usage errors, the catalog option, and the catalog
+line."""
 
 from __future__ import annotations
 
@@ -28,14 +29,17 @@ _CLICK_ERRORS = [
     (r"'(.*?)' is not one of (.+)\.", r"'\1' är inget av \2."),
     (r"'(.*?)' is not a valid boolean\.", r"'\1' är varken ja eller nej."),
     (r"Path '(.+?)' does not exist\.", r"Sökvägen '\1' finns inte."),
-    (r"(?:File|Directory|Path) '(.+?)' is a (?:file|directory)\.", r"'\1' är av fel slag (fil eller mapp)."),
-    (r"(?:File|Directory|Path) '(.+?)' is not (?:readable|writable)\.", r"'\1' går inte att läsa eller skriva."),
+    (r"(?:File|Directory|Path) '(.+?)' is a (?:file|directory)\.",
+     r"'\1' är av fel slag (fil eller mapp)."),
+    (r"(?:File|Directory|Path) '(.+?)' is not (?:readable|writable)\.",
+     r"'\1' går inte att läsa eller skriva."),
     (r"Option '(.+?)' does not take a value\.", r"Flaggan \1 tar inget värde."),
 ]
 
 
 _HELP_WORDS = [(r"\[required\]", "[krävs]"), (r"\[default: ([^\]]*)\]", r"[standard: \1]"),
-               (r"\[env var: ([^\]]*)\]", r"[miljövariabel: \1]"), (r"\[(\w+), (\w+)\]", r"[\1, \2]")]
+               (r"\[env var: ([^\]]*)\]", r"[miljövariabel: \1]"),
+               (r"\[(\w+), (\w+)\]", r"[\1, \2]")]
 
 
 def swedish_help(text: str) -> str:
@@ -53,11 +57,13 @@ def swedish(message: str) -> str:
 
 class Command(click.Command):
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
+                              prefix="Användning: ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, swedish_help(text)) for p in self.get_params(ctx)
-                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None for name, text in [r]]
+                if isinstance(p, click.Option) and (r := p.get_help_record(ctx)) is not None
+                for name, text in [r]]
         if rows:
             with formatter.section("Flaggor"):
                 formatter.write_dl(rows)
@@ -67,7 +73,8 @@ class Group(click.Group):
     command_class = Command
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Användning: ")
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
+                              prefix="Användning: ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         Command.format_options(self, ctx, formatter)  # type: ignore[arg-type]
@@ -91,9 +98,9 @@ def help_option(f: Any) -> Any:
     return click.help_option("-h", "--help", help="Visa den här hjälpen och avsluta.")(f)
 
 
-CATALOG_ORDER = ("miljövariabeln CONSOLIDATE_KATALOG, annars katalog.toml i mappen som kommandot arbetar "
-                  "på eller en mapp ovanför, annars i den aktuella mappen eller ovanför, annars "
-                  "exempelkatalogen som följer med consolidate")
+CATALOG_ORDER = ("miljövariabeln CONSOLIDATE_KATALOG, annars katalog.toml i mappen som kommandot "
+                 "arbetar på eller en mapp ovanför, annars i den aktuella mappen eller ovanför, "
+                 "annars exempelkatalogen som följer med consolidate")
 
 
 def catalog_option(f: Any) -> Any:
@@ -106,7 +113,8 @@ def load(catalog_path: Path | None, *places: Path | None, err: bool = False) -> 
     the files or folders the command works on."""
     from .locate import load_catalog_for, work_folder
 
-    return announce(load_catalog_for(catalog_path, [work_folder(p) for p in places if p is not None]), err)
+    return announce(load_catalog_for(catalog_path,
+                                     [work_folder(p) for p in places if p is not None]), err)
 
 
 def announce(catalog: Any, err: bool = False) -> Any:

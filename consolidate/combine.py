@@ -19,11 +19,14 @@ STATUS_TEXT = {
 MASKED_TEXT = "Bedöms inte i den maskerade versionen: värdet är dolt (litet antal)"
 STATUS_RULE = (
     "Status jämför periodens utfall med nuläget och börläget i indikatorns riktning. "
-    "Grön: börläget är nått. Gul: utfallet har rört sig mot börläget sedan nuläget men är inte framme. "
+    "Grön: börläget är nått. "
+    "Gul: utfallet har rört sig mot börläget sedan nuläget men är inte framme. "
     "Röd: oförändrat (inom indikatorns tolerans) eller längre från börläget än nuläget. "
     "Grå: inget värde denna period (ej rapporterad, eller indikatorn följs upp årsvis i T3), eller "
-    "ofullständigt underlag: någon av enheterna som rapporterar indikatorn saknas eller är underkänd, så "
-    "värdet gäller bara en del av nämnden. Ett sådant värde visas kursivt med en kommentar om vilka enheter "
+    "ofullständigt underlag: "
+    "någon av enheterna som rapporterar indikatorn saknas eller är underkänd, så "
+    "värdet gäller bara en del av nämnden. "
+    "Ett sådant värde visas kursivt med en kommentar om vilka enheter "
     "som saknas, bedöms inte och tas inte med i diagrammen eller i trendpilen. "
     "Saknar indikatorn ett börläge i siffror räcker en förändring i önskad riktning för grön. "
     "Trendpilen visar förändringen sedan föregående period med värde: ▲ ökning, ▼ minskning, "
@@ -31,15 +34,18 @@ STATUS_RULE = (
     "täljare och nämnare, aldrig som medel av procenttal. "
     "När nämndens plan ändras bedöms varje period mot börläget och nuläget som gällde för dess år; "
     "ändringar av börläge, nuläge, namn och enheter står under indikatorns namn. \"Ej aktuell\": "
-    "indikatorn ingick inte i planen den perioden. En avslutad indikator visas med sin historik, grå, "
+    "indikatorn ingick inte i planen den perioden. "
+    "En avslutad indikator visas med sin historik, grå, "
     "med den sista perioden den följdes upp."
 )
 
 
 def unit_indicator_values(values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     """Per period, unit and indicator: value, or numerator and denominator for shares."""
-    ind = values.filter(pl.col("name").str.starts_with("ind_") & pl.col("field").is_in(["varde", "taljare", "namnare"]))
-    wide = ind.pivot(on="field", index=["period", "unit", "scope"], values="value", aggregate_function="first")
+    ind = values.filter(pl.col("name").str.starts_with("ind_")
+                        & pl.col("field").is_in(["varde", "taljare", "namnare"]))
+    wide = ind.pivot(on="field", index=["period", "unit", "scope"], values="value",
+                     aggregate_function="first")
     for column in ("varde", "taljare", "namnare"):
         if column not in wide.columns:
             wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
@@ -62,7 +68,8 @@ def board_values(unit_values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     ).with_columns(combine=pl.col("indicator").replace_strict(rule, default="summa"))
     return grouped.with_columns(
         value=pl.when(pl.col("reported") == 0).then(None)
-        .when(pl.col("combine") == "kvot").then(pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")))
+        .when(pl.col("combine") == "kvot")
+        .then(pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")))
         .when(pl.col("combine") == "medel").then(pl.col("mean"))
         .otherwise(pl.col("num"))
     ).sort("indicator", "period")
@@ -84,16 +91,18 @@ def lacking_text(catalog: Catalog, cell: BoardCell) -> str:
     return "; ".join(parts)
 
 
-def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | None]], period: Period,
-          lacking: str = "", target: float | None = None) -> Judgement:
+def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | None]],
+          period: Period, lacking: str = "", target: float | None = None) -> Judgement:
     """Status against the target, and the trend since the previous period with a value.
 
-    `lacking` says which units that report the indicator have no accepted workbook this period (lacking_text);
-    the caller leaves incomplete periods out of `history` (None) so the trend compares like with
-    like. A masked figure is judged as no value: its status would give it back."""
+    `lacking` says which units that report the indicator have no accepted workbook this period
+    (lacking_text); the caller leaves incomplete periods out of `history` (None) so the trend
+    compares like with like. A masked figure is judged as no value: its status would give it
+    back."""
     target = ind.target if target is None else target
     sign = 1.0 if ind.direction == "ökning" else -1.0
-    previous = next(((c, f) for c, f in reversed(history) if f is not None and f.shown is not None), None)
+    previous = next(((c, f) for c, f in reversed(history)
+                     if f is not None and f.shown is not None), None)
     value = current.shown
     if value is None:
         if current.mark is not None:
@@ -102,13 +111,16 @@ def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | 
             text = "Följs upp årsvis (T3)"
         else:
             text = STATUS_TEXT[Status.GREY] + (f": {lacking}" if lacking else "")
-        return Judgement(Status.GREY, text, Trend.NONE, "–", None if previous is None else previous[1],
+        return Judgement(Status.GREY, text, Trend.NONE, "–",
+                         None if previous is None else previous[1],
                          None if previous is None else previous[0])
     if lacking:
-        # A sum over some of the units, or a ratio of part of the population, is not the board's figure.
+        # A sum over some of the units, or a ratio of part of the population, is not the board's
+        # figure.
         return Judgement(Status.GREY, f"Ofullständigt underlag: {lacking}", Trend.NONE, "–")
     better = (value - ind.baseline) * sign
-    # Without a numeric target, a move in the wanted direction beyond the tolerance counts as reached.
+    # Without a numeric target, a move in the wanted direction beyond the tolerance counts as
+    # reached.
     reached = (value - target) * sign >= -1e-12 if target is not None else better > ind.tolerance
     if reached:
         state = Status.GREEN
@@ -116,7 +128,8 @@ def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | 
         state = Status.YELLOW
     else:
         state = Status.RED
-    text = STATUS_TEXT[state] if target is not None or state != Status.GREEN else "Förändring i önskad riktning"
+    text = (STATUS_TEXT[state] if target is not None or state != Status.GREEN
+            else "Förändring i önskad riktning")
     if previous is None:
         return Judgement(state, text, Trend.NONE, "–")
     before = previous[1].shown
@@ -133,4 +146,5 @@ def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | 
 def table_totals(values: pl.DataFrame, period: str) -> pl.DataFrame:
     """Unit tables of one period summed over units, per table, row and field."""
     tab = values.filter((pl.col("period") == period) & pl.col("name").str.starts_with("tab_"))
-    return tab.group_by("scope", "item", "field", "unit").agg(value=pl.col("value").first()).sort("scope", "item", "field", "unit")
+    return (tab.group_by("scope", "item", "field", "unit").agg(value=pl.col("value").first())
+            .sort("scope", "item", "field", "unit"))

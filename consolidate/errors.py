@@ -24,7 +24,8 @@ class MailError(ConsolidateError):
 
 
 _OS_REASONS = {
-    errno.EACCES: ("behörighet saknas", "behörighet saknas, eller filen är öppen i ett annat program"),
+    errno.EACCES: ("behörighet saknas",
+                   "behörighet saknas, eller filen är öppen i ett annat program"),
     errno.ENOENT: ("filen finns inte", "sökvägen finns inte"),
     errno.ENOTDIR: ("filen finns inte", "en del av sökvägen är en fil, inte en mapp"),
     errno.EISDIR: ("det är en mapp", "en mapp har samma namn som filen"),

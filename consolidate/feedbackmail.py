@@ -1,4 +1,5 @@
-"""Feedback copies to unit heads: one message per unit, listing what to correct, the copy attached."""
+"""Feedback copies to unit heads: one message per unit, listing what to correct, the copy
+attached."""
 
 from __future__ import annotations
 
@@ -119,11 +120,12 @@ def _feedback_blocks(unit_name: str, period: str, findings: Sequence[FeedbackFin
     others = [f for f in findings if f.severity not in ("fel", "varning")]
     blocks = [paragraph("Hej!")]
     if not findings:
-        blocks.append(paragraph(f"Vi har granskat er tertialuppföljning för {period} ({unit_name}) och "
-                         "hittade inget att anmärka på. Tack!"))
+        blocks.append(paragraph(f"Vi har granskat er tertialuppföljning för {period} "
+                         f"({unit_name}) och hittade inget att anmärka på. Tack!"))
         return blocks
     blocks.append(paragraph(f"Vi har granskat er tertialuppföljning för {period} ({unit_name}) och "
-                     f"hittade {len(errors)} fel och {count_text(len(warnings), 'varning', 'varningar')}."))
+                     f"hittade {len(errors)} fel och "
+                     f"{count_text(len(warnings), 'varning', 'varningar')}."))
     listed = 0
     for group, heading in ((errors, "Fel – måste rättas"),
                            (warnings, "Varningar – kontrollera att värdet stämmer"),
@@ -145,8 +147,8 @@ def _feedback_blocks(unit_name: str, period: str, findings: Sequence[FeedbackFin
         "Spara och skicka tillbaka arbetsboken genom att svara på det här meddelandet.",
     )))
     if not errors:
-        blocks.append(paragraph("Det finns inga fel, bara varningar: stämmer värdena behöver ni inte "
-                         "ändra något, men skriv gärna en kommentar i arbetsboken."))
+        blocks.append(paragraph("Det finns inga fel, bara varningar: stämmer värdena behöver ni "
+                         "inte ändra något, men skriv gärna en kommentar i arbetsboken."))
     return blocks
 
 

@@ -38,7 +38,8 @@ class Refused(Exception):
 
 
 def refuse(code: str, label: str, **fields: Any) -> Refused:
-    """A refusal of rule `code` (use: raise refuse(...)); where-keywords and template fields both go."""
+    """A refusal of rule `code` (use: raise refuse(...)); where-keywords and template fields both
+    go."""
     return Refused(finding(code, label, **fields))
 
 
@@ -92,7 +93,8 @@ class Package:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError):
-            # NotImplementedError: a directory entry asking for a newer zip version than Python reads
+            # NotImplementedError: a directory entry asking for a newer zip version than Python
+            # reads
             raise refuse("trasig_fil", label) from None
         self.parts = {part_name(info.filename): info for info in infos}
         if len(self.parts) < len(infos):
@@ -124,7 +126,8 @@ class Package:
             # members; struct.error and ValueError come from headers that lie about offsets.
             raise refuse("trasig_del", self.label, part=info.filename) from None
         if len(data) > info.file_size:
-            raise refuse("forfalskad_storlek", self.label, part=info.filename, declared=str(info.file_size))
+            raise refuse("forfalskad_storlek", self.label, part=info.filename,
+                         declared=str(info.file_size))
         return data
 
     def read_xml(self, name: str, sheet: str = "") -> bytes:
@@ -136,11 +139,13 @@ class Package:
         return xml
 
     def repacked(self, replace: dict[str, bytes]) -> bytes:
-        """The package with some parts replaced, stored uncompressed: for calamine, never written."""
+        """The package with some parts replaced, stored uncompressed: for calamine, never
+        written."""
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
             for name, info in self.parts.items():
-                archive.writestr(info.filename, replace[name] if name in replace else self.read(name))
+                archive.writestr(info.filename,
+                                 replace[name] if name in replace else self.read(name))
         return out.getvalue()
 
 
@@ -170,7 +175,8 @@ def _check_sizes(infos: list[zipfile.ZipInfo], label: str) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
             shown = f"{int(ratio):,}".replace(",", "\u00a0")
-            raise refuse("for_hart_packad", label, part=info.filename, ratio=shown, limit=str(MAX_RATIO))
+            raise refuse("for_hart_packad", label, part=info.filename, ratio=shown,
+                         limit=str(MAX_RATIO))
         if info.file_size > MAX_PART_BYTES:
             raise refuse("for_stor_del", label, part=info.filename, size_mb=mb(info.file_size),
                          limit_mb=mb(MAX_PART_BYTES))
@@ -179,7 +185,8 @@ def _check_sizes(infos: list[zipfile.ZipInfo], label: str) -> None:
         # Deflate adds at most a few bytes per 16 KB to data it cannot pack: a part much larger
         # packed than unpacked has a forged size (a zip bomb behind a small declared size).
         if info.compress_size > info.file_size + info.file_size // 1000 + 1024:
-            raise refuse("forfalskad_storlek", label, part=info.filename, declared=str(info.file_size))
+            raise refuse("forfalskad_storlek", label, part=info.filename,
+                         declared=str(info.file_size))
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra field length
@@ -224,12 +231,14 @@ def main_part(package: Package, suffix: str) -> str:
     if not main:
         what = "ett Word-dokument" if package.has("word/document.xml") else \
             "en PowerPoint-presentation" if package.has("ppt/presentation.xml") else \
-            "en binär Excel-arbetsbok (.xlsb)" if package.has("xl/workbook.bin") else "ett zip-arkiv"
+            "en binär Excel-arbetsbok (.xlsb)" if package.has("xl/workbook.bin") else \
+            "ett zip-arkiv"
         raise refuse("ej_excel", label, what=what)
     if main.endswith(".bin"):
         raise refuse("ej_excel", label, what="en binär Excel-arbetsbok (.xlsb)")
     if package.has(f"{main.rpartition('/')[0]}/vbaproject.bin") or package.has("xl/vbaproject.bin"):
-        raise refuse("makro", label)  # the VBA project beside the workbook part, where Excel puts it
+        raise refuse("makro", label)  # the VBA project beside the workbook part, where Excel
+                                      # puts it
     if suffix in MACRO_SUFFIXES:
         raise refuse("makro_andelse", label, suffix=suffix)
     if suffix in TEMPLATE_SUFFIXES:
@@ -259,16 +268,19 @@ def parse_xml(xml: bytes) -> Any:
 
 
 # The officeDocument relationship type, Transitional (ECMA-376 Part 4) and Strict (Part 1).
-_OFFICE_DOCUMENT = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
-                    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
 PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
 def _office_document(package: Package, xml: bytes) -> str:
     try:
-        return _office_document_in(xml) if len(xml) <= 65_536 else _office_document_in.__wrapped__(xml)
+        return (_office_document_in(xml) if len(xml) <= 65_536
+                else _office_document_in.__wrapped__(xml))
     except UnsafeXml:
-        raise refuse("osaker_xml", package.label, part=package.parts["_rels/.rels"].filename) from None
+        raise refuse("osaker_xml", package.label,
+                     part=package.parts["_rels/.rels"].filename) from None
     except BadXml:  # Excel repairs such a package: look where the workbook part always is
         return ""
 

@@ -21,7 +21,8 @@ COL_GOAL, COL_NAME, COL_MEASURE, COL_VALUE, COL_DENOM, COL_SHARE = 0, 1, 2, 3, 4
 COL_BASELINE, COL_TARGET, COL_COMMENT, COL_CHECK = 6, 7, 8, 9
 
 # Parse kind of a value field, by indicator kind (shares are entered as numerator/denominator).
-_VALUE_KIND = {"antal": "antal", "årsarbetare": "arsarbetare", "mnkr": "mnkr", "dygn": "dygn", "procent": "procent"}
+_VALUE_KIND = {"antal": "antal", "årsarbetare": "arsarbetare", "mnkr": "mnkr", "dygn": "dygn",
+               "procent": "procent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,8 @@ def _table_block(table: Table, period: Period) -> TableBlock:
 
     if table.kind == "fordelning":
         for offset, trow in enumerate(table.rows):
-            add(trow.id, "antal", row + offset, 1, "antal", True, f"{trow.label}: {table.count_label.lower()}")
+            add(trow.id, "antal", row + offset, 1, "antal", True,
+                f"{trow.label}: {table.count_label.lower()}")
             if table.with_share:
                 add(trow.id, "andel", row + offset, 2, "andel", True, f"{trow.label}: andel")
         summa = row + len(table.rows)

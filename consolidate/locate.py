@@ -1,4 +1,5 @@
-"""Which catalog a command uses: --katalog, CONSOLIDATE_KATALOG, katalog.toml nearby, the example."""
+"""Which catalog a command uses: --katalog, CONSOLIDATE_KATALOG, katalog.toml nearby, the
+example."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def find_catalog(option: Path | None = None, folders: Sequence[Path] = (),
     if env:
         path = Path(env)
         if not path.is_file():
-            raise CatalogError(f"{ENV_VAR} pekar på {env}, som inte är en fil. Rätta variabeln eller ta bort "
-                               "den, eller ange katalogen med --katalog.")
+            raise CatalogError(f"{ENV_VAR} pekar på {env}, som inte är en fil. Rätta variabeln "
+                               "eller ta bort den, eller ange katalogen med --katalog.")
         return path, Origin.ENVIRONMENT
     for folder in [*folders, Path()]:
         found = _nearest(folder)

@@ -1,4 +1,5 @@
-"""E-mail messages: the master workbook to the board, as plain text and HTML with the workbook attached."""
+"""E-mail messages: the master workbook to the board, as plain text and HTML with the workbook
+attached."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def parse_addresses(values: Sequence[str]) -> tuple[str, ...]:
                 raise MailError(f"Ogiltig e-postadress {value!r}: skriv t.ex. namn@kommun.se.")
             try:
                 # Address, not formataddr: the header policy encodes å, ä, ö itself, once.
-                found.append(str(Address(display_name=name, addr_spec=address)) if name else address)
+                found.append(str(Address(display_name=name, addr_spec=address)) if name
+                             else address)
             except (ValueError, email.errors.HeaderParseError) as error:
                 raise MailError(f"Ogiltig e-postadress {value!r}.") from error
     return tuple(found)
@@ -217,7 +219,8 @@ def _master_blocks(summary: MasterSummary, attachment: str, limit: int = 5) -> l
         blocks += [Block("heading", ("Största förändringarna",)),
                    Block("list", tuple(move.text for move in summary.moves[:3]))]
     if summary.masked:
-        blocks.append(paragraph(f'Den bifogade filen är maskerad: antal från 1 till {limit - 1} visas som "<{limit}", '
+        blocks.append(paragraph(f'Den bifogade filen är maskerad: antal från 1 till {limit - 1} '
+                         f'visas som "<{limit}", '
                          'och celler som skulle avslöja dem visas som "..".'))
     blocks.append(paragraph(f"Valideringen: {summary.errors} fel och "
                      f"{count_text(summary.warnings, 'varning', 'varningar')}."))

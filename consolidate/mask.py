@@ -1,4 +1,5 @@
-"""Small-count masking on the board model: primary and secondary suppression, checked by linear programming.
+"""Small-count masking on the board model: primary and secondary suppression, checked by linear
+programming.
 
 Every figure an output shows is a node; how figures hang together (sums, ratios, the same month
 typed in two tertials' files) are the relations a reader of the file could use. A count from 1 to
@@ -28,13 +29,15 @@ _EPS = 1e-6
 
 @dataclass
 class Network:
-    """Figures (value, count, published) and their relations, as a reader of the outputs sees them."""
+    """Figures (value, count, published) and their relations, as a reader of the outputs sees
+    them."""
 
     values: dict[Key, float] = field(default_factory=dict)
     counts: set[Key] = field(default_factory=set)
     published: set[Key] = field(default_factory=set)
     sums: list[Sum] = field(default_factory=list)      # total = Σ parts, or Σ parts ≤ total
-    depends: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)   # shown only if all parts are
+    depends: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)   # shown only if all
+                                                                               # parts are
 
     def add(self, key: Key, value: float | None, count: bool, published: bool = True) -> None:
         if value is None:
@@ -59,7 +62,8 @@ class Network:
         """The figures `keep` picks, and every relation that touches one of them."""
         sums = [r for r in self.sums if keep(r.total) or any(keep(p) for p in r.parts)]
         depends = [r for r in self.depends if keep(r[0]) or any(keep(p) for p in r[1])]
-        touched = {k for r in sums for k in (r.total, *r.parts)} | {k for r in depends for k in (r[0], *r[1])}
+        touched = ({k for r in sums for k in (r.total, *r.parts)}
+                   | {k for r in depends for k in (r[0], *r[1])})
         out = Network({k: v for k, v in self.values.items() if keep(k) or k in touched})
         out.counts = {k for k in self.counts if k in out.values}
         out.published = {k for k in self.published if k in out.values}
@@ -71,7 +75,8 @@ class Network:
             self.values.setdefault(key, value)
         self.counts |= other.counts
         self.published |= other.published
-        self.sums += [r for r in other.sums if r.total in self.values and all(p in self.values for p in r.parts)]
+        self.sums += [r for r in other.sums
+                      if r.total in self.values and all(p in self.values for p in r.parts)]
         self.depends += other.depends
 
 
@@ -88,7 +93,8 @@ def mask_board(board: Board) -> Board:
     limit = board.catalog.settings.suppression_limit
     hidden: dict[Key, Mark] = {}
     shown: set[Key] = set()
-    earlier = Network()  # the unit-table sums earlier masters published, which this one does not show
+    earlier = Network()  # the unit-table sums earlier masters published, which this one does not
+                         # show
     for period in board.periods[:-1]:
         net = network(build_board(as_of(source, period), board.catalog))
         net.merge(earlier)
@@ -108,7 +114,8 @@ def as_of(result: RunResult, period: Period) -> RunResult:
     text = str(period)
     return replace(result, period=period, periods=[p for p in result.periods if p <= period],
                    accepted=[s for s in result.accepted if parse_period(s.period) <= period],
-                   values=result.values.filter(result.values["period"] <= text), board=None, master=None)
+                   values=result.values.filter(result.values["period"] <= text), board=None,
+                   master=None)
 
 
 def period_of(key: Key) -> str:
@@ -157,7 +164,8 @@ def network(board: Board) -> Network:
                     net.add(part.value.key, part.value.value, False, published=period == current)
                     if part.num is not None and part.den is not None:
                         net.add_depends(part.value.key, (part.num.key, part.den.key))
-                        net.add_sum(part.den.key, (part.num.key,), at_most=True)  # täljare ≤ nämnare
+                        net.add_sum(part.den.key, (part.num.key,),
+                                    at_most=True)  # täljare ≤ nämnare
             elif ind.combine == "summa":
                 net.add_sum(board_key, [p.value.key for p in cell.parts])
             else:
@@ -171,7 +179,8 @@ def network(board: Board) -> Network:
     return net
 
 
-def _unit_table(net: Network, table: Table, period: str, unit: str, names: Mapping[str, float]) -> None:
+def _unit_table(net: Network, table: Table, period: str, unit: str,
+                names: Mapping[str, float]) -> None:
     """What one unit's own table says: its parts add up to its SUMMA, its shares are parts of it."""
     def key(item: str, field_: str) -> Key:
         return cell_key(period, unit, f"tab_{table.id}_{item}_{field_}")
@@ -222,7 +231,8 @@ def _table_relations(net: Network, table: Table, period: str, units: tuple[str, 
         net.add_sum(total(item, "summa"), [total(item, "summa", u) for u in units])
     elif table.kind == "enkat":
         net.add_sum(total("svar", "antal"), [unit_key(u, "svar", "antal") for u in units])
-        everything = [unit_key(u, i, f) for u in units for i, f in [("svar", "antal"), *((i, "andel") for i in items)]]
+        everything = [unit_key(u, i, f) for u in units
+                      for i, f in [("svar", "antal"), *((i, "andel") for i in items)]]
         for item in items:
             net.add_depends(total(item, "andel"), everything)
 
@@ -246,8 +256,8 @@ def protect(net: Network, limit: int, hidden: dict[Key, Mark] | None = None,
 
 
 class _Protector:
-    def __init__(self, net: Network, marks: dict[Key, Mark], limit: int, kept: frozenset[Key] = frozenset(),
-                 shown: frozenset[Key] = frozenset()) -> None:
+    def __init__(self, net: Network, marks: dict[Key, Mark], limit: int,
+                 kept: frozenset[Key] = frozenset(), shown: frozenset[Key] = frozenset()) -> None:
         self.net, self.marks, self.limit = net, marks, limit
         self.kept, self.shown = kept, shown
         self.sum_of: dict[Key, list[int]] = defaultdict(list)
@@ -267,7 +277,8 @@ class _Protector:
                        for tot, parts, at_most in (self.net.sums[i] for i in self.sum_of[key]))
 
     def spread(self) -> None:
-        """A ratio, a weighted share or a rounded share is hidden when any of its parts is unknown."""
+        """A ratio, a weighted share or a rounded share is hidden when any of its parts is
+        unknown."""
         changed = True
         while changed:
             changed = False
@@ -303,8 +314,8 @@ class _Protector:
                 continue
             variables, rels = self.component(key)
             small = [k for k in variables if self.marks.get(k) == Mark.SMALL]
-            leak = self.lp.first_leak(small, variables, [self.net.sums[i] for i in rels], self.net.values,
-                                      self.marks, self.limit)
+            leak = self.lp.first_leak(small, variables, [self.net.sums[i] for i in rels],
+                                      self.net.values, self.marks, self.limit)
             if leak is None:
                 pending.difference_update(small)
                 continue
@@ -312,8 +323,10 @@ class _Protector:
             pending.update(k for k in small if self.marks.get(k) == Mark.SMALL)
 
     def fix(self, leak: Key, variables: list[Key], rels: list[int]) -> None:
-        """Show a small total as ".." (it then tells nothing of its parts), or hide one more cell."""
-        near = {k for i in self.sum_of[leak] if i in set(rels) for k in (self.net.sums[i][0], *self.net.sums[i][1])}
+        """Show a small total as ".." (it then tells nothing of its parts), or hide one more
+        cell."""
+        near = {k for i in self.sum_of[leak] if i in set(rels)
+                for k in (self.net.sums[i][0], *self.net.sums[i][1])}
         totals = [k for k in variables if self.marks.get(k) == Mark.SMALL and k in self.totals
                   and k not in self.kept and self._sums_of_unknowns(k)]
         if totals:

@@ -14,8 +14,8 @@ from .boardmodel import Board, BoardCell, Figure, Mark, TableView
 from .catalog import Indicator
 from .combine import STATUS_RULE, lacking_text, names_text
 from .errors import UsageError
-from .mastermeta import summary_of, write_meta_sheet
 from .masterchart import CHART_DATA, write_charts
+from .mastermeta import summary_of, write_meta_sheet
 from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
 from .model import Severity, UnitState
 from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
@@ -23,9 +23,10 @@ from .xlsxrows import Cell, LongTable, RowWriter, fast_path_available
 SUMMARY_SHEET = "Sammanställning"
 EXCEL_ROWS = 1_048_576
 _COMMENT = {"author": "consolidate", "x_scale": 2, "y_scale": 1.2}
-# Names for people first, the ids (what the catalog and the export call things) in their own columns.
-DATA_HEADS = ["Period", "Enhet", "Område", "Indikator eller tabell", "Rad", "Fält", "Värde", "Text", "Flik", "Cell",
-              "Fil", "Enhets-id", "Id", "Rad-id", "Fält-id"]
+# Names for people first, the ids (what the catalog and the export call things) in their own
+# columns.
+DATA_HEADS = ["Period", "Enhet", "Område", "Indikator eller tabell", "Rad", "Fält", "Värde", "Text",
+              "Flik", "Cell", "Fil", "Enhets-id", "Id", "Rad-id", "Fält-id"]
 _DATA_WIDTHS = [9, 26, 10, 40, 26, 10, 12, 30, 20, 7, 34, 16, 30, 22, 10]
 NOT_IN_PLAN = "ej aktuell"  # the indicator was not in the board's plan that period
 
@@ -35,16 +36,17 @@ def mark_text(mark: Mark, limit: int) -> str:
     return f"<{limit}" if mark == Mark.SMALL else ".."
 
 
-def write_master(board: Board, path: Path, source: Path | None = None, fast: bool | None = None) -> Path:
+def write_master(board: Board, path: Path, source: Path | None = None,
+                 fast: bool | None = None) -> Path:
     """Write the board's master workbook atomically (a unique temp file beside the target, then a
     rename); `fast` None picks xlsxwriter's fast internals when this version is one they are tested
     with."""
     data = master_data(board)
     if data.height >= EXCEL_ROWS:
         raise UsageError(
-            f"Fliken Data skulle få {data.height} rader, men ett Excel-blad rymmer {EXCEL_ROWS - 1} under "
-            "rubriken. Flytta äldre perioder ur mappen (eller sammanställ med en mindre katalog) och "
-            "kör igen.")
+            f"Fliken Data skulle få {data.height} rader, men ett Excel-blad rymmer "
+            f"{EXCEL_ROWS - 1} under rubriken. Flytta äldre perioder ur mappen (eller sammanställ "
+            "med en mindre katalog) och kör igen.")
     rows = RowWriter(fast_path_available() if fast is None else fast)
     return write_atomically(path, lambda tmp: _Writer(board, data, rows, tmp, source).write(),
                             prefix=".~sammanställning_")
@@ -54,19 +56,21 @@ def master_data(board: Board) -> pl.DataFrame:
     """The Data sheet's columns: the board's long data, with a column for marks when masked."""
     frame = board.data.select(
         "period", "unit_name",
-        pl.when(pl.col("area") == "indikator").then(pl.lit("Indikator")).otherwise(pl.lit("Tabell")).alias("area"),
-        "scope_name", "item_label", "field_label", "value", "text", "sheet", "cell", "file", "unit", "scope", "item",
-        "field")
+        pl.when(pl.col("area") == "indikator").then(pl.lit("Indikator"))
+        .otherwise(pl.lit("Tabell")).alias("area"),
+        "scope_name", "item_label", "field_label", "value", "text", "sheet", "cell", "file", "unit",
+        "scope", "item", "field")
     if board.masked:
         limit = board.catalog.settings.suppression_limit
         frame = frame.with_columns(board.data["mark"].replace_strict(
-            {str(Mark.SMALL): f"<{limit}", str(Mark.COVER): ".."}, default=None, return_dtype=pl.String)
-            .alias("mask"))
+            {str(Mark.SMALL): f"<{limit}", str(Mark.COVER): ".."}, default=None,
+            return_dtype=pl.String).alias("mask"))
     return frame
 
 
 class _Writer:
-    def __init__(self, board: Board, data: pl.DataFrame, rows: RowWriter, path: Path, source: Path | None) -> None:
+    def __init__(self, board: Board, data: pl.DataFrame, rows: RowWriter, path: Path,
+                 source: Path | None) -> None:
         self.b, self.c, self.data, self.rows = board, board.catalog, data, rows
         self.path, self.source = path, source
         self.period = board.period
@@ -81,12 +85,14 @@ class _Writer:
             "title": f"{self.c.board.name} – tertialuppföljning {self.period}",
             "subject": f"Uppföljning av omställningen, {self.period.label}",
             "author": self.c.board.administration, "company": self.c.board.municipality,
-            "keywords": f"tertialuppföljning, {self.period}", "comments": f"Skapad av consolidate {__version__}",
+            "keywords": f"tertialuppföljning, {self.period}",
+            "comments": f"Skapad av consolidate {__version__}",
             # The period's end, not the clock: same inputs give the same bytes.
             "created": dt.datetime(self.period.year, self.period.last_month, 28),
         })
         self.f = formats(wb)
-        self.long = LongTable(self.rows, wb, self.data)  # built while the sheets before it are written
+        self.long = LongTable(self.rows, wb, self.data)  # built while the sheets before it are
+                                                         # written
         try:
             self._summary()
             self._per_unit()
@@ -97,7 +103,8 @@ class _Writer:
             self._log()
             self._data()
             self._about()
-            write_meta_sheet(wb, summary_of(self.b, f"consolidate {__version__}", str(self.source or "")))
+            write_meta_sheet(wb, summary_of(self.b, f"consolidate {__version__}",
+                                            str(self.source or "")))
         finally:
             self.long.close()
         wb.close()
@@ -116,7 +123,8 @@ class _Writer:
 
     def _masked_note(self, ws: Any, row: int) -> None:
         if self.b.masked:
-            ws.write_string(row, 0, MASK_LEGEND.format(limit=self.limit, small=self.limit - 1), self.f.muted)
+            ws.write_string(row, 0, MASK_LEGEND.format(limit=self.limit, small=self.limit - 1),
+                            self.f.muted)
 
     # ---- figures -------------------------------------------------------------------------------
     def _figure(self, fig: Figure | None, fmt: Any) -> Cell:
@@ -128,8 +136,10 @@ class _Writer:
             return "–", self.f.center
         return fig.value, fmt
 
-    def _board_cell(self, ind: Indicator, cell: BoardCell, bold: bool = False) -> tuple[Cell, str | None]:
-        """A board value, its format and comment: a partial one in italics, naming the units it lacks."""
+    def _board_cell(self, ind: Indicator, cell: BoardCell,
+                    bold: bool = False) -> tuple[Cell, str | None]:
+        """A board value, its format and comment: a partial one in italics, naming the units it
+        lacks."""
         if not cell.in_plan:
             return (NOT_IN_PLAN, self.f.na), None
         value, fmt = self._figure(cell.value, None)
@@ -138,7 +148,8 @@ class _Writer:
         comment = None
         if cell.incomplete:
             have = [u.name for u in self.c.units if u.id in {p.unit for p in cell.parts}]
-            comment = f"Ofullständigt underlag: {lacking_text(self.c, cell)}. Värdet gäller bara {names_text(have)}."
+            comment = (f"Ofullständigt underlag: {lacking_text(self.c, cell)}. "
+                       f"Värdet gäller bara {names_text(have)}.")
         return (value, self.f.num(num_format(ind), bold=bold, italic=cell.incomplete)), comment
 
     def _names(self, units: tuple[str, ...]) -> list[str]:
@@ -151,15 +162,18 @@ class _Writer:
         first_hist = 3
         columns = self.b.columns
         heads = (["Målområde", "Indikator", "Nuläge*"] + [c.header for c in columns]
-                 + ["Börläge", "Uppföljning", "Riktning", "Status", "Trend", "Kommentarer från enheterna"])
+                 + ["Börläge", "Uppföljning", "Riktning", "Status", "Trend",
+                    "Kommentarer från enheterna"])
         widths = [30, 46, 11] + [12] * len(columns) + [16, 12, 11, 26, 14, 50]
         last_col = len(heads) - 1
         title = f"{self.c.board.name} – uppföljning av omställningen, {self.period.label}"
-        ws.merge_range(0, 0, 0, min(last_col, 8), title + (" (maskerad)" if self.b.masked else ""), f.title)
+        ws.merge_range(0, 0, 0, min(last_col, 8), title + (" (maskerad)" if self.b.masked else ""),
+                       f.title)
         states = self.b.unit_states()
         delivered = sum(1 for u in self.b.units if states.get(u.id) == UnitState.DELIVERED)
-        ws.write_string(1, 0, f"{self.c.board.municipality}. Underlag från {delivered} av {len(self.b.units)} "
-                              "enheter. Statusregeln står under tabellen och på fliken Om sammanställningen.", f.muted)
+        ws.write_string(1, 0, f"{self.c.board.municipality}. Underlag från {delivered} av "
+                              f"{len(self.b.units)} enheter. Statusregeln står under tabellen och "
+                              "på fliken Om sammanställningen.", f.muted)
         self._masked_note(ws, 2)
         for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
             ws.write_string(3, col, head, f.head)
@@ -197,13 +211,14 @@ class _Writer:
             ws.write_string(row, col + 3, f"{STATUS_LABEL[judgement.status]}\n{judgement.reason}",
                             f.status[judgement.status])
             ws.write_string(row, col + 4, f"{judgement.arrow} {judgement.trend}", f.wrap)
-            ws.write_string(row, col + 5, "\n".join(f"{self._unit_name(u)}: {text}" for u, text in item.comments),
-                            f.wrap)
+            ws.write_string(row, col + 5, "\n".join(f"{self._unit_name(u)}: {text}"
+                                                    for u, text in item.comments), f.wrap)
             ws.set_row(row, 48 + 13 * len(item.notes))
             row += 1
         dates = sorted({r.indicator.baseline_date for r in self.b.rows})
         row += 1
-        ws.write_string(row, 0, "*) Nuläget avser mätperioden per " + ", ".join(d.isoformat() for d in dates) + ".", f.muted)
+        ws.write_string(row, 0, "*) Nuläget avser mätperioden per "
+                        + ", ".join(d.isoformat() for d in dates) + ".", f.muted)
         for note in notes:
             row += 1
             ws.write_string(row, 0, note, f.muted)
@@ -227,7 +242,8 @@ class _Writer:
         f = self.f
         units = list(self.b.units)
         ws.write_string(0, 0, f"Per enhet – {self.period.label}", f.title)
-        ws.write_string(1, 0, "Enheternas värden för perioden; andelar räknade från varje enhets täljare och nämnare.", f.muted)
+        ws.write_string(1, 0, "Enheternas värden för perioden; andelar räknade från varje enhets "
+                              "täljare och nämnare.", f.muted)
         self._masked_note(ws, 2)
         heads = ["Indikator"] + [u.name for u in units] + ["Nämnden"]
         for col, head in enumerate(heads):
@@ -253,7 +269,8 @@ class _Writer:
                     cells.append(self._figure(part.value, fmt))
             cell, comment = self._board_cell(ind, current, bold=True)
             cells.append(cell)
-            self.rows.put_row(ws, 4 + offset, cells, [(len(cells) - 1, comment)] if comment else (), _COMMENT)
+            self.rows.put_row(ws, 4 + offset, cells, [(len(cells) - 1, comment)] if comment else (),
+                              _COMMENT)
         ws.freeze_panes(4, 1)
         ws.repeat_rows(3)
 
@@ -268,7 +285,8 @@ class _Writer:
         ws.write_string(1, 0, note, f.muted)
         for col, head in enumerate(view.heads):
             ws.write_string(3, col, head, f.head)
-        widths = {"fordelning": (36, 14), "varav": (36, 14), "manad": (34, 8), "enkat": (60, 16)}[table.kind]
+        widths = {"fordelning": (36, 14), "varav": (36, 14), "manad": (34, 8),
+                  "enkat": (60, 16)}[table.kind]
         ws.set_column(0, 0, widths[0])
         ws.set_column(1, 13 if table.kind == "manad" else len(view.heads) - 1, widths[1])
         if table.kind in ("fordelning", "varav"):
@@ -288,9 +306,11 @@ class _Writer:
         ws = self._sheet("Diagram")
         data_ws = self.wb.add_worksheet(CHART_DATA)
         self.rows.streaming(data_ws, False)
-        ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}", self.f.title)
-        ws.write_string(1, 0, "Perioder med ofullständigt underlag (någon enhet saknas eller är underkänd) "
-                              "visas inte i diagrammen; se Sammanställning.", self.f.muted)
+        ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}",
+                        self.f.title)
+        ws.write_string(1, 0, "Perioder med ofullständigt underlag (någon enhet saknas eller är "
+                              "underkänd) visas inte i diagrammen; se Sammanställning.",
+                              self.f.muted)
         self._masked_note(ws, 2)
         write_charts(self.wb, ws, data_ws, self.b)
 
@@ -301,14 +321,17 @@ class _Writer:
         ws.write_string(0, 0, f"Inlämning – {self.period.label}", f.title)
         counts = {s: sum(1 for e in register if e.state == s) for s in STATE_FILL}
         ws.write_string(1, 0, ", ".join(f"{s}: {n}" for s, n in counts.items() if n), f.muted)
-        # The whole SHA-256, as Get-FileHash or sha256sum print it, so a file can be matched exactly.
+        # The whole SHA-256, as Get-FileHash or sha256sum print it, so a file can be matched
+        # exactly.
         heads = ["Enhet", "Status", "Fil", "Ändrad", "Fel", "Varningar", "Anmärkning", "SHA-256"]
-        for col, (head, width) in enumerate(zip(heads, [30, 13, 40, 17, 6, 10, 50, 70], strict=True)):
+        for col, (head, width) in enumerate(zip(heads, [30, 13, 40, 17, 6, 10, 50, 70],
+                                                strict=True)):
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, entry in enumerate(register, start=4):
             self.rows.put_row(ws, r, [
-                (entry.unit_name or "(ingen enhet)", f.wrap), (str(entry.state), f.state[entry.state]),
+                (entry.unit_name or "(ingen enhet)", f.wrap),
+                (str(entry.state), f.state[entry.state]),
                 (entry.file, f.wrap), (entry.modified, f.wrap), (entry.errors, f.count),
                 (entry.warnings, f.count), (entry.note, f.wrap), (entry.sha256, f.mono)])
         ws.freeze_panes(4, 1)
@@ -321,21 +344,26 @@ class _Writer:
         ws.write_string(0, 0, f"Valideringslogg – {len(findings)} fynd", f.title)
         note = "Fel stoppar en inlämning; varningar ska kontrolleras men stoppar inte."
         if self.b.masked:
-            note += " I den maskerade versionen visas inga värden ur filerna; se den omaskerade sammanställningen."
+            note += (" I den maskerade versionen visas inga värden ur filerna; se den omaskerade "
+                     "sammanställningen.")
         ws.write_string(1, 0, note, f.muted)
-        heads = ["Allvarlighet", "Fil", "Enhet", "Period", "Flik", "Cell", "Regel", "Meddelande", "Värde", "Förväntat",
-                 "Enhets-id", "Regelkod"]
-        for col, (head, width) in enumerate(zip(heads, [11, 34, 26, 9, 20, 7, 28, 70, 14, 14, 16, 18], strict=True)):
+        heads = ["Allvarlighet", "Fil", "Enhet", "Period", "Flik", "Cell", "Regel", "Meddelande",
+                 "Värde", "Förväntat", "Enhets-id", "Regelkod"]
+        for col, (head, width) in enumerate(
+                zip(heads, [11, 34, 26, 9, 20, 7, 28, 70, 14, 14, 16, 18], strict=True)):
             ws.write_string(3, col, head, f.head)
             ws.set_column(col, col, width)
         for r, item in enumerate(findings, start=4):
             message, value, expected = item.message, item.value, item.expected
-            if self.b.masked:  # a message quotes what was typed: values, sums, the file's own numbers
+            if self.b.masked:  # a message quotes what was typed: values, sums, the file's own
+                               # numbers
                 message, value, expected = f"{item.title}.", "", ""
-            self.rows.put_row(ws, r, [(str(item.severity), f.fel if item.severity == Severity.ERROR else f.wrap)] + [
-                (text, f.wrap) for text in (item.file, self._unit_name(item.unit) if item.unit else "", item.period,
-                                            item.sheet, item.cell, item.title, message, value, expected, item.unit,
-                                            item.code)])
+            self.rows.put_row(ws, r, [(str(item.severity),
+                                       f.fel if item.severity == Severity.ERROR else f.wrap)] + [
+                (text, f.wrap) for text in (item.file,
+                                            self._unit_name(item.unit) if item.unit else "",
+                                            item.period, item.sheet, item.cell, item.title, message,
+                                            value, expected, item.unit, item.code)])
         ws.freeze_panes(4, 0)
         if findings:
             ws.autofilter(3, 0, 3 + len(findings), len(heads) - 1)
@@ -354,13 +382,14 @@ class _Writer:
         ws.set_column(0, 0, 110)
         lines = [
             (f.title, "Om sammanställningen" + (" (maskerad version)" if self.b.masked else "")),
-            (f.wrap, f"{self.c.board.name}, {self.c.board.municipality}. Period: {self.period.label}."),
+            (f.wrap, f"{self.c.board.name}, {self.c.board.municipality}. "
+                     f"Period: {self.period.label}."),
             (f.wrap, "Perioder i underlaget: " + ", ".join(str(p) for p in self.b.periods) + "."),
             (f.wrap, "Statusregel: " + STATUS_RULE),
-            (f.wrap, ("Sammanvägning: antal och belopp summeras över enheterna; andelar räknas från summerade "
-                     "täljare och nämnare; enkätandelar vägs med antal svar.")),
-            (f.wrap, ("Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period används den "
-                     "nyaste giltiga; se fliken Inlämning.")),
+            (f.wrap, ("Sammanvägning: antal och belopp summeras över enheterna; andelar räknas "
+                     "från summerade täljare och nämnare; enkätandelar vägs med antal svar.")),
+            (f.wrap, ("Bara inlämningar utan fel ingår. Finns två filer för samma enhet och period "
+                     "används den nyaste giltiga; se fliken Inlämning.")),
             (f.wrap, f"Skapad av consolidate {__version__}. Katalog: {self._catalog_text()} "
                      f"(fingeravtryck {self.c.fingerprint})."),
         ]

@@ -19,8 +19,8 @@ MASTER_KIND = "sammanställning"
 # Bumped when keys change meaning, so an old mail step refuses a newer master instead of guessing.
 META_VERSION = "1"
 
-LEVERERAD, SAKNAS, UNDERKAND, DUBBLETT = (UnitState.DELIVERED, UnitState.MISSING, UnitState.REJECTED,
-                                          UnitState.DUPLICATE)
+LEVERERAD, SAKNAS, UNDERKAND, DUBBLETT = (UnitState.DELIVERED, UnitState.MISSING,
+                                          UnitState.REJECTED, UnitState.DUPLICATE)
 UNIT_STATES = tuple(str(s) for s in UnitState)
 STATUS_KEYS = tuple(str(s) for s in Status)
 
@@ -104,7 +104,8 @@ def write_meta_sheet(workbook: Any, summary: MasterSummary) -> None:
         # A cell holds 32 767 characters; a region's unit list is longer, so it continues on
         # rows named "key:2", "key:3" … that the reader joins back in order.
         parts = [value[i:i + _CHUNK] for i in range(0, len(value), _CHUNK)] or [""]
-        rows.extend((key if n == 1 else f"{key}:{n}", part) for n, part in enumerate(parts, start=1))
+        rows.extend((key if n == 1 else f"{key}:{n}", part)
+                    for n, part in enumerate(parts, start=1))
     if len(rows) > _MAX_META_ROWS:
         raise ValueError("_meta would need more rows than the reader accepts")
     sheet = workbook.add_worksheet(META_SHEET)
@@ -285,10 +286,13 @@ def summary_of(board: Board, tool: str, source: str = "") -> MasterSummary:
         previous = None if j.previous is None else j.previous.shown
         if current is None or previous is None or j.previous_column is None:
             continue
-        span = abs((ind.target if ind.target is not None else ind.baseline) - ind.baseline) or abs(ind.baseline) or 1.0
+        span = (abs((ind.target if ind.target is not None else ind.baseline) - ind.baseline)
+                or abs(ind.baseline) or 1.0)
         toward = (current - previous) * (1 if ind.direction == "ökning" else -1)
-        target = sv_value(ind.target, ind.kind, ind.decimals) if ind.target is not None else ind.target_text
-        text = (f"{ind.name}: {sv_value(previous, ind.kind, ind.decimals)} ({j.previous_column.key}) → "
+        target = (sv_value(ind.target, ind.kind, ind.decimals) if ind.target is not None
+                  else ind.target_text)
+        text = (f"{ind.name}: {sv_value(previous, ind.kind, ind.decimals)} "
+                f"({j.previous_column.key}) → "
                 f"{sv_value(current, ind.kind, ind.decimals)} ({board.period}), "
                 f"{'mot' if toward > 0 else 'från'} börläget {target}")
         moves.append(Move(ind.id, ind.name, text, abs(toward) / span))

@@ -14,15 +14,18 @@ from .span import FIRST
 from .svformat import sv_value
 
 
-def reporting_since(catalog: Catalog, unit_id: str, item: Indicator | Table, period: Period) -> Period | None:
+def reporting_since(catalog: Catalog, unit_id: str, item: Indicator | Table,
+                    period: Period) -> Period | None:
     """The first period of the unbroken run, up to `period`, in which the unit reports the item;
     None when it always has."""
     by_id = {u.id: u for u in catalog.units}
-    points = [p for p in boundaries(catalog.units, (*catalog.indicators, *catalog.tables)) if p <= period]
+    points = [p for p in boundaries(catalog.units, (*catalog.indicators, *catalog.tables))
+              if p <= period]
     for point in reversed(points):
         if point == FIRST:
             return None
-        if unit_id in reporters(by_id, item, point) and unit_id not in reporters(by_id, item, point.previous):
+        if (unit_id in reporters(by_id, item, point)
+                and unit_id not in reporters(by_id, item, point.previous)):
             return point
     return None
 
@@ -36,7 +39,8 @@ def absence(catalog: Catalog, unit_id: str, period: Period) -> str:
         return f"{unit.name} finns från {unit.span.start}"
     successor = catalog.reporter(unit_id, period)
     if successor is not None:
-        return f"{unit.name} ingår i {catalog.unit(successor).name} från {unit.span.end.next if unit.span.end else period}"
+        return (f"{unit.name} ingår i {catalog.unit(successor).name} från "
+                f"{unit.span.end.next if unit.span.end else period}")
     return f"{unit.name} finns bara till och med {unit.span.end}"
 
 
@@ -50,12 +54,14 @@ def describe(catalog: Catalog) -> list[str]:
     for ind in catalog.indicators:
         parts = [] if ind.span.always else [ind.span.text()]
         if len(ind.targets) > 1:
-            parts.append("börläge " + ", ".join(f"{y}: {sv_value(v, ind.kind, ind.decimals)}" for y, v in ind.targets))
+            parts.append("börläge " + ", ".join(f"{y}: {sv_value(v, ind.kind, ind.decimals)}"
+                                                for y, v in ind.targets))
         if ind.baselines:
             parts.append("nuläge " + ", ".join(f"från {y}: {sv_value(v, ind.kind, ind.decimals)}"
                                                for y, v, _ in ind.baselines))
         if ind.former_names:
-            parts.append("tidigare namn till och med " + ", ".join(str(p) for p, _ in ind.former_names))
+            parts.append("tidigare namn till och med "
+                         + ", ".join(str(p) for p, _ in ind.former_names))
         if parts:
             lines.append(f"  indikator {ind.id}: " + "; ".join(parts))
     for table in catalog.tables:
@@ -78,15 +84,17 @@ class TemplateChange:
 
 
 def template_changes(catalog: Catalog, unit_id: str, period: Period, cells: Sequence[Any],
-                     names: Collection[str], content: str | None = None) -> tuple[TemplateChange, ...]:
+                     names: Collection[str],
+                     content: str | None = None) -> tuple[TemplateChange, ...]:
     """Differences between a template as returned and the catalog for its unit and period.
 
-    `cells` are the layout's InputCells, `names` the workbook's defined names (lower case, also those
-    that point nowhere), `content` the template's `innehall` from _meta (None for older templates).
-    An item of the catalog none of whose names the workbook has was added after the template was made
-    (ny_indikator / ny_tabell, one finding each); an indicator or table the workbook has but the
-    catalog no longer asks of the unit in the period is not read (utgatt, a warning). With the same
-    content fingerprint nothing differs; otherwise a partly missing item is left to the reader."""
+    `cells` are the layout's InputCells, `names` the workbook's defined names (lower case, also
+    those that point nowhere), `content` the template's `innehall` from _meta (None for older
+    templates). An item of the catalog none of whose names the workbook has was added after the
+    template was made (ny_indikator / ny_tabell, one finding each); an indicator or table the
+    workbook has but the catalog no longer asks of the unit in the period is not read (utgatt, a
+    warning). With the same content fingerprint nothing differs; otherwise a partly missing item is
+    left to the reader."""
     if content is not None and content == catalog.template_fingerprint(unit_id, period):
         return ()
     by_scope: dict[str, list[Any]] = {}
@@ -122,15 +130,17 @@ def template_changes(catalog: Catalog, unit_id: str, period: Period, cells: Sequ
             why = f"börjar först {span.start}"
         else:
             why = "rapporteras inte längre av er enhet"
-        changes.append(TemplateChange("utgatt", scope, {"what": "Indikatorn" if is_indicator else "Tabellen",
-                                                        "label": label, "why": why, "period_text": str(period)}))
+        changes.append(TemplateChange("utgatt", scope,
+                                      {"what": "Indikatorn" if is_indicator else "Tabellen",
+                                       "label": label, "why": why, "period_text": str(period)}))
     return tuple(changes)
 
 
 def item_of_name(catalog: Catalog, name: str) -> Indicator | Table | None:
     """The indicator or table a template's defined name belongs to (ind_<id>_<field>,
     tab_<id>_<row>_<field>), whether or not it is in the plan of a period; None for another name.
-    With `span` and `reporting_since` it tells whether the name is asked in a period, and since when."""
+    With `span` and `reporting_since` it tells whether the name is asked in a period, and since
+    when."""
     name = name.lower()
     if name.startswith("ind_"):
         return catalog.indicator(name[4:].rsplit("_", 1)[0])
@@ -157,8 +167,8 @@ def _scopes_of(catalog: Catalog, names: Collection[str]) -> set[tuple[bool, str]
 
 
 def catalog_warnings(catalog: Catalog) -> list[str]:
-    """What in a valid catalog is probably a mistake: a börläge already reached at its nuläge (then the
-    indicator is green before anyone has done anything)."""
+    """What in a valid catalog is probably a mistake: a börläge already reached at its nuläge (then
+    the indicator is green before anyone has done anything)."""
     found = []
     for ind in catalog.indicators:
         years = [y for y, _ in ind.targets] or [ind.target_year]
@@ -170,8 +180,9 @@ def catalog_warnings(catalog: Catalog) -> list[str]:
             reached = baseline >= target if ind.direction == "ökning" else baseline <= target
             if reached:
                 found.append(
-                    f"Indikatorn {ind.id}: börläget {sv_value(target, ind.kind, ind.decimals)} ({year}) är redan "
-                    f"nått vid nuläget {sv_value(baseline, ind.kind, ind.decimals)} (per {date.isoformat()}) med "
-                    f"riktning {ind.direction}, så indikatorn blir grön utan någon förändring. Kontrollera "
-                    "börläget, nuläget och riktningen.")
+                    f"Indikatorn {ind.id}: börläget {sv_value(target, ind.kind, ind.decimals)} "
+                    f"({year}) är redan nått vid nuläget "
+                    f"{sv_value(baseline, ind.kind, ind.decimals)} (per {date.isoformat()}) med "
+                    f"riktning {ind.direction}, så indikatorn blir grön utan någon förändring. "
+                    "Kontrollera börläget, nuläget och riktningen.")
     return found

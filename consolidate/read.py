@@ -24,8 +24,8 @@ from .identity import identify
 from .layout import META_SHEET
 from .model import CELL_COLUMNS, CellValue, Finding, Submission
 
-__all__ = ["columns_of", "file_label", "frame_from_columns", "frame_of", "is_lock_file", "iter_workbooks",
-           "read_submission", "values_digest"]
+__all__ = ["columns_of", "file_label", "frame_from_columns", "frame_of", "is_lock_file",
+           "iter_workbooks", "read_submission", "values_digest"]
 
 # Set (to 1) by the test suite: a bug in the reader then raises instead of becoming "internt_fel",
 # so that no test can pass over one.
@@ -50,7 +50,8 @@ def frame_from_columns(columns: list[list[Any]]) -> Any:
 def columns_of(submissions: list[Submission]) -> list[list[Any]]:
     """Values as column lists; plain Python, so a forked worker never touches polars' threads."""
     rows = [cell for sub in submissions for cell in sub.cells]
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in CELL_COLUMNS]
+    return ([list(column) for column in zip(*rows, strict=True)] if rows
+            else [[] for _ in CELL_COLUMNS])
 
 
 def _schema() -> dict[str, Any]:
@@ -86,7 +87,8 @@ def read_submission(path: Path, catalog: Catalog, root: Path | None = None) -> S
             modified = path.lstat().st_mtime
         except OSError:
             modified = 0.0
-        return Submission(str(path), label, 0, modified, "", findings=(finding("lank_utanfor", label),))
+        return Submission(str(path), label, 0, modified, "",
+                          findings=(finding("lank_utanfor", label),))
     try:
         stat = path.stat()
         if not stat_mode.S_ISREG(stat.st_mode):  # a FIFO or device would block or never end
@@ -96,12 +98,14 @@ def read_submission(path: Path, catalog: Catalog, root: Path | None = None) -> S
     except OSError as exc:
         return Submission(str(path), label, 0, 0.0, "", findings=(
             finding("oläsbar", label, reason=os_reason(exc)),))
-    base = Submission(str(path), label, stat.st_size, stat.st_mtime, hashlib.sha256(data).hexdigest())
+    base = Submission(str(path), label, stat.st_size, stat.st_mtime,
+                      hashlib.sha256(data).hexdigest())
     try:
         return _read(base, data, path, catalog, root)
     except Refused as refused:
         return _replace(base, findings=(refused.finding,))
-    except Exception as exc:  # noqa: BLE001 - the one edge where a bug in reading one file is caught
+    except Exception as exc:  # noqa: BLE001 - the one edge where a bug in reading one file is
+                              # caught
         return _internal_error(base, exc)
     except BaseException as exc:
         # A panic in calamine's Rust code reaches Python as pyo3's PanicException, a BaseException
@@ -125,7 +129,8 @@ def _replace(base: Submission, **changes: Any) -> Submission:
     return Submission(**values)
 
 
-def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Path | None) -> Submission:
+def _read(base: Submission, data: bytes, path: Path, catalog: Catalog,
+          root: Path | None) -> Submission:
     label = base.file
     suffix = path.suffix.lower()
     check_bytes(data, base.size, suffix, label)
@@ -139,15 +144,17 @@ def _read(base: Submission, data: bytes, path: Path, catalog: Catalog, root: Pat
     workbook = Workbook(package, book) if META_SHEET in book.sheets else None
     who = identify(workbook, catalog, path, root, label)
     if who.period is None:  # one of the tool's own outputs
-        return _replace(base, tool_output=who.kind, unit=who.unit, period=who.period_text, readable=True)
+        return _replace(base, tool_output=who.kind, unit=who.unit, period=who.period_text,
+                        readable=True)
     assert workbook is not None  # a template has its _meta sheet
     cells, found = read_values(workbook, catalog, who.unit, who.period, who.content)
-    # A feedback copy nobody has changed is our own output to `run`; a corrected one is a submission.
+    # A feedback copy nobody has changed is our own output to `run`; a corrected one is a
+    # submission.
     digest = values_digest(cells)
     unchanged = who.kind == "återkoppling" and who.digest == digest
-    return _replace(base, unit=who.unit, period=who.period_text, cells=tuple(cells), unchanged_copy=unchanged,
-                    findings=tuple(extra + found), readable=True, n_values=len(cells), digest=digest,
-                    template_catalog=who.catalog)
+    return _replace(base, unit=who.unit, period=who.period_text, cells=tuple(cells),
+                    unchanged_copy=unchanged, findings=tuple(extra + found), readable=True,
+                    n_values=len(cells), digest=digest, template_catalog=who.catalog)
 
 
 def values_digest(cells: Sequence[CellValue]) -> str:

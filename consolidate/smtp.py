@@ -48,7 +48,8 @@ class SmtpSettings:
 
     def __post_init__(self) -> None:
         if self.security not in SECURITY_MODES:
-            raise MailError(f"Okänt säkerhetsläge {self.security!r}: välj none, starttls eller ssl.")
+            raise MailError(f"Okänt säkerhetsläge {self.security!r}: "
+                            "välj none, starttls eller ssl.")
         if not 0 < self.port < 65536:
             raise MailError(f"Porten {self.port} finns inte: ange ett tal mellan 1 och 65535.")
         if not self.timeout > 0:
@@ -129,7 +130,8 @@ def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
         finally:
             temp.unlink(missing_ok=True)
     except OSError as error:
-        raise MailError(f"Kan inte skriva meddelandet i {outbox}: {os_reason(error, writing=True)}.") from error
+        raise MailError(f"Kan inte skriva meddelandet i {outbox}: "
+                        f"{os_reason(error, writing=True)}.") from error
 
 
 def _claim(temp: Path, target: Path) -> bool:
@@ -281,7 +283,8 @@ def send(msg: EmailMessage, settings: SmtpSettings) -> SendResult:
 
 def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
     if settings.security == "ssl":
-        return smtplib.SMTP_SSL(settings.host, settings.port, local_hostname=settings.local_hostname,
+        return smtplib.SMTP_SSL(settings.host, settings.port,
+                                local_hostname=settings.local_hostname,
                                 timeout=settings.timeout, context=context)
     return smtplib.SMTP(settings.host, settings.port, local_hostname=settings.local_hostname,
                         timeout=settings.timeout)
@@ -292,14 +295,15 @@ def _deliver(client: smtplib.SMTP, msg: EmailMessage, recipients: list[str],
     client.ehlo()
     if settings.security == "starttls":
         if not client.has_extn("starttls"):
-            raise MailError(f"E-postservern {settings.host}:{settings.port} erbjuder inte STARTTLS; "
-                            "meddelandet skulle gå okrypterat. Inget har skickats.")
+            raise MailError(f"E-postservern {settings.host}:{settings.port} erbjuder inte "
+                            "STARTTLS; meddelandet skulle gå okrypterat. Inget har skickats.")
         client.starttls(context=context)
         client.ehlo()
     if settings.user is not None and settings.password is not None:
         if not client.has_extn("auth"):
-            raise MailError(f"E-postservern {settings.host}:{settings.port} erbjuder inte inloggning "
-                            "(AUTH). Ange ingen användare, eller använd en annan server.")
+            raise MailError(f"E-postservern {settings.host}:{settings.port} erbjuder inte "
+                            "inloggning (AUTH). Ange ingen användare, eller använd en "
+                            "annan server.")
         _login(client, settings.user, settings.password)
     return client.send_message(msg, to_addrs=recipients)
 
@@ -312,8 +316,9 @@ def _login(client: smtplib.SMTP, user: str, password: str) -> None:
     # (RFC 4616), so send it by hand.
     mechanisms = client.esmtp_features.get("auth", "").upper().split()
     if "PLAIN" not in mechanisms:
-        raise MailError("Användarnamn eller lösenord innehåller tecken utanför ASCII (t.ex. å, ä, ö), "
-                        "och e-postservern erbjuder inte inloggningssättet PLAIN som klarar dem.")
+        raise MailError("Användarnamn eller lösenord innehåller tecken utanför ASCII "
+                        "(t.ex. å, ä, ö), och e-postservern erbjuder inte inloggningssättet "
+                        "PLAIN som klarar dem.")
     token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
     code, reply = client.docmd("AUTH", "PLAIN " + token)
     if code != 235:

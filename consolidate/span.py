@@ -11,7 +11,8 @@ FIRST = Period(2000, 1)  # before any period the catalog can name: "always valid
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """The periods an entry is valid in, both ends included; None is open (always was / still is)."""
+    """The periods an entry is valid in, both ends included; None is open (always was /
+    still is)."""
 
     start: Period | None = None
     end: Period | None = None

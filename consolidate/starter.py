@@ -1,4 +1,5 @@
-"""`consolidate init`: a new board's folder with its own catalog, a LÄSMIG and the folders run expects."""
+"""`consolidate init`: a new board's folder with its own catalog, a LÄSMIG and the folders run
+expects."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ katalog det använder (`Katalog: katalog.toml`).
 | --- | --- |
 | `{catalog}` | nämndens katalog: enheter, indikatorer och tabeller. Allt byggs från den. |
 | `{templates}/` | mallarna som skickas till enheterna, en mapp per tertial. |
-| `{submissions}/` | de ifyllda arbetsböckerna, en mapp per tertial (`{submissions}/{period}/`). Sammanställningen hamnar här. |
+| `{submissions}/` | de ifyllda arbetsböckerna, en mapp per tertial (`{submissions}/{period}/`). \
+Sammanställningen hamnar här. |
 | `{feedback}/` | återkopplingskopior till enheter vars filer har fel, en mapp per tertial. |
 | `{outbox}/` | e-postmeddelanden (.eml) som öppnas i Outlook med ett dubbelklick. |
 
@@ -95,7 +97,8 @@ eller har fel. Stäng sammanställningen i Excel innan du kör kommandot igen.
 consolidate mail {submissions}/sammanställning_{period}.xlsx --to namnd@kommun.se --utkorg {outbox}
 ```
 
-Byt adressen mot nämndens. Med `--smtp server:587 --starttls --user NAMN` skickas meddelandet direkt.
+Byt adressen mot nämndens. Med `--smtp server:587 --starttls --user NAMN` skickas meddelandet \
+direkt.
 
 ## Nästa tertial och nästa år
 
@@ -120,10 +123,11 @@ def start_board(folder: Path, today: dt.date | None = None) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} är en fil. Ange en ny eller tom mapp för nämnden.")
     if folder.is_dir() and any(folder.iterdir()):
-        raise UsageError(f"Mappen {folder} är inte tom. consolidate init skapar en nämnd bara i en ny eller tom "
-                         "mapp, så att inget skrivs över; ange en ny mapp.")
+        raise UsageError(f"Mappen {folder} är inte tom. consolidate init skapar en nämnd bara i en "
+                         "ny eller tom mapp, så att inget skrivs över; ange en ny mapp.")
     period = Period(today.year, (today.month - 1) // 4 + 1)
-    folders = [folder / TEMPLATES, *(folder / SUBMISSIONS / str(Period(today.year, t)) for t in (1, 2, 3)),
+    folders = [folder / TEMPLATES,
+               *(folder / SUBMISSIONS / str(Period(today.year, t)) for t in (1, 2, 3)),
                folder / FEEDBACK, folder / OUTBOX]
     made: list[Path] = []
     try:
@@ -132,7 +136,8 @@ def start_board(folder: Path, today: dt.date | None = None) -> list[Path]:
                 path.mkdir(parents=path == folder)
                 made.append(path)
         catalog = folder / CATALOG_FILE
-        text = _CATALOG_HEAD.format(date=today.isoformat()) + DEFAULT_CATALOG.read_text(encoding="utf-8")
+        text = (_CATALOG_HEAD.format(date=today.isoformat())
+                + DEFAULT_CATALOG.read_text(encoding="utf-8"))
         made.append(_write_text(catalog, text))
         readme = _README.format(board=folder.absolute().name, date=today.isoformat(), period=period,
                                 catalog=CATALOG_FILE, templates=TEMPLATES, submissions=SUBMISSIONS,

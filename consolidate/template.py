@@ -60,18 +60,21 @@ def write_templates(catalog: Catalog, period: Period, out_dir: Path,
     unknown = [u for u in wanted if u not in catalog.unit_ids()]
     if unknown:
         raise UsageError(
-            f"Okänd enhet: {', '.join(unknown)}. Enheter i katalogen: {', '.join(catalog.unit_ids())}."
+            f"Okänd enhet: {', '.join(unknown)}. "
+            f"Enheter i katalogen: {', '.join(catalog.unit_ids())}."
         )
     absent = [absence(catalog, u, period) for u in wanted if not catalog.unit_active(u, period)]
     if absent:
         raise UsageError(f"Ingen mall för {period}: {'; '.join(absent)} (se katalogen).")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return [write_template(catalog, unit, period, out_dir / template_filename(catalog, unit, period))
+        return [write_template(catalog, unit, period,
+                               out_dir / template_filename(catalog, unit, period))
                 for unit in wanted]
     except OSError as exc:
         reason = _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
-        raise UsageError(f"Mallarna kan inte skrivas till {out_dir}: {exc.filename or out_dir} {reason}.") from None
+        raise UsageError(f"Mallarna kan inte skrivas till {out_dir}: "
+                         f"{exc.filename or out_dir} {reason}.") from None
 
 
 def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -> Path:
@@ -137,7 +140,8 @@ def _input(ws: Any, fmt: Formats, cell: InputCell) -> None:
 
 def _setup(ws: Any) -> None:
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True,
-                    "insert_columns": True, "select_locked_cells": True, "select_unlocked_cells": True})
+                    "insert_columns": True, "select_locked_cells": True,
+                    "select_unlocked_cells": True})
     ws.freeze_panes(FIRST_ROW, 0)
     ws.set_landscape()
     ws.set_paper(9)
@@ -161,15 +165,21 @@ def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> No
         (fmt.text, ""),
         (fmt.text, "Så fyller du i mallen"),
         (fmt.text, "1. Fyll i de gula cellerna på flikarna. Övriga celler är låsta."),
-        (fmt.text, "2. Skriv tal som vanligt: 1 931, 170,2 eller 4,2 %. Belopp anges i miljoner kronor (mnkr)."),
-        (fmt.text, "3. Andelar på fliken Indikatorer fylls i som täljare och nämnare; andelen räknas ut åt dig."),
-        (fmt.text, "4. Lämna inte en cell tom om värdet är noll: skriv 0. En tom cell betyder att värdet saknas."),
-        (fmt.text, ("5. Kontrollkolumnen blir röd när delarna inte stämmer med SUMMA, när andelarna inte "
-                    "stämmer med antalen eller inte blir 100 %. Rätta innan du lämnar in.")),
-        (fmt.text, "6. Du får infoga rader och kolumner, men byt inte namn på flikarna och ta inte bort celler."),
+        (fmt.text, ("2. Skriv tal som vanligt: 1 931, 170,2 eller 4,2 %. "
+                    "Belopp anges i miljoner kronor (mnkr).")),
+        (fmt.text, ("3. Andelar på fliken Indikatorer fylls i som täljare och nämnare; "
+                    "andelen räknas ut åt dig.")),
+        (fmt.text, ("4. Lämna inte en cell tom om värdet är noll: skriv 0. "
+                    "En tom cell betyder att värdet saknas.")),
+        (fmt.text, ("5. Kontrollkolumnen blir röd när delarna inte stämmer med SUMMA, "
+                    "när andelarna inte stämmer med antalen eller inte blir 100 %. "
+                    "Rätta innan du lämnar in.")),
+        (fmt.text, ("6. Du får infoga rader och kolumner, "
+                    "men byt inte namn på flikarna och ta inte bort celler.")),
         (fmt.text, "7. Spara som Excel-arbetsbok (.xlsx) och lämna filen i den gemensamma mappen."),
         (fmt.text, ""),
-        (fmt.muted, f"Frågor: {catalog.board.contact}. Mallversion {TEMPLATE_VERSION}, katalog {catalog.fingerprint}."),
+        (fmt.muted, (f"Frågor: {catalog.board.contact}. Mallversion {TEMPLATE_VERSION}, "
+                     f"katalog {catalog.fingerprint}.")),
     ]
     for row, (style, text) in enumerate(lines):
         ws.write_string(row, 0, text, style)
@@ -198,8 +208,8 @@ def _indicator_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) ->
     ws = wb.add_worksheet(INDICATOR_SHEET)
     unit = catalog.unit(layout.unit_id)
     ws.write_string(0, 0, f"Indikatorer – {unit.name}, {layout.period.label}", fmt.title)
-    ws.write_string(1, 0, "Fyll i periodens utfall i de gula cellerna. Andelar anges som täljare och nämnare.",
-                    fmt.muted)
+    ws.write_string(1, 0, "Fyll i periodens utfall i de gula cellerna. "
+                          "Andelar anges som täljare och nämnare.", fmt.muted)
     heads = ["Målområde", "Indikator", "Mäts som", "Värde / täljare", "Nämnare", "Andel (beräknas)",
              "Nuläge", "Börläge", "Kommentar till nämnden", "Kontroll"]
     widths = [30, 45, 34, 14, 14, 12, 12, 14, 40, 30]
@@ -218,25 +228,30 @@ def _indicator_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) ->
             _input(ws, fmt, by_id[ind.id + ":taljare"])
             _input(ws, fmt, by_id[ind.id + ":namnare"])
             v, d = f"{col_letter(COL_VALUE)}{row + 1}", f"{col_letter(COL_DENOM)}{row + 1}"
-            ws.write_formula(row, COL_SHARE, f'=IF(AND(ISNUMBER({v}),ISNUMBER({d}),{d}>0),{v}/{d},"")',
+            ws.write_formula(row, COL_SHARE,
+                             f'=IF(AND(ISNUMBER({v}),ISNUMBER({d}),{d}>0),{v}/{d},"")',
                              _value_format(fmt, ind), "")
             ws.write_formula(row, COL_CHECK,
-                             f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),IF({v}>{d},"Täljaren är större än nämnaren",'
+                             f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),'
+                             f'IF({v}>{d},"Täljaren är större än nämnaren",'
                              f'IF({d}=0,"Nämnaren är 0","")),"")', fmt.check, "")
         else:
-            measure = {"antal": "Antal (heltal)", "årsarbetare": "Årsarbetare", "mnkr": "Miljoner kronor (mnkr)",
-                       "dygn": "Dygn", "procent": "Procent"}[ind.kind]
+            measure = {"antal": "Antal (heltal)", "årsarbetare": "Årsarbetare",
+                       "mnkr": "Miljoner kronor (mnkr)", "dygn": "Dygn",
+                       "procent": "Procent"}[ind.kind]
             _input(ws, fmt, by_id[ind.id + ":varde"])
             ws.write_blank(row, COL_DENOM, None, fmt.label)
             ws.write_blank(row, COL_SHARE, None, fmt.label)
             ws.write_blank(row, COL_CHECK, None, fmt.check)
         ws.write_string(row, COL_MEASURE, measure, fmt.label)
         ws.write_string(row, COL_BASELINE, _sv_value(ind, ind.baseline), fmt.label)
-        ws.write_string(row, COL_TARGET, f"{_sv_value(ind, ind.target)} ({ind.target_year})", fmt.label)
+        ws.write_string(row, COL_TARGET, f"{_sv_value(ind, ind.target)} ({ind.target_year})",
+                        fmt.label)
         _input(ws, fmt, by_id[ind.id + ":kommentar"])
     last = FIRST_ROW + max(len(layout.indicators), 1) - 1
     ws.conditional_format(FIRST_ROW, COL_CHECK, last, COL_CHECK,
-                          {"type": "formula", "criteria": f"=LEN(${col_letter(COL_CHECK)}{FIRST_ROW + 1})>0",
+                          {"type": "formula",
+                           "criteria": f"=LEN(${col_letter(COL_CHECK)}{FIRST_ROW + 1})>0",
                            "format": fmt.red})
     _setup(ws)
 
@@ -269,7 +284,8 @@ def _red_when_text(ws: Any, fmt: Formats, first: int, last: int, col: int) -> No
         "type": "formula", "criteria": f"=LEN(${col_letter(col)}{first + 1})>0", "format": fmt.red})
 
 
-def _distribution(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
+def _distribution(ws: Any, fmt: Formats, table: Table,
+                  cells: dict[tuple[str, str], InputCell]) -> None:
     check_col = 3 if table.with_share else 2
     heads = ["Kategori", table.count_label] + (["Andel"] if table.with_share else []) + ["Kontroll"]
     _heads(ws, fmt, heads, [32, 14] + ([12] if table.with_share else []) + [40])
@@ -282,10 +298,12 @@ def _distribution(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, st
         if table.with_share:
             _input(ws, fmt, cells[(trow.id, "andel")])
             b, c = f"B{row + 1}", f"C{row + 1}"
-            # Honest rounding: a share typed with d decimals may differ from count/total by half a unit.
+            # Honest rounding: a share typed with d decimals may differ from count/total by half a
+            # unit.
             ws.write_formula(row, check_col,
                              f'=IF(AND(ISNUMBER({b}),ISNUMBER({c}),ISNUMBER({total}),{total}>0),'
-                             f'IF(ABS({c}-{b}/{total})>0.005+1E-9,"Andelen stämmer inte med antalet",""),"")',
+                             f'IF(ABS({c}-{b}/{total})>0.005+1E-9,'
+                             '"Andelen stämmer inte med antalet",""),"")',
                              fmt.check, "")
         else:
             ws.write_blank(row, check_col, None, fmt.check)
@@ -303,7 +321,8 @@ def _distribution(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, st
                      f'IF(AND(COUNT({shares})={n},ABS(SUM({shares})-1)>{n}*0.005+1E-9),'
                      f'"Andelarna blir "&ROUND(SUM({shares})*100,1)&" %, inte 100 %",""))')
     ws.write_formula(summa_row, check_col,
-                     f'=IF(AND(ISNUMBER({total}),{parts}<>{total}),"Delarna blir "&{parts}&", inte SUMMA",'
+                     f'=IF(AND(ISNUMBER({total}),{parts}<>{total}),'
+                     f'"Delarna blir "&{parts}&", inte SUMMA",'
                      f'{otherwise})', fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, summa_row, check_col)
 
@@ -337,7 +356,8 @@ def _monthly(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], I
         ws.write_formula(row, 13, f"=SUM(B{row + 1}:M{row + 1})", fmt.shown["0"], 0)
         need = f"B{row + 1}:{col_letter(period.last_month)}{row + 1}"
         ws.write_formula(row, 14, f'=IF(COUNT({need})<{period.last_month},'
-                                  f'"Fyll i jan–{MONTHS[period.last_month - 1]}","")', fmt.check, "")
+                                  f'"Fyll i jan–{MONTHS[period.last_month - 1]}","")',
+                                  fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, FIRST_ROW + len(table.rows) - 1, 14)
 
 
@@ -350,13 +370,16 @@ def _varav(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], Inp
         row = FIRST_ROW + offset
         ws.write_string(row, 0, f"   varav {trow.label.lower()}", fmt.label)
         _input(ws, fmt, cells[(trow.id, "antal")])
-        ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),ISNUMBER({total}),B{row + 1}>{total}),'
+        ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),ISNUMBER({total}),'
+                                 f'B{row + 1}>{total}),'
                                  f'"Större än totalen","")', fmt.check, "")
     last = FIRST_ROW + len(table.rows)
     if table.complete:
         parts = f"B{FIRST_ROW + 2}:B{last + 1}"
-        ws.write_formula(FIRST_ROW, 2, f'=IF(AND(ISNUMBER({total}),COUNT({parts})>0,SUM({parts})<>{total}),'
-                                       f'"Delarna blir "&SUM({parts})&", inte totalen","")', fmt.check, "")
+        ws.write_formula(FIRST_ROW, 2, f'=IF(AND(ISNUMBER({total}),COUNT({parts})>0,'
+                                       f'SUM({parts})<>{total}),'
+                                       f'"Delarna blir "&SUM({parts})&", inte totalen","")',
+                                       fmt.check, "")
     else:
         ws.write_blank(FIRST_ROW, 2, None, fmt.check)
     _red_when_text(ws, fmt, FIRST_ROW, last, 2)

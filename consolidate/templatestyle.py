@@ -1,4 +1,5 @@
-"""How a unit template looks and guides: colours, number formats, formats and Excel's data validation."""
+"""How a unit template looks and guides: colours, number formats, formats and Excel's data
+validation."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#1F4E79"
 CHECK_RED = "#F8CBAD"
 # Number format codes are stored in the file in the OOXML (en-US) form: "," groups thousands and "."
-# is the decimal point whatever the locale; Swedish Excel and LibreOffice show "#,##0.0" as "1 931,3".
-# A literal space must be escaped ("\ ") or quoted: a bare space after a digit placeholder is read by
-# a Swedish LibreOffice as its thousands separator, i.e. a trailing scaling comma, and saved back as
-# "0.0,%" (4,2 % then shows as 0,0 %). Excel itself writes such a space escaped (Swedish Excel's
-# currency format is '#,##0\ "kr"'), and LibreOffice saves "0.0\ %" unchanged.
+# is the decimal point whatever the locale; Swedish Excel and LibreOffice show "#,##0.0" as
+# "1 931,3". A literal space must be escaped ("\ ") or quoted: a bare space after a digit
+# placeholder is read by a Swedish LibreOffice as its thousands separator, i.e. a trailing scaling
+# comma, and saved back as "0.0,%" (4,2 % then shows as 0,0 %). Excel itself writes such a space
+# escaped (Swedish Excel's currency format is '#,##0\ "kr"'), and LibreOffice saves "0.0\ %"
+# unchanged.
 # tests/test_number_formats.py checks every code the tool writes, and the round trip.
 FMT_COUNT = "#,##0"
 FMT_DEC1 = "#,##0.0"
@@ -24,27 +26,34 @@ VALIDATION: dict[str, dict[str, Any]] = {
     "antal": {
         "validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "Antal", "input_message": "Skriv ett heltal, 0 eller större (t.ex. 1 931).",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
+        "error_title": "Fel värde",
+        "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
     },
     "arsarbetare": {
         "validate": "decimal", "criteria": ">=", "value": 0,
         "input_title": "Årsarbetare", "input_message": "Skriv antal årsarbetare, t.ex. 170,2.",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett tal som är 0 eller större (årsarbetare).",
+        "error_title": "Fel värde",
+        "error_message": "Cellen ska innehålla ett tal som är 0 eller större (årsarbetare).",
     },
     "mnkr": {
         "validate": "decimal", "criteria": ">=", "value": 0,
-        "input_title": "Miljoner kronor", "input_message": "Skriv beloppet i mnkr, t.ex. 177,9 (inte tkr).",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett belopp i miljoner kronor, 0 eller större.",
+        "input_title": "Miljoner kronor",
+        "input_message": "Skriv beloppet i mnkr, t.ex. 177,9 (inte tkr).",
+        "error_title": "Fel värde",
+        "error_message": "Cellen ska innehålla ett belopp i miljoner kronor, 0 eller större.",
     },
     "dygn": {
         "validate": "integer", "criteria": ">=", "value": 0,
         "input_title": "Dygn", "input_message": "Skriv antal dygn som ett heltal.",
-        "error_title": "Fel värde", "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
+        "error_title": "Fel värde",
+        "error_message": "Cellen ska innehålla ett heltal som är 0 eller större.",
     },
     "andel": {
         "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-        "input_title": "Andel i procent", "input_message": "Skriv andelen med procenttecken, t.ex. 24 % eller 4,2 %.",
-        "error_title": "Fel värde", "error_message": "Andelen ska vara mellan 0 % och 100 %. Skriv t.ex. 24 % (inte 2400 %).",
+        "input_title": "Andel i procent",
+        "input_message": "Skriv andelen med procenttecken, t.ex. 24 % eller 4,2 %.",
+        "error_title": "Fel värde",
+        "error_message": "Andelen ska vara mellan 0 % och 100 %. Skriv t.ex. 24 % (inte 2400 %).",
     },
     "procent": {
         "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
@@ -53,7 +62,8 @@ VALIDATION: dict[str, dict[str, Any]] = {
     },
     "text": {
         "validate": "length", "criteria": "<=", "value": 1000,
-        "input_title": "Kommentar", "input_message": "Frivillig kommentar till nämnden (högst 1 000 tecken).",
+        "input_title": "Kommentar",
+        "input_message": "Frivillig kommentar till nämnden (högst 1 000 tecken).",
         "error_title": "För lång text", "error_message": "Kommentaren får vara högst 1 000 tecken.",
     },
 }
@@ -66,20 +76,24 @@ class Formats:
         base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
         self.title = wb.add_format({**base, "bold": True, "font_size": 14})
         self.text = wb.add_format({**base, "text_wrap": True})
-        self.muted = wb.add_format({**base, "italic": True, "font_color": "#595959", "text_wrap": True})
-        self.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL,
-                                   "text_wrap": True, "border": 1})
+        self.muted = wb.add_format({**base, "italic": True, "font_color": "#595959",
+                                    "text_wrap": True})
+        self.head = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF",
+                                   "bg_color": HEAD_FILL, "text_wrap": True, "border": 1})
         self.label = wb.add_format({**base, "text_wrap": True, "border": 1})
         self.bold_label = wb.add_format({**base, "bold": True, "border": 1})
-        self.check = wb.add_format({**base, "font_color": "#9C0006", "text_wrap": True, "border": 1})
+        self.check = wb.add_format({**base, "font_color": "#9C0006", "text_wrap": True,
+                                    "border": 1})
         self.red = wb.add_format({"bg_color": CHECK_RED, "font_color": "#9C0006"})
         self.shown = {
             key: wb.add_format({**base, "num_format": num, "border": 1, "bg_color": "#F2F2F2"})
-            for key, num in (("0", FMT_COUNT), ("1", FMT_DEC1), ("2", FMT_DEC2), ("%", FMT_SHARE), ("%2", FMT_SHARE2))
+            for key, num in (("0", FMT_COUNT), ("1", FMT_DEC1), ("2", FMT_DEC2), ("%", FMT_SHARE),
+                             ("%2", FMT_SHARE2))
         }
         self.inputs = {
             kind: wb.add_format({**base, "num_format": num, "locked": False, "bg_color": INPUT_FILL,
                                  "border": 1, **({"text_wrap": True} if kind == "text" else {})})
             for kind, num in (("antal", FMT_COUNT), ("dygn", FMT_COUNT), ("arsarbetare", FMT_DEC1),
-                              ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE), ("text", "@"))
+                              ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE),
+                              ("text", "@"))
         }

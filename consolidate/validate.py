@@ -34,7 +34,8 @@ def _ok(expr: pl.Expr) -> Callable[[Any], pl.LazyFrame]:
 
 
 def _schema(name: str, rules: dict[str, pl.Expr]) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(name=name, checks=[pa.Check(_ok(e), name=code) for code, e in rules.items()])
+    return pa.DataFrameSchema(name=name,
+                              checks=[pa.Check(_ok(e), name=code) for code, e in rules.items()])
 
 
 def _decimals_tolerance(share: pl.Expr) -> pl.Expr:
@@ -43,12 +44,14 @@ def _decimals_tolerance(share: pl.Expr) -> pl.Expr:
     expr = pl.lit(0.5e-6)
     for digits in (4, 3, 2, 1, 0):
         scaled = pct * 10**digits
-        expr = pl.when((scaled - scaled.round(0)).abs() < 1e-6).then(pl.lit(0.5 * 10**-digits / 100)).otherwise(expr)
+        expr = (pl.when((scaled - scaled.round(0)).abs() < 1e-6)
+                .then(pl.lit(0.5 * 10**-digits / 100)).otherwise(expr))
     return expr
 
 
 @lru_cache(maxsize=8)
-def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], dict[str, float], set[str]]:
+def _catalog_maps(catalog: Catalog) -> tuple[dict[str, str], dict[str, float], dict[str, float],
+                                             set[str]]:
     table_kind = {t.id: t.kind for t in catalog.tables}
     low = {i.id: i.plausible[0] for i in catalog.indicators}
     high = {i.id: i.plausible[1] for i in catalog.indicators}
@@ -68,7 +71,8 @@ def _labels(catalog: Catalog, period_text: str) -> dict[str, str]:
             continue
         seen.add(signature)
         for cell in build_layout(catalog, unit, period).cells:
-            labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX else cell.label)
+            labels.setdefault(cell.name, cell.label.split(", ")[0] if cell.field in _MONTH_INDEX
+                              else cell.label)
     return labels
 
 
@@ -82,21 +86,26 @@ def _labels_of(catalog: Catalog, periods: list[str]) -> dict[tuple[str, str], st
     return out
 
 
-def validate(values: pl.DataFrame, catalog: Catalog, previous: pl.DataFrame | None = None) -> list[Finding]:
+def validate(values: pl.DataFrame, catalog: Catalog,
+             previous: pl.DataFrame | None = None) -> list[Finding]:
     """Every rule on every submission in one pass; returns findings (fel and varning)."""
     table_kind, low, high, complete = _catalog_maps(catalog)
     if values.height == 0:
         return []
     labels = _labels_of(catalog, sorted(values["period"].drop_nulls().unique().to_list()))
     cells = values.with_columns(
-        tkind=pl.col("scope").replace_strict(table_kind, default="indikator", return_dtype=pl.String),
+        tkind=pl.col("scope").replace_strict(table_kind, default="indikator",
+                                             return_dtype=pl.String),
         month=pl.col("field").replace_strict(_MONTH_INDEX, default=0, return_dtype=pl.Int32),
         last_month=pl.col("period").str.slice(-1).cast(pl.Int32) * 4,
-        lo=pl.when(pl.col("field") == "varde").then(pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64)),
-        hi=pl.when(pl.col("field") == "varde").then(pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)),
+        lo=pl.when(pl.col("field") == "varde").then(
+            pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64)),
+        hi=pl.when(pl.col("field") == "varde").then(
+            pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)),
     )
     v = pl.col("value")
-    # A lone dash or invisible characters parse as "nothing": in a required cell that is a missing value.
+    # A lone dash or invisible characters parse as "nothing": in a required cell that is a missing
+    # value.
     empty = v.is_null() & _blank_raw()
     share = pl.col("kind").is_in(["andel", "procent"])
     frames: list[tuple[pl.DataFrame, pa.DataFrameSchema]] = [(cells, _schema("celler", {
@@ -108,7 +117,8 @@ def validate(values: pl.DataFrame, catalog: Catalog, previous: pl.DataFrame | No
         # A negative value is already an error; do not also call it implausible.
         "orimligt": pl.col("lo").is_null() | v.is_null() | (v < 0)
         | v.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
-        "framtida_manad": (pl.col("tkind") != "manad") | (pl.col("month") <= pl.col("last_month")) | v.is_null(),
+        "framtida_manad": (pl.col("tkind") != "manad") | (pl.col("month") <= pl.col("last_month"))
+        | v.is_null(),
     }))]
     frames += _distribution_frames(cells)
     frames += _varav_frames(cells, complete)
@@ -130,16 +140,20 @@ def _distribution_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.Dat
              .agg(parts=pl.col("value").sum(), gaps=pl.col("value").is_null().sum()))
     totals = counts.filter(pl.col("item") == "summa").select(*KEY, "name", total=pl.col("value"))
     sums = totals.join(parts, on=["file", "scope"], how="inner").sort("file", "scope")
-    summa = pl.col("total").is_null() | (pl.col("gaps") > 0) | ((pl.col("parts") - pl.col("total")).abs() < _EPS)
+    summa = (pl.col("total").is_null() | (pl.col("gaps") > 0)
+             | ((pl.col("parts") - pl.col("total")).abs() < _EPS))
     shares = (dist.filter(pl.col("field") == "andel")
-              .join(counts.select("file", "scope", "item", count=pl.col("value")), on=["file", "scope", "item"], how="left")
-              .join(totals.select("file", "scope", total=pl.col("total")), on=["file", "scope"], how="left")
+              .join(counts.select("file", "scope", "item", count=pl.col("value")),
+                    on=["file", "scope", "item"], how="left")
+              .join(totals.select("file", "scope", total=pl.col("total")), on=["file", "scope"],
+                    how="left")
               .with_columns(expected=pl.when(pl.col("item") == "summa").then(pl.lit(1.0))
                             .otherwise(pl.col("count") / pl.col("total")),
                             tol=_decimals_tolerance(pl.col("value"))))
     close = (pl.col("value") - pl.col("expected")).abs() <= pl.col("tol") + _EPS
     is_summa = pl.col("item") == "summa"
-    usable = pl.col("value").is_not_null() & pl.col("expected").is_not_null() & (pl.col("total") > 0)
+    usable = (pl.col("value").is_not_null() & pl.col("expected").is_not_null()
+              & (pl.col("total") > 0))
     return [
         (sums, _schema("summor", {"summa": summa})),
         (shares, _schema("andelar", {
@@ -149,7 +163,8 @@ def _distribution_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.Dat
     ]
 
 
-def _varav_frames(cells: pl.DataFrame, complete: set[str]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+def _varav_frames(cells: pl.DataFrame,
+                  complete: set[str]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     varav = cells.filter(pl.col("tkind") == "varav")
     totals = varav.filter(pl.col("item") == "total").select(*KEY, "name", total=pl.col("value"))
     parts = varav.filter(pl.col("item") != "total").join(
@@ -158,17 +173,21 @@ def _varav_frames(cells: pl.DataFrame, complete: set[str]) -> list[tuple[pl.Data
             .agg(parts=pl.col("value").sum(), gaps=pl.col("value").is_null().sum()))
     whole = totals.join(sums, on=["file", "scope"], how="inner").sort("file", "scope")
     return [
-        (parts, _schema("varav", {"varav_storre": pl.col("value").is_null() | pl.col("total").is_null()
+        (parts, _schema("varav", {"varav_storre": pl.col("value").is_null()
+                                  | pl.col("total").is_null()
                                   | (pl.col("value") <= pl.col("total") + _EPS)})),
-        (whole, _schema("varav_summa", {"varav_summa": pl.col("total").is_null() | (pl.col("gaps") > 0)
+        (whole, _schema("varav_summa", {"varav_summa": pl.col("total").is_null()
+                                        | (pl.col("gaps") > 0)
                                         | ((pl.col("parts") - pl.col("total")).abs() < _EPS)})),
     ]
 
 
-def _ratio_frames(cells: pl.DataFrame, low: dict[str, float], high: dict[str, float]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+def _ratio_frames(cells: pl.DataFrame, low: dict[str, float],
+                  high: dict[str, float]) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     num = cells.filter(pl.col("field") == "taljare").select(*KEY, "name", num=pl.col("value"))
     den = cells.filter(pl.col("field") == "namnare").select(*KEY, "name", den=pl.col("value"))
-    ratios = num.join(den.select("file", "scope", "den"), on=["file", "scope"], how="left").with_columns(
+    ratios = num.join(den.select("file", "scope", "den"), on=["file", "scope"],
+                      how="left").with_columns(
         ratio=pl.when(pl.col("den") > 0).then(pl.col("num") / pl.col("den")),
         kind=pl.lit("andel"),
         lo=pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64),
@@ -178,30 +197,34 @@ def _ratio_frames(cells: pl.DataFrame, low: dict[str, float], high: dict[str, fl
     r = pl.col("ratio")
     return [
         (ratios, _schema("kvoter", {
-            "taljare_storre": pl.col("num").is_null() | pl.col("den").is_null() | (pl.col("den") < 0)
-            | (pl.col("num") <= pl.col("den")),
+            "taljare_storre": pl.col("num").is_null() | pl.col("den").is_null()
+            | (pl.col("den") < 0) | (pl.col("num") <= pl.col("den")),
             # A numerator above the denominator or below 0 is already an error.
             "orimligt": r.is_null() | (pl.col("num") > pl.col("den")) | (pl.col("num") < 0)
             | r.is_between(pl.col("lo") - _EPS, pl.col("hi") + _EPS),
         })),
-        (dens, _schema("namnare", {"namnare_noll": pl.col("den").is_null() | (pl.col("den") != 0)})),
+        (dens, _schema("namnare", {"namnare_noll": pl.col("den").is_null()
+                                   | (pl.col("den") != 0)})),
     ]
 
 
 def _survey_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     survey = cells.filter(pl.col("tkind") == "enkat")
-    answers = survey.filter(pl.col("item") == "svar").select("file", "scope", answers=pl.col("value"))
+    answers = (survey.filter(pl.col("item") == "svar")
+               .select("file", "scope", answers=pl.col("value")))
     shares = survey.filter(pl.col("item") != "svar").join(answers, on=["file", "scope"], how="left")
     n = pl.col("answers")
     return [(shares, _schema("enkat", {
         "enkat_utan_svar": n.is_null() | (n > 0) | pl.col("value").is_null(),
-        "enkat_andel_saknas": n.is_null() | (n == 0) | pl.col("value").is_not_null() | ~_blank_raw(),
+        "enkat_andel_saknas": n.is_null() | (n == 0) | pl.col("value").is_not_null()
+        | ~_blank_raw(),
     }))]
 
 
 def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
     """One value per file and indicator: the number itself, or numerator/denominator."""
-    plain = frame.filter(pl.col("field") == "varde").select(*KEY, "name", "kind", cur=pl.col("value"))
+    plain = (frame.filter(pl.col("field") == "varde")
+             .select(*KEY, "name", "kind", cur=pl.col("value")))
     num = frame.filter(pl.col("field") == "taljare").select(*KEY, "name", "kind", n=pl.col("value"))
     den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
     ratio = num.join(den, on=["file", "scope"], how="left").select(
@@ -210,17 +233,21 @@ def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([plain, ratio], how="vertical_relaxed")
 
 
-def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame, catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
+                 catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
-    # One previous value per unit and indicator, even when the folder holds two files for that tertial.
+    # One previous value per unit and indicator, even when the folder holds two files for that
+    # tertial.
     before = (_indicator_values(previous).sort("file")
               .select("unit", "scope", prev=pl.col("cur"), prev_period=pl.col("period"))
               .unique(subset=["unit", "scope", "prev_period"], keep="first", maintain_order=True))
     joined = now.with_columns(
         want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
-    ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"], how="inner")
+    ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"],
+           how="inner")
     factor = (pl.col("cur") / pl.col("prev"))
-    thousand = (pl.col("kind") == "mnkr") & (factor.is_between(500, 2000) | factor.is_between(1 / 2000, 1 / 500))
+    thousand = (pl.col("kind") == "mnkr") & (factor.is_between(500, 2000)
+                                             | factor.is_between(1 / 2000, 1 / 500))
     limit = catalog.settings.jump_warning
     usable = pl.col("cur").is_not_null() & pl.col("prev").is_not_null() & (pl.col("prev") != 0)
     return [(joined, _schema("hopp", {
@@ -250,8 +277,9 @@ def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema,
         code = row["check"]
         label = labels.get((row["period"], row.get("name") or ""), row.get("scope", ""))
         params, value, expected = _PARAMS[code](row, label)
-        found.append(finding(code, row["file"], unit=row["unit"], period=row["period"], sheet=row["sheet"],
-                             cell=row["cell"], scope=row["scope"], value=value, expected=expected, **params))
+        found.append(finding(code, row["file"], unit=row["unit"], period=row["period"],
+                             sheet=row["sheet"], cell=row["cell"], scope=row["scope"], value=value,
+                             expected=expected, **params))
     return found
 
 
@@ -281,37 +309,44 @@ def _months(row: dict[str, Any]) -> str:
 # Per rule: the template's values, the finding's value and what was expected, from a failing row.
 Params = Callable[[dict[str, Any], str], tuple[dict[str, str], str, str]]
 _PARAMS: dict[str, Params] = {
-    "saknas": lambda r, lab: ({"label": lab, "typed_blank": _typed_blank(r)}, (r.get("raw") or "").strip(),
-                              "ett värde"),
+    "saknas": lambda r, lab: ({"label": lab, "typed_blank": _typed_blank(r)},
+                              (r.get("raw") or "").strip(), "ett värde"),
     "manad_saknas": lambda r, lab: ({"label": lab, "month": r["field"], "months": _months(r),
                                      "period_text": r["period"]}, "", "ett värde"),
     "negativ": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "≥ 0"),
     "heltal": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "heltal"),
     "andel_intervall": lambda r, lab: ({"label": lab, "shown": _shown(r)}, _shown(r), "0–100 %"),
     "orimligt": _implausible,
-    "framtida_manad": lambda r, lab: ({"label": lab, "month": r["field"], "period_text": r["period"]}, _shown(r),
-                                      "tom"),
+    "framtida_manad": lambda r, lab: ({"label": lab, "month": r["field"],
+                                       "period_text": r["period"]}, _shown(r), "tom"),
     "summa": lambda r, lab: ({"parts": sv_number(r["parts"]), "total": sv_number(r["total"])},
                              sv_number(r["total"]), sv_number(r["parts"])),
-    "andel_antal": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"]), "count": sv_number(r["count"]),
-                                    "total": sv_number(r["total"]), "expected_share": sv_percent(r["expected"], 1)},
+    "andel_antal": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"]),
+                                    "count": sv_number(r["count"]), "total": sv_number(r["total"]),
+                                    "expected_share": sv_percent(r["expected"], 1)},
                                    sv_percent(r["value"]), sv_percent(r["expected"], 1)),
-    "andel_summa": lambda r, lab: ({"shown": sv_percent(r["value"])}, sv_percent(r["value"]), "100 %"),
-    "varav_storre": lambda r, lab: ({"label": lab, "shown": sv_number(r["value"]), "total": sv_number(r["total"])},
+    "andel_summa": lambda r, lab: ({"shown": sv_percent(r["value"])}, sv_percent(r["value"]),
+                                   "100 %"),
+    "varav_storre": lambda r, lab: ({"label": lab, "shown": sv_number(r["value"]),
+                                     "total": sv_number(r["total"])},
                                     sv_number(r["value"]), f"≤ {sv_number(r['total'])}"),
     "varav_summa": lambda r, lab: ({"parts": sv_number(r["parts"]), "total": sv_number(r["total"])},
                                    sv_number(r["total"]), sv_number(r["parts"])),
     "taljare_storre": lambda r, lab: ({"label": lab.split(":")[0], "num": sv_number(r["num"]),
-                                       "den": sv_number(r["den"])}, sv_number(r["num"]), f"≤ {sv_number(r['den'])}"),
+                                       "den": sv_number(r["den"])}, sv_number(r["num"]),
+                                      f"≤ {sv_number(r['den'])}"),
     "namnare_noll": lambda r, lab: ({"label": lab}, "0", "> 0"),
-    "enkat_utan_svar": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"])}, sv_percent(r["value"]),
-                                       "tom när inga enkäter kommit in"),
-    "enkat_andel_saknas": lambda r, lab: ({"label": lab, "answers": sv_number(r["answers"])}, "", "en andel"),
+    "enkat_utan_svar": lambda r, lab: ({"label": lab, "shown": sv_percent(r["value"])},
+                                       sv_percent(r["value"]), "tom när inga enkäter kommit in"),
+    "enkat_andel_saknas": lambda r, lab: ({"label": lab, "answers": sv_number(r["answers"])}, "",
+                                          "en andel"),
     "hopp": lambda r, lab: ({"label": lab.split(":")[0], "shown": sv_value(r["cur"], r["kind"]),
-                             "previous": sv_value(r["prev"], r["kind"]), "previous_period": r["want"]},
-                            sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
+                             "previous": sv_value(r["prev"], r["kind"]),
+                             "previous_period": r["want"]}, sv_value(r["cur"], r["kind"]),
+                            f"nära {sv_value(r['prev'], r['kind'])}"),
     "tkr_mnkr": lambda r, lab: ({"label": lab, "shown": sv_value(r["cur"], r["kind"]),
                                  "direction": "större" if r["cur"] > r["prev"] else "mindre",
                                  "previous": sv_value(r["prev"], r["kind"])},
-                                sv_value(r["cur"], r["kind"]), f"nära {sv_value(r['prev'], r['kind'])}"),
+                                sv_value(r["cur"], r["kind"]),
+                                f"nära {sv_value(r['prev'], r['kind'])}"),
 }
