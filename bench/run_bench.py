@@ -1,4 +1,5 @@
-"""Benchmark of `consolidate run` against the raw calamine floor and a naive pandas/openpyxl pipeline.
+"""Benchmark of `consolidate run` against the raw calamine floor and a naive pandas/openpyxl
+pipeline.
 
     python bench/run_bench.py [--sizes 30,1000,5000] [--workdir DIR] [--naive-max 1000]
 
@@ -124,8 +125,8 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Mea
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     out_path.unlink(missing_ok=True)
     err_path.unlink(missing_ok=True)
-    return Measured(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
-                    proc.returncode, stdout, stderr)
+    return Measured(seconds, peak[0] / 1024, usage.ru_maxrss / 1024,
+                    usage.ru_utime + usage.ru_stime, proc.returncode, stdout, stderr)
 
 
 def best_of(cmd: list[str], env: dict[str, str], times: int = 5) -> float:
@@ -170,7 +171,8 @@ def bench_size(n: int, workdir: Path, naive_max: int, env: dict[str, str],
     out_dir = bench.root / "ut"
     out_dir.mkdir(exist_ok=True)
     workers = min(os.cpu_count() or 2, 8)
-    repeat = 3 if n <= 1000 else 1  # best of 3, run and floor taking turns: the machine may be shared
+    # best of 3, run and floor taking turns: the machine may be shared
+    repeat = 3 if n <= 1000 else 1
     warm(files)
     row: dict[str, Any] = {"n": n, "errors_generated": bench.error_files}
 
@@ -191,25 +193,30 @@ def bench_size(n: int, workdir: Path, naive_max: int, env: dict[str, str],
     counts = _run_counts(run.stdout)
     row["run_counts"] = counts
     if counts is not None and counts != (n - bench.error_files, bench.error_files):
-        log(f"N={n}: WARNING run reported levererade/underkända {counts}, generated {n - bench.error_files}/{bench.error_files}")
-    log(f"N={n}: run   {run.seconds:7.2f} s  cpu {run.cpu_seconds:6.1f} s  peak {run.peak_mb:6.0f} MB  (rc {run.returncode}, {counts})")
+        log(f"N={n}: WARNING run reported levererade/underkända {counts}, generated "
+            f"{n - bench.error_files}/{bench.error_files}")
+    log(f"N={n}: run   {run.seconds:7.2f} s  cpu {run.cpu_seconds:6.1f} s  "
+        f"peak {run.peak_mb:6.0f} MB  (rc {run.returncode}, {counts})")
 
     floor = min(floors, key=lambda m: m.seconds)
     row["floor"] = floor
-    log(f"N={n}: floor {floor.seconds:7.2f} s  cpu {floor.cpu_seconds:6.1f} s  peak {floor.peak_mb:6.0f} MB  {floor.stdout.strip()}")
+    log(f"N={n}: floor {floor.seconds:7.2f} s  cpu {floor.cpu_seconds:6.1f} s  "
+        f"peak {floor.peak_mb:6.0f} MB  {floor.stdout.strip()}")
 
     if n <= naive_max:
-        naive_cmd = [sys.executable, str(HERE / "naive.py"), str(filelist), "--katalog", str(bench.catalog_path),
-                     "--out", str(out_dir / "naiv.xlsx")]
+        naive_cmd = [sys.executable, str(HERE / "naive.py"), str(filelist), "--katalog",
+                     str(bench.catalog_path), "--out", str(out_dir / "naiv.xlsx")]
         naive = measure(naive_cmd, env)
         if naive.returncode == 0:
             naive.extra = json.loads(naive.stdout)
             if naive.extra.get("rejected") != bench.error_files:
-                log(f"N={n}: WARNING naive rejected {naive.extra.get('rejected')}, generated {bench.error_files}")
+                log(f"N={n}: WARNING naive rejected {naive.extra.get('rejected')}, "
+                    f"generated {bench.error_files}")
         else:
             log(f"N={n}: naive FAILED: {naive.stderr.strip().splitlines()[-1:]}")
         row["naive"] = naive
-        log(f"N={n}: naive {naive.seconds:7.2f} s  cpu {naive.cpu_seconds:6.1f} s  peak {naive.peak_mb:6.0f} MB  {naive.stdout.strip()}")
+        log(f"N={n}: naive {naive.seconds:7.2f} s  cpu {naive.cpu_seconds:6.1f} s  "
+            f"peak {naive.peak_mb:6.0f} MB  {naive.stdout.strip()}")
     else:
         row["naive"] = None
         log(f"N={n}: naive not run (N > --naive-max {naive_max})")
@@ -225,7 +232,8 @@ def _verdict(ok: bool | None) -> str:
     return "not measured" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def summarize(rows: list[dict[str, Any]], startup: dict[str, float]) -> tuple[list[list[str]], list[list[str]]]:
+def summarize(rows: list[dict[str, Any]],
+              startup: dict[str, float]) -> tuple[list[list[str]], list[list[str]]]:
     table = []
     by_n = {r["n"]: r for r in rows}
     for r in rows:
@@ -239,7 +247,8 @@ def summarize(rows: list[dict[str, Any]], startup: dict[str, float]) -> tuple[li
             _fmt(n / floor.seconds, 0),
             _fmt(n / naive.seconds, 0) if naive else "not run",
             _fmt(run.seconds / floor.seconds, 1) + "×" if ok_run else "–",
-            (_fmt(naive.seconds / run.seconds, 1) + "×") if naive and ok_run else "not run" if not naive else "–",
+            ((_fmt(naive.seconds / run.seconds, 1) + "×") if naive and ok_run
+             else "not run" if not naive else "–"),
             _fmt(run.cpu_seconds, 1) if ok_run else "–",
             _fmt(floor.cpu_seconds, 1),
             _fmt(naive.cpu_seconds, 1) if naive else "–",
@@ -259,24 +268,32 @@ def summarize(rows: list[dict[str, Any]], startup: dict[str, float]) -> tuple[li
 
     targets = []
     got, verdict = ok(1000, lambda r: (f"{r['run'].seconds / r['floor'].seconds:.1f}×",
-                                       r["run"].seconds / r["floor"].seconds <= TARGETS["ratio_1000"]))
+                                       r["run"].seconds / r["floor"].seconds
+                                       <= TARGETS["ratio_1000"]))
     targets.append(["run/floor at 1 000", f"≤ {TARGETS['ratio_1000']:g}×", got, _verdict(verdict)])
     got, verdict = ok(1000, lambda r: ("not run", None) if r["naive"] is None else (
-        f"{r['naive'].seconds / r['run'].seconds:.1f}×", r["naive"].seconds / r["run"].seconds >= TARGETS["naive_1000"]))
+        f"{r['naive'].seconds / r['run'].seconds:.1f}×",
+        r["naive"].seconds / r["run"].seconds >= TARGETS["naive_1000"]))
     targets.append(["naive/run at 1 000", f"≥ {TARGETS['naive_1000']:g}×", got, _verdict(verdict)])
-    got, verdict = ok(5000, lambda r: (f"{r['run'].peak_mb:.0f} MB", r["run"].peak_mb < TARGETS["memory_5000"]))
-    targets.append(["peak memory at 5 000", f"< {TARGETS['memory_5000']:g} MB", got, _verdict(verdict)])
-    got, verdict = ok(30, lambda r: (f"{r['run'].seconds:.2f} s", r["run"].seconds < TARGETS["board_30"]))
-    targets.append(["30 workbooks end to end", f"< {TARGETS['board_30']:g} s", got, _verdict(verdict)])
+    got, verdict = ok(5000, lambda r: (f"{r['run'].peak_mb:.0f} MB",
+                                       r["run"].peak_mb < TARGETS["memory_5000"]))
+    targets.append(["peak memory at 5 000", f"< {TARGETS['memory_5000']:g} MB", got,
+                    _verdict(verdict)])
+    got, verdict = ok(30, lambda r: (f"{r['run'].seconds:.2f} s",
+                                     r["run"].seconds < TARGETS["board_30"]))
+    targets.append(["30 workbooks end to end", f"< {TARGETS['board_30']:g} s", got,
+                    _verdict(verdict)])
     targets.append(["consolidate --help", f"< {TARGETS['help']:g} s", f"{startup['help']:.3f} s",
                     _verdict(startup["help"] < TARGETS["help"])])
-    targets.append(["python -c 'import consolidate.cli'", "(info)", f"{startup['import_cli']:.3f} s", ""])
+    targets.append(["python -c 'import consolidate.cli'", "(info)",
+                    f"{startup['import_cli']:.3f} s", ""])
     targets.append(["python -c 'pass' (interpreter)", "(info)", f"{startup['python']:.3f} s", ""])
     return table, targets
 
 
 HEAD = ["N", "run", "run files/s", "floor files/s", "naive files/s", "run/floor", "naive/run",
-        "run cpu s", "floor cpu s", "naive cpu s", "run peak MB", "run max proc MB", "floor peak MB", "naive peak MB"]
+        "run cpu s", "floor cpu s", "naive cpu s", "run peak MB", "run max proc MB",
+        "floor peak MB", "naive peak MB"]
 THEAD = ["target", "wanted", "measured", "verdict"]
 
 
@@ -295,8 +312,10 @@ def md_table(head: list[str], rows: list[list[str]]) -> str:
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "consolidate"], cwd=HERE.parent,
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
+                             text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "consolidate"],
+                               cwd=HERE.parent,
                                capture_output=True, text=True, check=True).stdout.strip()
         return out.stdout.strip() + (" (with uncommitted changes in consolidate/)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -304,14 +323,19 @@ def _git_commit() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="30,1000,5000", help="comma-separated N (default 30,1000,5000)")
-    parser.add_argument("--workdir", type=Path, default=HERE / "work", help="generated files, cached per N")
-    parser.add_argument("--naive-max", type=int, default=1000, help="largest N for the naive pipeline")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="30,1000,5000",
+                        help="comma-separated N (default 30,1000,5000)")
+    parser.add_argument("--workdir", type=Path, default=HERE / "work",
+                        help="generated files, cached per N")
+    parser.add_argument("--naive-max", type=int, default=1000,
+                        help="largest N for the naive pipeline")
     parser.add_argument("--run-python", default=None, metavar="PYTHON",
-                        help="measure `consolidate` installed beside this interpreter, e.g. a venv made with "
-                             "`pip install -e .` only: the bench extra installs pandas, and pandera imports all "
-                             "of pandas when it is present (about 0.5 s of start-up a user does not pay)")
+                        help="measure `consolidate` installed beside this interpreter, e.g. a venv "
+                             "made with `pip install -e .` only: the bench extra installs pandas, "
+                             "and pandera imports all of pandas when it is present (about 0.5 s of "
+                             "start-up a user does not pay)")
     args = parser.parse_args()
     global RUN_PYTHON
     RUN_PYTHON = args.run_python
@@ -326,13 +350,15 @@ def main() -> None:
 
     began = time.perf_counter()
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    subprocess.run(consolidate_cmd() + ["--help"], env=env, capture_output=True, check=False)  # warm .pyc
+    # warm .pyc
+    subprocess.run(consolidate_cmd() + ["--help"], env=env, capture_output=True, check=False)
     startup = {
         "help": best_of(consolidate_cmd() + ["--help"], env),
         "import_cli": best_of([sys.executable, "-c", "import consolidate.cli"], env),
         "python": best_of([sys.executable, "-c", "pass"], env),
     }
-    log(f"consolidate --help {startup['help']:.3f} s, import consolidate.cli {startup['import_cli']:.3f} s, "
+    log(f"consolidate --help {startup['help']:.3f} s, "
+        f"import consolidate.cli {startup['import_cli']:.3f} s, "
         f"python -c pass {startup['python']:.3f} s (best of 5)")
     rows = [bench_size(n, args.workdir, args.naive_max, env, log) for n in sizes]
     table, targets = summarize(rows, startup)
@@ -348,11 +374,13 @@ def main() -> None:
         if r.get("run_crash"):
             notes.append(f"- N={r['n']}: `consolidate run` crashed: `{r['run_crash']}`")
         if r["run_counts"] is not None:
-            notes.append(f"- N={r['n']}: run delivered/rejected {r['run_counts'][0]}/{r['run_counts'][1]} "
+            notes.append(f"- N={r['n']}: run delivered/rejected "
+                         f"{r['run_counts'][0]}/{r['run_counts'][1]} "
                          f"(generated with errors: {r['errors_generated']})")
         if r["naive"] is not None and r["naive"].extra:
             x = r["naive"].extra
-            notes.append(f"- N={r['n']}: naive read+check {x['read_check_s']} s, concat {x['concat_s']} s, "
+            notes.append(f"- N={r['n']}: naive read+check {x['read_check_s']} s, "
+                         f"concat {x['concat_s']} s, "
                          f"to_excel {x['write_s']} s; rejected {x['rejected']}")
     md = "\n".join([
         "# Benchmark: consolidate run",
@@ -362,7 +390,8 @@ def main() -> None:
         f"load average before the run {load_before}; "
         f"commit {_git_commit()}; `python bench/run_bench.py --sizes {args.sizes}"
         f"`; floor and run use {rows[0]['workers'] if rows else '?'} "
-        f"worker processes from {__import__('consolidate.run', fromlist=['x']).PARALLEL_FROM} files on; naive is one process.",
+        f"worker processes from {__import__('consolidate.run', fromlist=['x']).PARALLEL_FROM} "
+        "files on; naive is one process.",
         "",
         md_table(HEAD, table),
         "",
@@ -372,12 +401,16 @@ def main() -> None:
         "",
     ])
     (results / "latest.md").write_text(md, encoding="utf-8")
-    (results / f"bench_{dt.datetime.now().strftime('%Y%m%d_%H%M%S')}.md").write_text(md, encoding="utf-8")
+    (results / f"bench_{dt.datetime.now().strftime('%Y%m%d_%H%M%S')}.md").write_text(
+        md, encoding="utf-8")
     (results / "latest.json").write_text(json.dumps({
         "startup": startup,
-        "rows": [{"n": r["n"], "errors_generated": r["errors_generated"], "run_counts": r["run_counts"],
+        "rows": [{"n": r["n"], "errors_generated": r["errors_generated"],
+                  "run_counts": r["run_counts"],
                   **{k: None if r[k] is None else {"seconds": r[k].seconds, "peak_mb": r[k].peak_mb,
-                                                    "max_rss_mb": r[k].max_rss_mb, "cpu_seconds": r[k].cpu_seconds, "rc": r[k].returncode,
+                                                    "max_rss_mb": r[k].max_rss_mb,
+                                                    "cpu_seconds": r[k].cpu_seconds,
+                                                    "rc": r[k].returncode,
                                                     "extra": r[k].extra}
                      for k in ("run", "floor", "naive")}} for r in rows],
     }, indent=1), encoding="utf-8")

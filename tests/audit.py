@@ -50,7 +50,8 @@ SMALL, COVER = "small", "cover"
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 EXACT = 1e-9  # relative slack on a share published at full precision (a float from a division)
 TOL = 1e-6  # how close an LP bound must come to 1 and limit − 1
-_PERIOD = re.compile(r"^T([123]) (\d{4})$")  # a column heading as the board writes a period: "T3 2023"
+# a column heading as the board writes a period: "T3 2023"
+_PERIOD = re.compile(r"^T([123]) (\d{4})$")
 
 
 def _heading_periods(heads: Mapping[int, Any]) -> dict[int, str]:
@@ -68,10 +69,11 @@ _NUMBER_TEXT = re.compile(r"^[-−]?\d[\d \u00a0\u202f]*(?:[.,]\d+)?\s*%?$")
 _COUNT_KINDS = ("antal", "dygn")
 _SHARE_KINDS = ("andel", "beläggningsgrad")
 SUMMARY, PER_UNIT, DIAGRAM_DATA, DATA, LOG, ABOUT, META = (
-    "Sammanställning", "Per enhet", "_diagramdata", "Data", "Valideringslogg", "Om sammanställningen", "_meta")
+    "Sammanställning", "Per enhet", "_diagramdata", "Data", "Valideringslogg",
+    "Om sammanställningen", "_meta")
 
 
-# ---- what was seen --------------------------------------------------------------------------------
+# ---- what was seen -------------------------------------------------------------------------------
 @dataclass
 class Sight:
     """One place a key is published: a number, or a mark ("<5" with its bound, "..")."""
@@ -90,14 +92,16 @@ class Publication:
     limit: int
     sights: dict[Key, list[Sight]] = field(default_factory=lambda: defaultdict(list))
     table_periods: set[tuple[str, str]] = field(default_factory=set)  # (table, period) sheets shown
-    texts: list[tuple[str, str, str]] = field(default_factory=list)   # (kind, where, text): free text
+    # (kind, where, text): free text
+    texts: list[tuple[str, str, str]] = field(default_factory=list)
     comments: list[tuple[str, str]] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     status: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
     chart_numbers: list[tuple[str, float]] = field(default_factory=list)
     diagram_numbers: list[float] = field(default_factory=list)
-    heads: dict[str, list[str]] = field(default_factory=dict)  # per sheet: the texts of its first rows
+    # per sheet: the texts of its first rows
+    heads: dict[str, list[str]] = field(default_factory=dict)
     about: list[str] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
     export_columns: dict[str, list[str]] = field(default_factory=dict)
@@ -111,7 +115,8 @@ class Publication:
         if kind == "num":
             self.sights[key].append(Sight(where, value=value))
         elif kind == "mark":
-            self.sights[key].append(Sight(where, mark=SMALL if below is not None else COVER, below=below))
+            self.sights[key].append(Sight(where, mark=SMALL if below is not None else COVER,
+                                          below=below))
         else:
             self.problems.append(f"{where}: text {raw!r} where a figure of {key} was expected")
             return False
@@ -131,7 +136,8 @@ class Publication:
         return [s for s in self.sights.get(key, ()) if s.mark is not None]
 
     def small_bound(self, key: Key) -> int | None:
-        bounds = [s.below for s in self.sights.get(key, ()) if s.mark == SMALL and s.below is not None]
+        bounds = [s.below for s in self.sights.get(key, ())
+                  if s.mark == SMALL and s.below is not None]
         return min(bounds) if bounds else None
 
     def is_count(self, key: Key) -> bool:
@@ -229,7 +235,8 @@ def read_master(path: Path, pub: Publication) -> None:
     tables = {t.sheet: t for t in pub.catalog.tables}
     for ws in wb.worksheets:
         rows = [list(r) for r in ws.iter_rows()]
-        pub.heads[ws.title] = [str(c.value) for r in rows[:4] for c in r if isinstance(c.value, str)]
+        pub.heads[ws.title] = [str(c.value) for r in rows[:4] for c in r
+                               if isinstance(c.value, str)]
         where = f"{src}:{ws.title}!"
         period = _period_of(rows[0][0].value if rows and rows[0] else None) or current
         if ws.title == SUMMARY:
@@ -253,7 +260,8 @@ def read_master(path: Path, pub: Publication) -> None:
                 # Every cell of every sheet: a mark the keyed reading did not take is one the
                 # attacker cannot place, and so cannot audit.
                 if c.coordinate not in used[ws.title] and classify(c.value, pub.limit)[0] == "mark":
-                    pub.problems.append(f"{where}{c.coordinate}: {c.value!r} at a place the audit cannot key")
+                    pub.problems.append(f"{where}{c.coordinate}: {c.value!r} at a place the audit "
+                                        "cannot key")
     _charts(path, pub)
 
 
@@ -293,10 +301,12 @@ def _summary(rows: list[list[Any]], pub: Publication, where: str, used: set[str]
                 pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
         if status_col is not None and trend_col is not None and periods:
             last = max(periods.values())
-            pub.status[(ind.id, last)] = (where + row[status_col].coordinate, str(row[status_col].value or ""),
+            pub.status[(ind.id, last)] = (where + row[status_col].coordinate,
+                                          str(row[status_col].value or ""),
                                           str(row[trend_col].value or ""))
         if text_col is not None and text_col < len(row) and row[text_col].value:
-            pub.texts.append(("kommentar", where + row[text_col].coordinate, str(row[text_col].value)))
+            pub.texts.append(("kommentar", where + row[text_col].coordinate,
+                              str(row[text_col].value)))
 
 
 def _unit_columns(pub: Publication, heads: dict[int, Any]) -> dict[int, str]:
@@ -304,7 +314,8 @@ def _unit_columns(pub: Publication, heads: dict[int, Any]) -> dict[int, str]:
     return {i: names[v] for i, v in heads.items() if isinstance(v, str) and v in names}
 
 
-def _per_unit(rows: list[list[Any]], pub: Publication, where: str, period: str, used: set[str]) -> None:
+def _per_unit(rows: list[list[Any]], pub: Publication, where: str, period: str,
+              used: set[str]) -> None:
     head = _find_row(rows, lambda vals: "Nämnden" in vals)
     if head is None:
         pub.problems.append(f"{where}: no header row with 'Nämnden'")
@@ -325,7 +336,8 @@ def _per_unit(rows: list[list[Any]], pub: Publication, where: str, period: str, 
             pub.add(key, where + row[col].coordinate, row[col].value)
         if board_col < len(row):
             used.add(row[board_col].coordinate)
-            pub.add(("board", ind.id, period), where + row[board_col].coordinate, row[board_col].value)
+            pub.add(("board", ind.id, period), where + row[board_col].coordinate,
+                    row[board_col].value)
 
 
 def _unit_table(rows: list[list[Any]], pub: Publication, where: str, period: str, table: Table,
@@ -369,12 +381,14 @@ def _unit_table(rows: list[list[Any]], pub: Publication, where: str, period: str
         return
     if table.kind == "enkat":
         items = [(r.id, r.label) for r in table.rows] + [("svar", "Antal inkomna enkäter")]
-        total_col = next((i for i, v in heads.items() if isinstance(v, str) and v.startswith("Samtliga")), None)
+        total_col = next((i for i, v in heads.items()
+                          if isinstance(v, str) and v.startswith("Samtliga")), None)
     elif table.kind == "fordelning":
         items = [(r.id, r.label) for r in table.rows] + [("summa", "SUMMA")]
         total_col = next((i for i, v in heads.items() if v == "Totalt"), None)
     else:
-        items = [("total", table.total_label or "Totalt")] + [(r.id, f"varav {r.label.lower()}") for r in table.rows]
+        items = [("total", table.total_label or "Totalt")] + [(r.id, f"varav {r.label.lower()}")
+                                                              for r in table.rows]
         total_col = next((i for i, v in heads.items() if v == "Totalt"), None)
     share_col = next((i for i, v in heads.items() if v == "Andel"), None)
     labels = {label: item for item, label in items}
@@ -399,7 +413,8 @@ def _unit_table(rows: list[list[Any]], pub: Publication, where: str, period: str
 def _unknown_row(pub: Publication, where: str, row: list[Any], label: str) -> None:
     """A row the layout does not have: a note is fine, figures the audit cannot key are not."""
     if any(classify(c.value, pub.limit)[0] in ("num", "mark") for c in row[1:]):
-        pub.problems.append(f"{where}A{row[0].row}: figures in a row the audit cannot key ({label!r})")
+        pub.problems.append(f"{where}A{row[0].row}: figures in a row the audit cannot key "
+                            f"({label!r})")
 
 
 def _diagram_data(rows: list[list[Any]], pub: Publication, where: str, used: set[str]) -> None:
@@ -420,8 +435,8 @@ def _diagram_data(rows: list[list[Any]], pub: Publication, where: str, used: set
                 pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
 
 
-_DATA_COLUMNS = {"Period": "period", "Enhets-id": "unit", "Id": "scope", "Rad-id": "item", "Fält-id": "field",
-                 "Värde": "value", "Text": "text", "Maskering": "mask"}
+_DATA_COLUMNS = {"Period": "period", "Enhets-id": "unit", "Id": "scope", "Rad-id": "item",
+                 "Fält-id": "field", "Värde": "value", "Text": "text", "Maskering": "mask"}
 
 
 def _data_sheet(rows: list[list[Any]], pub: Publication, where: str, used: set[str]) -> None:
@@ -431,7 +446,8 @@ def _data_sheet(rows: list[list[Any]], pub: Publication, where: str, used: set[s
     for row in rows[1:]:
         record = {name: row[i].value if i < len(row) else None for name, i in cols.items()}
         cells = {name: row[i] for name, i in cols.items() if i < len(row)}
-        _data_record(record, pub, lambda name: where + cells[name].coordinate if name in cells else where)
+        _data_record(record, pub,
+                     lambda name: where + cells[name].coordinate if name in cells else where)
         for name in ("value", "mask"):
             if name in cells:
                 used.add(cells[name].coordinate)
@@ -477,7 +493,8 @@ def _charts(path: Path, pub: Publication) -> None:
                 xml = archive.read(name).decode("utf-8")
                 for cache in re.findall(r"<c:numCache>(.*?)</c:numCache>", xml, re.S):
                     for value in re.findall(r"<c:v>([^<]*)</c:v>", cache):
-                        pub.chart_numbers.append((f"{path.parent.name}/{path.name}:{name}", float(value)))
+                        pub.chart_numbers.append((f"{path.parent.name}/{path.name}:{name}",
+                                                  float(value)))
 
 
 def read_export(folder: Path, pub: Publication) -> None:
@@ -530,7 +547,8 @@ def share_tolerance(share: float) -> float:
 
 def published_tolerance(share: float) -> float:
     """How exactly a published share pins its ratio: half a unit of its rounding when it is visibly
-    rounded (at most four decimals in percent), else a float from a division, exact but for EXACT."""
+    rounded (at most four decimals in percent), else a float from a division, exact but for
+    EXACT."""
     pct = share * 100
     for digits in range(5):
         scaled = pct * 10**digits
@@ -539,7 +557,8 @@ def published_tolerance(share: float) -> float:
     return EXACT
 
 
-def _ratio(nums: list[tuple[float, Key]], dens: list[tuple[float, Key]], share: float, why: str) -> list[Relation]:
+def _ratio(nums: list[tuple[float, Key]], dens: list[tuple[float, Key]], share: float,
+           why: str) -> list[Relation]:
     """Σ nums / Σ dens = share, rounding included, as two linear inequalities (the dens are ≥ 0):
     (share − tol)·Σ dens ≤ Σ nums ≤ (share + tol)·Σ dens."""
     tol = published_tolerance(share)
@@ -566,27 +585,35 @@ def build_relations(pub: Publication) -> list[Relation]:
             board: Key = ("board", ind.id, period)
             if share:
                 for u in units:
-                    num, den = cell(period, u, ind.id, "", "taljare"), cell(period, u, ind.id, "", "namnare")
+                    num, den = (cell(period, u, ind.id, "", "taljare"),
+                                cell(period, u, ind.id, "", "namnare"))
                     if present(den):
-                        rels.append(_le([(1, num), (-1, den)], f"{ind.id} {period} {u}: täljare ≤ nämnare"))
+                        rels.append(_le([(1, num), (-1, den)],
+                                        f"{ind.id} {period} {u}: täljare ≤ nämnare"))
                         s = known(("ushare", period, u, ind.id))
                         if s is not None:
                             rels += _ratio([(1, num)], [(1, den)], s,
-                                           f"Per enhet {ind.id} {period} {u}: andel {s:.6g} = täljare / nämnare")
+                                           f"Per enhet {ind.id} {period} {u}: andel {s:.6g} = "
+                                           "täljare / nämnare")
                 s = known(board)
-                if s is not None and units and all(present(cell(period, u, ind.id, "", "namnare")) for u in units):
+                if s is not None and units and all(present(cell(period, u, ind.id, "", "namnare"))
+                                                   for u in units):
                     rels += _ratio([(1.0, cell(period, u, ind.id, "", "taljare")) for u in units],
-                                   [(1.0, cell(period, u, ind.id, "", "namnare")) for u in units], s,
-                                   f"{ind.id} {period}: nämndens andel {s:.6g} = Σ täljare / Σ nämnare")
+                                   [(1.0, cell(period, u, ind.id, "", "namnare")) for u in units],
+                                   s, f"{ind.id} {period}: nämndens andel {s:.6g} = "
+                                   "Σ täljare / Σ nämnare")
             elif present(board) and units:
                 parts = [(-1.0, cell(period, u, ind.id, "", "varde")) for u in units]
                 if ind.combine == "summa":
                     rels.append(_eq([(1.0, board), *parts],
-                                    f"{ind.id} {period}: nämnden = Σ enheterna ({', '.join(units)})"))
+                                    f"{ind.id} {period}: nämnden = Σ enheterna "
+                                    f"({', '.join(units)})"))
                 elif ind.combine == "medel":
-                    rels.append(_eq([(float(len(units)), board), *parts], f"{ind.id} {period}: nämnden = medel"))
+                    rels.append(_eq([(float(len(units)), board), *parts],
+                                    f"{ind.id} {period}: nämnden = medel"))
 
-    # Unit tables: each unit's own cells (every period on Data), then the sheets' sums (their period).
+    # Unit tables: each unit's own cells (every period on Data), then the sheets' sums (their
+    # period).
     for table in c.tables:
         for period in sorted(pub.data_periods):
             for u in table.units:
@@ -595,8 +622,8 @@ def build_relations(pub: Publication) -> list[Relation]:
             if table_id == table.id:
                 _table_sums(pub, rels, table, period)
 
-    # Across periods: a later tertial's file repeats the year's earlier months; the same month of the
-    # same unit typed in two files of one year is taken to be one number.
+    # Across periods: a later tertial's file repeats the year's earlier months; the same month of
+    # the same unit typed in two files of one year is taken to be one number.
     months: dict[tuple[str, ...], list[Key]] = defaultdict(list)
     for key in pub.sights:
         if key[0] == "cell" and key[5] in MONTHS:
@@ -607,7 +634,8 @@ def build_relations(pub: Publication) -> list[Relation]:
             va, vb = known(a), known(b)
             if va is not None and vb is not None and abs(va - vb) > 1e-9:
                 continue  # the unit revised the month: no longer one number
-            rels.append(_eq([(1, a), (-1, b)], f"{a[2]} {a[3]} {a[5]}: samma månad i {a[1]} och {b[1]}"))
+            rels.append(_eq([(1, a), (-1, b)],
+                            f"{a[2]} {a[3]} {a[5]}: samma månad i {a[1]} och {b[1]}"))
     return rels
 
 
@@ -629,8 +657,10 @@ def _unit_rules(pub: Publication, rels: list[Relation], table: Table, period: st
                 if a is not None and present(k(r.id, "antal")):
                     tol = share_tolerance(a) + 1e-9
                     count = k(r.id, "antal")
-                    rels.append(_le([(1, count), (-(a + tol), summa)], f"{where} {r.id}: inskriven andel {a:g}"))
-                    rels.append(_le([(-1, count), (a - tol, summa)], f"{where} {r.id}: inskriven andel {a:g}"))
+                    rels.append(_le([(1, count), (-(a + tol), summa)],
+                                    f"{where} {r.id}: inskriven andel {a:g}"))
+                    rels.append(_le([(-1, count), (a - tol, summa)],
+                                    f"{where} {r.id}: inskriven andel {a:g}"))
     elif table.kind == "varav":
         total = k("total", "antal")
         parts = [k(r.id, "antal") for r in table.rows]
@@ -639,11 +669,13 @@ def _unit_rules(pub: Publication, rels: list[Relation], table: Table, period: st
                 if present(p):
                     rels.append(_le([(1, p), (-1, total)], f"{where} {p[4]}: varav ≤ total"))
             if table.complete and all(present(p) for p in parts):
-                rels.append(_eq([(1, total)] + [(-1, p) for p in parts], f"{where}: varav-raderna = total"))
+                rels.append(_eq([(1, total)] + [(-1, p) for p in parts],
+                                f"{where}: varav-raderna = total"))
     elif table.kind == "enkat":
         answers = k("svar", "antal")
         if present(answers) and any(present(k(r.id, "andel")) for r in table.rows):
-            rels.append(Relation(((1.0, answers),), 1.0, np.inf, f"{where}: andelar kräver minst ett svar"))
+            rels.append(Relation(((1.0, answers),), 1.0, np.inf,
+                                 f"{where}: andelar kräver minst ett svar"))
 
 
 def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: str) -> None:
@@ -654,7 +686,8 @@ def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: st
 
     where = f"{table.sheet} {period}"
     if table.kind in ("fordelning", "varav"):
-        items = [r.id for r in table.rows] + (["summa"] if table.kind == "fordelning" else ["total"])
+        items = [r.id for r in table.rows] + (["summa"] if table.kind == "fordelning"
+                                              else ["total"])
         for item in items:
             total: Key = ("ttotal", period, table.id, item)
             units = [u for u in table.units if present(k(u, item, "antal"))]
@@ -665,21 +698,25 @@ def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: st
         if table.kind == "fordelning" and present(grand):
             rows = [("ttotal", period, table.id, r.id) for r in table.rows]
             if all(present(r) for r in rows):
-                rels.append(_eq([(1, grand)] + [(-1, r) for r in rows], f"{where}: Totalt delarna = SUMMA"))
+                rels.append(_eq([(1, grand)] + [(-1, r) for r in rows],
+                                f"{where}: Totalt delarna = SUMMA"))
             for item in [r.id for r in table.rows]:
                 s = known(("tshare", period, table.id, item))
                 part: Key = ("ttotal", period, table.id, item)
                 if s is not None and present(part):
-                    rels += _ratio([(1, part)], [(1, grand)], s, f"{where} {item}: Andel {s:.6g} = Totalt / SUMMA")
+                    rels += _ratio([(1, part)], [(1, grand)], s,
+                                   f"{where} {item}: Andel {s:.6g} = Totalt / SUMMA")
         if table.kind == "varav":
             total = ("ttotal", period, table.id, "total")
             for r in table.rows:
                 part = ("ttotal", period, table.id, r.id)
                 if present(total) and present(part):
-                    rels.append(_le([(1, part), (-1, total)], f"{where} {r.id}: varav ≤ total (Totalt)"))
+                    rels.append(_le([(1, part), (-1, total)],
+                                    f"{where} {r.id}: varav ≤ total (Totalt)"))
             parts = [("ttotal", period, table.id, r.id) for r in table.rows]
             if table.complete and present(total) and all(present(p) for p in parts):
-                rels.append(_eq([(1, total)] + [(-1, p) for p in parts], f"{where}: varav = total (Totalt)"))
+                rels.append(_eq([(1, total)] + [(-1, p) for p in parts],
+                                f"{where}: varav = total (Totalt)"))
     elif table.kind == "manad":
         series = table.rows[0].id
         unit_sums = []
@@ -688,21 +725,26 @@ def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: st
             months = [m for m in months if present(m)]
             usum: Key = ("msum", period, table.id, u)
             if present(usum) and months:
-                rels.append(_eq([(1, usum)] + [(-1, m) for m in months], f"{where} {u}: Summa = Σ månaderna"))
+                rels.append(_eq([(1, usum)] + [(-1, m) for m in months],
+                                f"{where} {u}: Summa = Σ månaderna"))
                 unit_sums.append(usum)
         for month in MONTHS:
             tot: Key = ("mtot", period, table.id, month)
-            units = [u for u in table.units if present(("cell", period, u, table.id, series, month))]
+            units = [u for u in table.units
+                     if present(("cell", period, u, table.id, series, month))]
             if present(tot) and units:
-                rels.append(_eq([(1, tot)] + [(-1, ("cell", period, u, table.id, series, month)) for u in units],
+                rels.append(_eq([(1, tot)] + [(-1, ("cell", period, u, table.id, series, month))
+                                              for u in units],
                                 f"{where} {month}: Totalt = Σ enheterna"))
         grand = ("mtot", period, table.id, "summa")
         if present(grand) and unit_sums:
             rels.append(_eq([(1, grand)] + [(-1, s) for s in unit_sums],
                             f"{where}: Totalt Summa = Σ enheternas Summa"))
-        totals = [("mtot", period, table.id, m) for m in MONTHS if present(("mtot", period, table.id, m))]
+        totals = [("mtot", period, table.id, m) for m in MONTHS
+                  if present(("mtot", period, table.id, m))]
         if present(grand) and totals:
-            rels.append(_eq([(1, grand)] + [(-1, t) for t in totals], f"{where}: Totalt Summa = Σ månaderna"))
+            rels.append(_eq([(1, grand)] + [(-1, t) for t in totals],
+                            f"{where}: Totalt Summa = Σ månaderna"))
     elif table.kind == "enkat":
         answers = [u for u in table.units if present(k(u, "svar", "antal"))]
         total = ("ttotal", period, table.id, "svar")
@@ -714,7 +756,9 @@ def _table_sums(pub: Publication, rels: list[Relation], table: Table, period: st
             units = [u for u in answers if present(k(u, r.id, "andel"))]
             shares = [known(k(u, r.id, "andel")) for u in units]
             if s is None or not units or any(a is None for a in shares):
-                continue  # a hidden unit share makes the relation non-linear: left out (the attacker knows less)
+                # a hidden unit share makes the relation non-linear: left out (the attacker knows
+                # less)
+                continue
             rels += _ratio([(a, k(u, "svar", "antal")) for a, u in zip(shares, units, strict=True)],
                            [(1.0, k(u, "svar", "antal")) for u in units], s,
                            f"{where} {r.id}: Samtliga {s:.6g} = Σ andel·svar / Σ svar")
@@ -731,7 +775,8 @@ class Narrowed:
 
     def __str__(self) -> str:
         span = "infeasible" if self.low is None else f"[{self.low:.4g}, {self.high:.4g}]"
-        return (f"{describe(self.key)} at {', '.join(self.where[:4])}{' …' if len(self.where) > 4 else ''}: "
+        return (f"{describe(self.key)} at {', '.join(self.where[:4])}"
+                f"{' …' if len(self.where) > 4 else ''}: "
                 f"narrowed to {span}; via: " + "; ".join(self.why[:6]))
 
 
@@ -754,8 +799,9 @@ class AuditResult:
         return not (self.shown or self.narrowed or self.problems)
 
     def report(self, limit: int = 40) -> str:
-        lines = [f"audit: {self.small_cells} '<' cells ({self.small_keys} quantities), {self.cover_cells} '..' cells "
-                 f"({self.cover_keys} quantities), {self.relations} relations, {self.variables} unknowns, "
+        lines = [f"audit: {self.small_cells} '<' cells ({self.small_keys} quantities), "
+                 f"{self.cover_cells} '..' cells ({self.cover_keys} quantities), "
+                 f"{self.relations} relations, {self.variables} unknowns, "
                  f"{self.programs} linear programs, {self.seconds:.2f} s"]
         lines += [f"SHOWN: {s}" for s in self.shown[:limit]]
         lines += [f"NARROWED: {n}" for n in self.narrowed[:limit]]
@@ -777,7 +823,8 @@ def _bounds(pub: Publication, key: Key) -> tuple[float, float | None]:
     return 0.0, (1.0 if is_share(pub.catalog, key) else None)
 
 
-def audit(pub: Publication, relations: list[Relation] | None = None, integer: bool = False) -> AuditResult:
+def audit(pub: Publication, relations: list[Relation] | None = None,
+          integer: bool = False) -> AuditResult:
     """For every "<N" quantity: the least and greatest value the published files allow (with
     `integer`, counts are whole numbers: a mixed-integer program, a stronger attacker)."""
     started = time.perf_counter()
@@ -829,7 +876,8 @@ def audit(pub: Publication, relations: list[Relation] | None = None, integer: bo
     members: dict[int, list[int]] = defaultdict(list)
     for i in range(len(keys)):
         members[find(i)].append(i)
-    by_root: dict[int, list[tuple[list[tuple[float, int]], float, float, Relation]]] = defaultdict(list)
+    by_root: dict[int, list[tuple[list[tuple[float, int]], float, float, Relation]]] = (
+        defaultdict(list))
     for row in rows:
         by_root[find(row[0][0][1])].append(row)
     targets = [k for k in pub.sights if pub.small_bound(k) is not None and pub.known(k) is None]
@@ -849,7 +897,8 @@ def audit(pub: Publication, relations: list[Relation] | None = None, integer: bo
                  and abs(high - limit_high) <= TOL and want_high == limit_high)
         if not exact:
             why = [r[3].why for r in by_root[root] if any(j == unknown[key] for _, j in r[0])]
-            result.narrowed.append(Narrowed(key, [s.where for s in pub.marks(key)], low, high, why or [status]))
+            result.narrowed.append(Narrowed(key, [s.where for s in pub.marks(key)], low, high,
+                                            why or [status]))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -883,7 +932,8 @@ def _solve(pub: Publication, keys: list[Key], index: dict[int, int],
     for sign in (1.0, -1.0):
         cost = np.zeros(n)
         cost[target] = sign
-        res = linprog(cost, A_ub=np.array(a_ub) if a_ub else None, b_ub=np.array(b_ub) if b_ub else None,
+        res = linprog(cost, A_ub=np.array(a_ub) if a_ub else None,
+                      b_ub=np.array(b_ub) if b_ub else None,
                       A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
                       bounds=bounds, method="highs", integrality=whole if integer else None)
         if res.status != 0:
@@ -908,7 +958,8 @@ def violated(relations: list[Relation], pub: Publication, truth: Mapping[Key, fl
             total += coef * value
         if missing:
             continue
-        if total < rel.lo - 1e-6 * max(1.0, abs(total)) or total > rel.hi + 1e-6 * max(1.0, abs(total)):
+        if (total < rel.lo - 1e-6 * max(1.0, abs(total))
+                or total > rel.hi + 1e-6 * max(1.0, abs(total))):
             broken.append(f"{rel.why}: {total:g} not in [{rel.lo:g}, {rel.hi:g}]")
     return broken
 
@@ -918,13 +969,15 @@ def truth_of(pub: Publication) -> dict[Key, float]:
     return {k: v for k in pub.sights if (v := pub.known(k)) is not None}
 
 
-def audit_files(master: Path, catalog: Catalog, export: Path | None = None) -> tuple[Publication, AuditResult]:
+def audit_files(master: Path, catalog: Catalog,
+                export: Path | None = None) -> tuple[Publication, AuditResult]:
     pub = read_files(master, catalog, export)
     return pub, audit(pub)
 
 
 # ---- what must never show in clear ---------------------------------------------------------------
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.,\-−])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)([.,]\d+)?(?!\w)")
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.,\-−])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"
+                             r"([.,]\d+)?(?!\w)")
 _STRUCTURAL = re.compile(r"\d{4}-T[123]|\b[A-Z]{1,3}\d+\b|\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -953,10 +1006,13 @@ def clear_leaks(masked: Publication, truth: Mapping[Key, float]) -> list[str]:
                 leaks.append(f"{describe(key)} = {value:g} shown at {sight.where}")
     for key, sights in masked.sights.items():
         for sight in sights:
-            if sight.value is not None and masked.is_count(key) and 1 <= sight.value <= limit - 1 and key not in truth:
-                leaks.append(f"{describe(key)}: the count {sight.value:g} is shown at {sight.where}")
+            if (sight.value is not None and masked.is_count(key) and 1 <= sight.value <= limit - 1
+                    and key not in truth):
+                leaks.append(f"{describe(key)}: the count {sight.value:g} is shown at "
+                             f"{sight.where}")
             if sight.mark == SMALL and key in truth and not (1 <= truth[key] <= (sight.below or 0)):
-                leaks.append(f"{describe(key)} is {truth[key]:g} but labelled '<{limit}' at {sight.where}")
+                leaks.append(f"{describe(key)} is {truth[key]:g} but labelled '<{limit}' at "
+                             f"{sight.where}")
     leaks += free_text_leaks(masked)
     return leaks
 
@@ -974,23 +1030,27 @@ def free_text_leaks(masked: Publication) -> list[str]:
         rule = str(entry.get("Regel") or "")
         for col in ("Värde", "Förväntat"):
             if re.search(r"\d", str(entry.get(col) or "")):
-                leaks.append(f"Valideringslogg {col} shows a value at {entry['where']}: {entry.get(col)!r}")
+                leaks.append(f"Valideringslogg {col} shows a value at {entry['where']}: "
+                             f"{entry.get(col)!r}")
         message = str(entry.get("Meddelande") or "").replace(rule, "")
         if small_tokens(message, limit):
-            leaks.append(f"Valideringslogg message quotes a small number at {entry['where']}: {message!r}")
+            leaks.append(f"Valideringslogg message quotes a small number at {entry['where']}: "
+                         f"{message!r}")
     moves = masked.meta.get("forandringar")
     if moves:
         for move in json.loads(moves):
             ind = move.get("indicator_id", "")
             for period in re.findall(r"\((\d{4}-T[123])\)", str(move.get("text"))):
                 if masked.marks(("board", ind, period)):
-                    leaks.append(f"_meta forandringar describes {ind} {period}, which the sheets hide: "
-                                 f"{move.get('text')!r}")
+                    leaks.append(f"_meta forandringar describes {ind} {period}, which the sheets "
+                                 f"hide: {move.get('text')!r}")
             indicator = _indicator(masked.catalog, ind)
-            if indicator is not None and indicator.kind in _COUNT_KINDS and small_tokens(str(move.get("text")), limit):
+            if (indicator is not None and indicator.kind in _COUNT_KINDS
+                    and small_tokens(str(move.get("text")), limit)):
                 leaks.append(f"_meta forandringar quotes a small count: {move.get('text')!r}")
     for (ind, period), (where, status, trend) in masked.status.items():
-        if masked.marks(("board", ind, period)) and ("Grå" not in status or not trend.startswith("–")):
+        if masked.marks(("board", ind, period)) and ("Grå" not in status
+                                                     or not trend.startswith("–")):
             leaks.append(f"status/trend judged on a hidden figure at {where}: {status!r} {trend!r}")
     shown = {round(v, 9) for v in masked.diagram_numbers}
     for where, value in masked.chart_numbers:

@@ -20,7 +20,8 @@ from consolidate.periods import Period, parse_period
 from consolidate.template import template_filename, write_template
 
 # A bug in the reader raises in every test (and in every process a test starts) instead of becoming
-# the finding "internt_fel": no test passes over one. test_read_bugs.py turns it off to see the finding.
+# the finding "internt_fel": no test passes over one. test_read_bugs.py turns it off to see the
+# finding.
 os.environ["CONSOLIDATE_RAISE_BUGS"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,8 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def template_cache(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Callable[[str, str], Path]:
+def template_cache(tmp_path_factory: pytest.TempPathFactory,
+                   catalog: Catalog) -> Callable[[str, str], Path]:
     folder = tmp_path_factory.mktemp("mallar")
 
     def get(unit: str, period: str) -> Path:
@@ -47,7 +49,8 @@ def template_cache(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -
 
 
 def fill(template: Path, values: dict[str, Any], out: Path) -> Path:
-    """Type values into named cells with openpyxl, as a person would (independent of the product)."""
+    """Type values into named cells with openpyxl, as a person would (independent of the
+    product)."""
     wb = openpyxl.load_workbook(template)
     for name, value in values.items():
         for sheet, ref in wb.defined_names[name].destinations:
@@ -98,8 +101,8 @@ rimligt = [0, 5000]
 
 
 def in_plan(item: Any, period: Period) -> bool:
-    """Whether a catalog entry (unit, indicator, table) is valid in a period, read from its fran/till
-    here rather than asked of the code under test."""
+    """Whether a catalog entry (unit, indicator, table) is valid in a period, read from its
+    fran/till here rather than asked of the code under test."""
     start, end = item.span.start, item.span.end
     return (start is None or start <= period) and (end is None or period <= end)
 

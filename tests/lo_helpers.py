@@ -1,5 +1,5 @@
-"""Run LibreOffice Calc headless for the round-trip tests: conversions, sheets as shown (CSV), PDF text
-and PDF pages as PNG."""
+"""Run LibreOffice Calc headless for the round-trip tests: conversions, sheets as shown (CSV), PDF
+text and PDF pages as PNG."""
 
 from __future__ import annotations
 
@@ -25,18 +25,23 @@ PDF = "pdf:calc_pdf_Export"
 # as shown; 12 "-1" = every sheet, each to <stem>-<sheet name>.csv (LibreOffice 7.2 and later); the
 # others as LibreOffice's defaults.
 CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
-TIMEOUT = 240  # seconds for one soffice call; a first start with a fresh profile takes a few seconds
+# seconds for one soffice call; a first start with a fresh profile takes a few seconds
+TIMEOUT = 240
 
 # A fresh profile per call, set up like a Swedish desktop: Swedish locale (so "1 400" and "4,2 %"
 # print as a Swedish user sees them) and "always recalculate on load", so every formula value in
 # an output was computed by LibreOffice and none is a cached value copied from the input file.
 # OOXMLRecalcMode/ODFRecalcMode: 0 = always, 1 = never (LibreOffice's default), 2 = ask.
 _REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"\
+ xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>sv-SE</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Setup/L10N">\
+<prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>sv-SE</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
 </oor:items>
 """
 
@@ -45,7 +50,8 @@ class LibreOfficeError(AssertionError):
     """A conversion that did not produce its files: a test failure, never a skip."""
 
 
-def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], timeout: float,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run in a new process group so a hung soffice and its children can be ended by group id."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=env)
@@ -54,11 +60,13 @@ def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> s
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        raise LibreOfficeError(f"timed out after {timeout} s: {' '.join(cmd)}\n{out}\n{err}") from None
+        raise LibreOfficeError(f"timed out after {timeout} s: {' '.join(cmd)}\n"
+                               f"{out}\n{err}") from None
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def convert(files: Sequence[Path], target: str, outdir: Path, timeout: float = TIMEOUT) -> list[Path]:
+def convert(files: Sequence[Path], target: str, outdir: Path,
+            timeout: float = TIMEOUT) -> list[Path]:
     """Convert many files in one soffice call; returns the outputs in the order of `files`.
 
     soffice exits 0 even when a file cannot be loaded, so success is judged by the outputs."""
@@ -73,16 +81,19 @@ def convert(files: Sequence[Path], target: str, outdir: Path, timeout: float = T
 
 def convert_sheets_csv(books: dict[Path, Sequence[str]], outdir: Path,
                        timeout: float = TIMEOUT) -> dict[Path, dict[str, list[list[str]]]]:
-    """Every sheet of every workbook as LibreOffice shows its cells (formatted text, in the profile's
-    Swedish locale), in one soffice call: {workbook: {sheet name: rows of cell texts from A1}}.
+    """Every sheet of every workbook as LibreOffice shows its cells (formatted text, in the
+    profile's Swedish locale), in one soffice call: {workbook: {sheet name: rows of cell texts
+    from A1}}.
 
-    `books` maps each workbook to its sheet names (LibreOffice writes <stem>-<sheet>.csv per sheet)."""
+    `books` maps each workbook to its sheet names (LibreOffice writes <stem>-<sheet>.csv per
+    sheet)."""
     files = [Path(f).resolve() for f in books]
     if len({f.stem for f in files}) != len(files):
         raise ValueError(f"two workbooks with the same name: {files}")
     expected = {f: {name: outdir / f"{f.stem}-{name}.csv" for name in books[src]}
                 for f, src in zip(files, books, strict=True)}
-    _convert(files, CSV_ALL_SHEETS, outdir, [p for sheets in expected.values() for p in sheets.values()],
+    _convert(files, CSV_ALL_SHEETS, outdir,
+             [p for sheets in expected.values() for p in sheets.values()],
              timeout, allow_empty=True)
     return {src: {name: _read_csv(path) for name, path in expected[f].items()}
             for f, src in zip(files, books, strict=True)}
@@ -106,14 +117,16 @@ def _convert(files: list[Path], target: str, outdir: Path, expected: list[Path],
         (user / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
         # HOME inside the profile folder: nothing of the run is left in the real home directory.
         env = {**os.environ, "HOME": profile}
-        cmd = [SOFFICE, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--nodefault", "--convert-to", target, "--outdir", str(outdir),
-               *[str(f) for f in files]]
+        cmd = [SOFFICE, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+               "--norestore", "--nolockcheck", "--nodefault", "--convert-to", target, "--outdir",
+               str(outdir), *[str(f) for f in files]]
         done = _run(cmd, timeout, env)
-    missing = [p.name for p in expected if not p.is_file() or (p.stat().st_size == 0 and not allow_empty)]
+    missing = [p.name for p in expected
+               if not p.is_file() or (p.stat().st_size == 0 and not allow_empty)]
     if done.returncode != 0 or missing:
         raise LibreOfficeError(f"soffice --convert-to {target} failed (exit {done.returncode}); "
-                               f"missing outputs: {missing}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+                               f"missing outputs: {missing}\nstdout:\n{done.stdout}\n"
+                               f"stderr:\n{done.stderr}")
 
 
 def _tool(name: str) -> str:
@@ -132,7 +145,8 @@ def pdf_pages_text(pdf: Path) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-def render_pages(pdf: Path, pages: Sequence[int], outdir: Path, prefix: str, dpi: int = 110) -> list[Path]:
+def render_pages(pdf: Path, pages: Sequence[int], outdir: Path, prefix: str,
+                 dpi: int = 110) -> list[Path]:
     """Render 1-based pages of a PDF to PNG files named <prefix>-<page>.png."""
     outdir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,4 +1,5 @@
-"""The public Python API: the README's example runs as written, and every entry point is documented."""
+"""The public Python API: the README's example runs as written, and every entry point is
+documented."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from consolidate.demo import build_demo_folder
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_python_example_runs(tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch,
+def test_readme_python_example_runs(tmp_path: Path, catalog: Catalog,
+                                    monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     section = README.read_text(encoding="utf-8").split("## Från Python", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)

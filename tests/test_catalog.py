@@ -1,4 +1,5 @@
-"""The catalog: the real one holds the board's table of 004_…txt; bad catalogs are refused in Swedish."""
+"""The catalog: the real one holds the board's table of 004_…txt; bad catalogs are refused in
+Swedish."""
 
 from __future__ import annotations
 
@@ -25,19 +26,30 @@ REAL_TEXT = REAL.read_text(encoding="utf-8")
 SECTION_1 = "Omställning av socialtjänsten"
 SECTION_2 = "Kostnadsdrivande placeringar"
 REPORT = {
-    "forebyggande_insatser": (SECTION_1, "förebyggande insatser", "antal", 1400, 1931, 1600, "tertial", "ökning"),
-    "icke_bistandsbedomda_vuxen": (SECTION_1, "icke biståndsbedömda insatser", "antal", 37, 35, 60, "tertial", "ökning"),
-    "andel_barn_utredning": (SECTION_1, "barn 0-20 år", "andel", 5, 4.20, 4.50, "tertial", "minskning"),
-    "andel_vuxna_utredning": (SECTION_1, "vuxna 21-65 år", "andel", 1.30, 0.80, 1.15, "tertial", "minskning"),
-    "andel_insats_under_utredning": (SECTION_1, "insats under utredningstiden", "andel", 20, 17, 35, "tertial", "ökning"),
-    "utredningar_60_dagar_vuxen": (SECTION_1, "inom 60 dagar", "andel", 63, 60, 85, "tertial", "ökning"),
-    "utredningar_90_dagar_barn": (SECTION_1, "inom 90 dagar", "andel", 19, 20, 30, "tertial", "ökning"),
+    "forebyggande_insatser": (SECTION_1, "förebyggande insatser", "antal", 1400, 1931, 1600,
+                              "tertial", "ökning"),
+    "icke_bistandsbedomda_vuxen": (SECTION_1, "icke biståndsbedömda insatser", "antal", 37, 35, 60,
+                                   "tertial", "ökning"),
+    "andel_barn_utredning": (SECTION_1, "barn 0-20 år", "andel", 5, 4.20, 4.50, "tertial",
+                             "minskning"),
+    "andel_vuxna_utredning": (SECTION_1, "vuxna 21-65 år", "andel", 1.30, 0.80, 1.15, "tertial",
+                              "minskning"),
+    "andel_insats_under_utredning": (SECTION_1, "insats under utredningstiden", "andel", 20, 17, 35,
+                                     "tertial", "ökning"),
+    "utredningar_60_dagar_vuxen": (SECTION_1, "inom 60 dagar", "andel", 63, 60, 85, "tertial",
+                                   "ökning"),
+    "utredningar_90_dagar_barn": (SECTION_1, "inom 90 dagar", "andel", 19, 20, 30, "tertial",
+                                  "ökning"),
     # Nuläge corrected from 160 to 169 årsarbetare (footnote ** of the report).
-    "medarbetare_utredning": (SECTION_1, "utredningar och uppföljning", "årsarbetare", 169, 170.2, 144, "tertial", "minskning"),
-    "medarbetare_tidiga_insatser": (SECTION_1, "förebyggande och/eller tidiga", "årsarbetare", 106, 108.3, 122, "tertial", "ökning"),
+    "medarbetare_utredning": (SECTION_1, "utredningar och uppföljning", "årsarbetare", 169, 170.2,
+                              144, "tertial", "minskning"),
+    "medarbetare_tidiga_insatser": (SECTION_1, "förebyggande och/eller tidiga", "årsarbetare", 106,
+                                    108.3, 122, "tertial", "ökning"),
     "belaggning_myren": (SECTION_2, "myren", "beläggningsgrad", 60, 63, 93, "månatligen", "ökning"),
-    "kostnad_externa_placeringar": (SECTION_2, "placeringar", "mnkr", 177.2, 177.9, None, "tertial", "minskning"),
-    "belaggning_stodboende": (SECTION_2, "stödboende", "beläggningsgrad", 92, 92.4, 90, "tertial", "ökning"),
+    "kostnad_externa_placeringar": (SECTION_2, "placeringar", "mnkr", 177.2, 177.9, None,
+                                    "tertial", "minskning"),
+    "belaggning_stodboende": (SECTION_2, "stödboende", "beläggningsgrad", 92, 92.4, 90, "tertial",
+                              "ökning"),
     "stod_hemmaplan": (SECTION_2, "hemmaplan", "antal", 43, 43, 51, "årsbasis", "ökning"),
 }
 SHARE_KINDS = {"andel", "beläggningsgrad"}
@@ -62,7 +74,8 @@ def test_all_13_indicators_of_the_board_report(catalog: Catalog) -> None:
     assert [i.id for i in of_report] == list(REPORT)
     assert [i.section for i in of_report] == [SECTION_1] * 9 + [SECTION_2] * 4
     added = [i for i in catalog.indicators if i.id not in REPORT]
-    assert [(i.id, str(i.span.start), i.span.end) for i in added] == [("icke_bistandsbedomda", "2026-T1", None)]
+    assert [(i.id, str(i.span.start), i.span.end) for i in added] == [
+        ("icke_bistandsbedomda", "2026-T1", None)]
 
 
 @pytest.mark.parametrize("ind_id", list(REPORT))
@@ -80,7 +93,8 @@ def test_indicator_figures_match_the_report(catalog: Catalog, ind_id: str) -> No
     else:
         assert ind.target == pytest.approx(target * scale)
     assert ind.target_year == 2025
-    assert ind.baseline_date == dt.date(2023, 8, 31)  # "Nuläget visar mätperioden per 31 augusti 2023"
+    # "Nuläget visar mätperioden per 31 augusti 2023"
+    assert ind.baseline_date == dt.date(2023, 8, 31)
     assert ind.frequency == frequency
     assert ind.direction == direction
     assert ind.units and set(ind.units) <= set(catalog.unit_ids())
@@ -117,8 +131,9 @@ def test_unit_tables_of_the_unit_reports(catalog: Catalog) -> None:
     tables = {t.id: t for t in catalog.tables}
     sources = tables["arenden_per_kalla"]
     assert sources.kind == "fordelning" and sources.with_share
-    assert [r.label for r in sources.rows] == ["Polis", "BUN", "Anhöriga/bekanta", "Sjukvård/Psykiatrivård",
-                                                "Berörd/Vårdnadshavare", "Socialtjänsten", "Anonym", "Övriga"]
+    assert [r.label for r in sources.rows] == ["Polis", "BUN", "Anhöriga/bekanta",
+                                                "Sjukvård/Psykiatrivård", "Berörd/Vårdnadshavare",
+                                                "Socialtjänsten", "Anonym", "Övriga"]
     assert [r.label for r in tables["service_myndighet"].rows] == ["Service", "Myndighetsutövning"]
     assert tables["enkat_familjer"].kind == tables["enkat_skola"].kind == "enkat"
     assert len(tables["enkat_familjer"].rows) == 4
@@ -153,16 +168,19 @@ BAD = {
         "[[indikator]] 'forebyggande_insatser'", "id", "en gång", None),
     "unknown unit": (
         _edit('enheter = ["myren"]', 'enheter = ["myran"]'),
-        "[[indikator]] 'belaggning_myren'", "enheter", "okänd enhet 'myran'", 'enheter = ["myran"]'),
+        "[[indikator]] 'belaggning_myren'", "enheter", "okänd enhet 'myran'",
+        'enheter = ["myran"]'),
     "target outside plausible range": (
         _edit("borlage = 1600", "borlage = 25000"),
-        "[[indikator]] 'forebyggande_insatser'", "borlage", "utanför rimligt intervall", "borlage = 25000"),
+        "[[indikator]] 'forebyggande_insatser'", "borlage", "utanför rimligt intervall",
+        "borlage = 25000"),
     "unknown kind": (
         _edit('typ = "mnkr"', 'typ = "tkr"'),
         "[[indikator]] 'kostnad_externa_placeringar'", "typ", "okänt värde 'tkr'", 'typ = "tkr"'),
     "unknown direction": (
         _edit('riktning = "minskning"', 'riktning = "nedåt"'),
-        "[[indikator]] 'andel_barn_utredning'", "riktning", "okänt värde 'nedåt'", 'riktning = "nedåt"'),
+        "[[indikator]] 'andel_barn_utredning'", "riktning", "okänt värde 'nedåt'",
+        'riktning = "nedåt"'),
     "share averaged": (
         _edit('sammanvagning = "kvot"', 'sammanvagning = "medel"'),
         "[[indikator]] 'andel_barn_utredning'", "sammanvagning", "kvot", 'sammanvagning = "medel"'),
@@ -183,7 +201,8 @@ BAD = {
         "[[tabell]] 'personalomsattning'", "fullstandigt", "okänd nyckel", "fullstandigt = true"),
     "text where a number belongs": (
         _edit("tolerans = 10", 'tolerans = "tio"'),
-        "[[indikator]] 'forebyggande_insatser'", "tolerans", "ska vara ett tal", 'tolerans = "tio"'),
+        "[[indikator]] 'forebyggande_insatser'", "tolerans", "ska vara ett tal",
+        'tolerans = "tio"'),
     "flag as text": (
         _edit("andel = true", 'andel = "ja"'),
         "[[tabell]] 'arenden_per_kalla'", "andel", "true eller false", 'andel = "ja"'),
@@ -224,7 +243,8 @@ def test_duplicate_id_names_both_entries(tmp_path: Path) -> None:
     message = str(info.value)
     first = _line_of(text, 'id = "forebyggande_insatser"')
     second = first + 1 + text.splitlines()[first:].index('id = "forebyggande_insatser"')
-    assert f"rad {second}" in message and f"rad {first - 1}" in message  # the key, and the first entry
+    # the key, and the first entry
+    assert f"rad {second}" in message and f"rad {first - 1}" in message
 
 
 def test_toml_syntax_error_gives_line_in_swedish(tmp_path: Path) -> None:
@@ -255,7 +275,8 @@ def test_cli_katalog_accepts_the_real_catalog(invoke: Callable[..., Result]) -> 
 
 
 @pytest.mark.parametrize("case", ["unknown kind", "bad e-mail", "missing key"])
-def test_cli_katalog_refuses_a_bad_catalog(invoke: Callable[..., Result], tmp_path: Path, case: str) -> None:
+def test_cli_katalog_refuses_a_bad_catalog(invoke: Callable[..., Result], tmp_path: Path,
+                                           case: str) -> None:
     text, entry, key, _, _ = BAD[case]
     result = invoke("katalog", _write_variant(tmp_path, text))
     assert result.exit_code == 2
@@ -304,12 +325,15 @@ tolerans = 1
 
 
 def test_percent_indicator_is_held_as_a_fraction(tmp_path: Path) -> None:
-    """Like andel, typ procent is written in percent and held as a fraction (the templates' 0–100 %)."""
+    """Like andel, typ procent is written in percent and held as a fraction (the templates'
+    0–100 %)."""
     text = REAL_TEXT.replace("[[tabell]]", PERCENT_INDICATOR + "\n[[tabell]]", 1)
     catalog = load_catalog(_write_variant(tmp_path, text))
     ind = catalog.indicators[-1]
     assert ind.id == "nojdhet_index" and ind.in_percent and not ind.is_share
-    assert (ind.baseline, ind.target, *ind.plausible, ind.tolerance) == pytest.approx((0.85, 0.90, 0, 1, 0.01))
+    assert (ind.baseline, ind.target, *ind.plausible, ind.tolerance) == pytest.approx(
+        (0.85, 0.90, 0, 1, 0.01))
     summed = PERCENT_INDICATOR.replace('sammanvagning = "medel"', 'sammanvagning = "summa"')
     with pytest.raises(CatalogError, match="nyckeln 'sammanvagning': procenttal kan inte summeras"):
-        load_catalog(_write_variant(tmp_path, REAL_TEXT.replace("[[tabell]]", summed + "\n[[tabell]]", 1)))
+        load_catalog(_write_variant(
+            tmp_path, REAL_TEXT.replace("[[tabell]]", summed + "\n[[tabell]]", 1)))

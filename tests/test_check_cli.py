@@ -28,7 +28,8 @@ def plain(text: str) -> str:
 
 @pytest.fixture
 def folder(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog) -> Path:
-    """A shared folder: a valid file, one with an error and a warning, a broken file and a lock file."""
+    """A shared folder: a valid file, one with an error and a warning, a broken file and a lock
+    file."""
     root = tmp_path / "inlamning"
     filled("vuxen", "2025-T2", base_values(catalog, "vuxen", T2), folder=root)
     filled("forebyggande", "2025-T2", {**base_values(catalog, "forebyggande", T2),
@@ -45,24 +46,29 @@ def library_report(paths: list[Path], catalog: Catalog) -> dict[str, Any]:
     checked = check_files(files, catalog, root)
     results = tuple(
         FileResult(s.file, s.unit, s.period,
-                   "godkänd" if not [f for f in checked.of(s) if f.severity == FEL] else "underkänd",
+                   "godkänd" if not [f for f in checked.of(s) if f.severity == FEL]
+                   else "underkänd",
                    sum(1 for f in checked.of(s) if f.severity == FEL),
-                   sum(1 for f in checked.of(s) if f.severity == VARNING), s.sha256, s.modified_text)
+                   sum(1 for f in checked.of(s) if f.severity == VARNING), s.sha256,
+                   s.modified_text)
         for s in checked.submissions)
     return Report(results, tuple(checked.all_findings())).to_dict()
 
 
-def test_terminal_table(folder: Path, invoke: Callable[..., Result], unchanged: Callable[[Path], None]) -> None:
+def test_terminal_table(folder: Path, invoke: Callable[..., Result],
+                        unchanged: Callable[[Path], None]) -> None:
     unchanged(folder)
     result = invoke("check", folder)
     assert result.exit_code == 1
     out = plain(result.stdout)
     lines = out.splitlines()
-    assert any(line.startswith("OK") and "2025-T2_vuxen.xlsx" in line and "0 fel" in line for line in lines)
+    assert any(line.startswith("OK") and "2025-T2_vuxen.xlsx" in line and "0 fel" in line
+               for line in lines)
     bad = [line for line in lines if "2025-T2_forebyggande.xlsx" in line]
     assert bad[0].startswith("UNDERKÄND") and "1 fel, 1 varning" in bad[0]
     share = [line for line in lines if "Ärenden per källa!C7" in line]
-    assert len(share) == 1 and "FEL" in share[0] and "63 %" in share[0] and "1 244 av 2 034" in share[0]
+    assert (len(share) == 1 and "FEL" in share[0] and "63 %" in share[0]
+            and "1 244 av 2 034" in share[0])
     warn = [line for line in lines if "Indikatorer!D6" in line]
     assert len(warn) == 1 and "VARNING" in warn[0] and "25 000" in warn[0]
     broken = next(i for i, line in enumerate(lines) if "trasig.xlsx" in line)
@@ -83,12 +89,14 @@ def test_json_equals_library_report(folder: Path, invoke: Callable[..., Result],
         "2025-T2_forebyggande.xlsx", "2025-T2_vuxen.xlsx", "trasig.xlsx"]
     share = [f for f in data["fynd"] if f["cell"] == "C7"]
     assert share[0]["flik"] == "Ärenden per källa" and share[0]["kod"] == "andel_antal"
-    assert share[0]["allvarlighet"] == "fel" and share[0]["regel"] == "Andelen stämmer inte med antalet"
+    assert (share[0]["allvarlighet"] == "fel"
+            and share[0]["regel"] == "Andelen stämmer inte med antalet")
     assert share[0]["enhet"] == "forebyggande" and share[0]["period"] == "2025-T2"
 
 
 def test_exit_0_when_only_warnings(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
-                                   invoke: Callable[..., Result], unchanged: Callable[[Path], None]) -> None:
+                                   invoke: Callable[..., Result],
+                                   unchanged: Callable[[Path], None]) -> None:
     path = filled("forebyggande", "2025-T2", {**base_values(catalog, "forebyggande", T2),
                                               "ind_forebyggande_insatser_varde": 25000})
     unchanged(path)
@@ -99,8 +107,9 @@ def test_exit_0_when_only_warnings(tmp_path: Path, filled: Callable[..., Path], 
     assert data["giltig"] is True and data["varningar"] == 1
 
 
-def test_files_and_folders_together(folder: Path, tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
-                                    invoke: Callable[..., Result], unchanged: Callable[[Path], None]) -> None:
+def test_files_and_folders_together(folder: Path, tmp_path: Path, filled: Callable[..., Path],
+                                    catalog: Catalog, invoke: Callable[..., Result],
+                                    unchanged: Callable[[Path], None]) -> None:
     single = filled("myren", "2025-T2", base_values(catalog, "myren", T2), folder=tmp_path / "en")
     unchanged(single)
     unchanged(folder)
@@ -128,7 +137,8 @@ def test_exit_2_on_usage_errors(tmp_path: Path, invoke: Callable[..., Result]) -
 
 
 def test_bad_files_never_crash(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
-                               invoke: Callable[..., Result], unchanged: Callable[[Path], None]) -> None:
+                               invoke: Callable[..., Result],
+                               unchanged: Callable[[Path], None]) -> None:
     root = tmp_path / "blandat"
     good = filled("vuxen", "2025-T2", base_values(catalog, "vuxen", T2), folder=root)
     data = good.read_bytes()
@@ -145,13 +155,15 @@ def test_bad_files_never_crash(tmp_path: Path, filled: Callable[..., Path], cata
     assert states.pop("2025-T2_vuxen.xlsx") == ("godkänd", 0)
     assert set(states.values()) == {("underkänd", 1)} and len(states) == 5
     # Only the readable workbook gets a feedback copy.
-    assert [p.name for p in (tmp_path / "aterkoppling").iterdir()] == ["2025-T2_vuxen_återkoppling.xlsx"]
+    assert [p.name for p in (tmp_path / "aterkoppling").iterdir()] == [
+        "2025-T2_vuxen_återkoppling.xlsx"]
 
 
 def test_every_command_has_help(invoke: Callable[..., Result]) -> None:
     result = invoke("check", "--help")
     assert result.exit_code == 0
-    assert "--json" in result.output and "--feedback" in result.output and "Slutkod" in result.output
+    assert ("--json" in result.output and "--feedback" in result.output
+            and "Slutkod" in result.output)
 
 
 def test_report_json_round_trip(folder: Path, catalog: Catalog) -> None:
@@ -163,8 +175,8 @@ def test_report_json_round_trip(folder: Path, catalog: Catalog) -> None:
     checked = check_files(files, catalog, root)
     built = Report((), tuple(checked.all_findings()))
     # Every field of every finding, under its Swedish key.
-    swedish = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil", "unit": "enhet",
-               "period": "period", "sheet": "flik", "cell": "cell", "scope": "id", "value": "varde",
-               "expected": "forvantat", "message": "meddelande"}
+    swedish = {"code": "kod", "severity": "allvarlighet", "title": "regel", "file": "fil",
+               "unit": "enhet", "period": "period", "sheet": "flik", "cell": "cell", "scope": "id",
+               "value": "varde", "expected": "forvantat", "message": "meddelande"}
     assert json.loads(built.to_json())["fynd"] == [
         {swedish[k]: str(v) for k, v in asdict(f).items()} for f in checked.all_findings()]

@@ -36,12 +36,14 @@ def test_help_is_swedish(invoke, name: str) -> None:
 
 def test_group_help_and_version(invoke) -> None:
     result = invoke("--help")
-    assert result.exit_code == 0 and "Kommandon" in result.output and "Tertialuppföljning" in result.output
+    assert (result.exit_code == 0 and "Kommandon" in result.output
+            and "Tertialuppföljning" in result.output)
     assert __version__ in invoke("--version").output
 
 
 def _main(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True,
+                          text=True, timeout=60)
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -51,8 +53,8 @@ def _main(*args: str) -> subprocess.CompletedProcess[str]:
     (("template", "--period", "2025-T9", "--out", "x"), "Perioden \"2025-T9\" kan inte tolkas"),
 ])
 def test_usage_errors_are_swedish_and_exit_2(args: tuple[str, ...], needle: str, tmp_path) -> None:
-    done = subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
     assert needle in done.stderr
     assert "Traceback" not in done.stderr

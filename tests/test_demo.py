@@ -19,7 +19,8 @@ PERIODS = ["2023-T3", "2025-T1", "2025-T2", "2025-T3", "2026-T1"]
 
 def table(ws: Any, first: str) -> tuple[dict[str, int], list[int]]:
     header = next(r for r in range(1, 12) if ws.cell(r, 1).value == first)
-    col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+    col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)
+           if ws.cell(header, c).value}
     return col, list(range(header + 1, ws.max_row + 1))
 
 
@@ -43,14 +44,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Any]:
     return folder, result.output, openpyxl.load_workbook(master)
 
 
-def test_demo_folder_has_five_periods_one_missing_unit_and_one_faulty_file(demo: tuple[Path, str, Any]) -> None:
+def test_demo_folder_has_five_periods_one_missing_unit_and_one_faulty_file(
+        demo: tuple[Path, str, Any]) -> None:
     folder, output, _ = demo
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == PERIODS
     for period in PERIODS[:-1]:
         assert len(list((folder / period).glob("*.xlsx"))) == 6, period
     # 2026-T1: Myren has merged into barn_unga and hands in nothing; socialpsykiatri is missing.
     assert sorted(p.name for p in (folder / "2026-T1").glob("*.xlsx")) == [
-        "2026-T1_barn_unga.xlsx", "2026-T1_beroende.xlsx", "2026-T1_forebyggande.xlsx", "2026-T1_vuxen.xlsx"]
+        "2026-T1_barn_unga.xlsx", "2026-T1_beroende.xlsx", "2026-T1_forebyggande.xlsx",
+        "2026-T1_vuxen.xlsx"]
     assert str(folder / "sammanställning_2026-T1.xlsx") in output
     assert "Socialpsykiatrin" in output and "Vuxensektionen" in output and "Myren" not in output
 
@@ -60,7 +63,8 @@ def test_demo_master_register_and_log(demo: tuple[Path, str, Any]) -> None:
     ws = wb["Inlämning"]
     col, rows = table(ws, "Enhet")
     state = {ws.cell(r, 1).value: (ws.cell(r, col["Status"]).value, ws.cell(r, col["Fel"]).value,
-                                   ws.cell(r, col["Fil"]).value) for r in rows if ws.cell(r, 1).value}
+                                   ws.cell(r, col["Fil"]).value)
+             for r in rows if ws.cell(r, 1).value}
     assert state["Socialpsykiatrin"][0] == "saknas"
     assert state["Vuxensektionen"][0] == "underkänd" and state["Vuxensektionen"][1] >= 1
     assert state["Vuxensektionen"][2] == "2026-T1/2026-T1_vuxen.xlsx"
@@ -74,7 +78,8 @@ def test_demo_master_register_and_log(demo: tuple[Path, str, Any]) -> None:
     assert len(errors) == state["Vuxensektionen"][1]
 
 
-def test_demo_summary_has_history_and_the_004_outcomes(demo: tuple[Path, str, Any], catalog: Catalog) -> None:
+def test_demo_summary_has_history_and_the_004_outcomes(demo: tuple[Path, str, Any],
+                                                       catalog: Catalog) -> None:
     summary = Summary(demo[2]["Sammanställning"], catalog)
     assert [h for h in summary.col if str(h).startswith("20")] == PERIODS
     for ind_id, (_, outcome, *_rest) in TABLE_004.items():
@@ -82,20 +87,23 @@ def test_demo_summary_has_history_and_the_004_outcomes(demo: tuple[Path, str, An
         assert excel_sv(cell.value, cell.number_format) == outcome, ind_id
 
 
-def test_demo_summary_says_which_units_are_missing(demo: tuple[Path, str, Any], catalog: Catalog) -> None:
+def test_demo_summary_says_which_units_are_missing(demo: tuple[Path, str, Any],
+                                                   catalog: Catalog) -> None:
     summary = Summary(demo[2]["Sammanställning"], catalog)
-    for ind_id in ("medarbetare_utredning", "medarbetare_tidiga_insatser", "kostnad_externa_placeringar",
-                   "icke_bistandsbedomda"):
+    for ind_id in ("medarbetare_utredning", "medarbetare_tidiga_insatser",
+                   "kostnad_externa_placeringar", "icke_bistandsbedomda"):
         status = summary.cell(ind_id, "Status").value
         # Vuxensektionen handed in a file with errors: underkänd, not missing.
-        assert status.startswith("● Grå") and "Ofullständigt underlag: underkänd: Vuxensektionen" in status, ind_id
+        assert (status.startswith("● Grå")
+                and "Ofullständigt underlag: underkänd: Vuxensektionen" in status), ind_id
     status = summary.cell("belaggning_stodboende", "Status").value
     assert "Ofullständigt underlag: saknar Socialpsykiatrin" in status
     # Only the vuxen section reports this one: no value at all.
     status = summary.cell("andel_vuxna_utredning", "Status").value
     assert status.startswith("● Grå") and "Ej rapporterad" in status and "Vuxensektionen" in status
     assert summary.cell("andel_vuxna_utredning", "2026-T1").value == "–"
-    # Indicators whose units all delivered are judged as usual; Myren's is reported by barn_unga now.
+    # Indicators whose units all delivered are judged as usual; Myren's is reported by barn_unga
+    # now.
     assert not summary.cell("forebyggande_insatser", "Status").value.startswith("● Grå")
     assert not summary.cell("belaggning_myren", "Status").value.startswith("● Grå")
 
@@ -108,19 +116,25 @@ def test_demo_shows_the_2026_plan_change(demo: tuple[Path, str, Any], catalog: C
     retired = "icke_bistandsbedomda_vuxen"
     assert summary.cell(retired, "Status").value == "● Grå\nAvslutad 2025-T3"
     assert summary.cell(retired, "2026-T1").value == "ej aktuell"
-    assert summary.cell(retired, "2025-T3").value == typed(folder, "2025-T3", "vuxen", f"ind_{retired}_varde")
-    # New from 2026-T1: "ej aktuell" before, a note, and the part barn_unga typed (vuxen was rejected).
+    assert summary.cell(retired, "2025-T3").value == typed(folder, "2025-T3", "vuxen",
+                                                           f"ind_{retired}_varde")
+    # New from 2026-T1: "ej aktuell" before, a note, and the part barn_unga typed (vuxen was
+    # rejected).
     new = "icke_bistandsbedomda"
     assert [summary.cell(new, p).value for p in PERIODS[:-1]] == ["ej aktuell"] * 4
-    assert summary.cell(new, "2026-T1").value == typed(folder, "2026-T1", "barn_unga", f"ind_{new}_varde")
+    assert summary.cell(new, "2026-T1").value == typed(folder, "2026-T1", "barn_unga",
+                                                       f"ind_{new}_varde")
     assert "Ny från 2026-T1." in name(summary.row[new], 2).value.split("\n")
-    assert summary.cell(new, "Börläge").value == 110  # the börläge for 2026 of { 2026 = 110, 2027 = 130 }
-    # Re-targeted: 30 % for 2025, 35 % for 2026, new nuläge 28 % per 2025-12-31; judged against those.
+    # the börläge for 2026 of { 2026 = 110, 2027 = 130 }
+    assert summary.cell(new, "Börläge").value == 110
+    # Re-targeted: 30 % for 2025, 35 % for 2026, new nuläge 28 % per 2025-12-31; judged against
+    # those.
     retarget = "utredningar_90_dagar_barn"
     assert summary.cell(retarget, "Börläge").value == pytest.approx(0.35)
     assert summary.cell(retarget, "Nuläge*").value == pytest.approx(0.28)
     notes = name(summary.row[retarget], 2).value.split("\n")[1:]
-    assert notes == ["Börläge ändrat 2026: 30 % → 35 %.", "Nuläge ändrat 2026: 19 % → 28 % (per 2025-12-31)."]
+    assert notes == ["Börläge ändrat 2026: 30 % → 35 %.",
+                     "Nuläge ändrat 2026: 19 % → 28 % (per 2025-12-31)."]
     num = typed(folder, "2026-T1", "barn_unga", f"ind_{retarget}_taljare")
     den = typed(folder, "2026-T1", "barn_unga", f"ind_{retarget}_namnare")
     value = num / den
@@ -133,7 +147,8 @@ def test_demo_shows_the_2026_plan_change(demo: tuple[Path, str, Any], catalog: C
         share = (typed(folder, period, unit, f"ind_{myren}_taljare")
                  / typed(folder, period, unit, f"ind_{myren}_namnare"))
         assert summary.cell(myren, period).value == pytest.approx(share), period
-    assert "Ungdomsboendet Myren ingår i Barn- och ungdomssektionen från 2026-T1." in name(summary.row[myren], 2).value
+    assert ("Ungdomsboendet Myren ingår i Barn- och ungdomssektionen från 2026-T1."
+            in name(summary.row[myren], 2).value)
     per_unit = wb["Per enhet"]
     heads = [c.value for c in per_unit[4]]
     assert "Ungdomsboendet Myren" not in heads and "Barn- och ungdomssektionen" in heads
@@ -150,4 +165,5 @@ def test_demo_twice_in_the_same_folder(tmp_path: Path, invoke: Callable[..., Res
     second = invoke("demo")
     assert second.exit_code == 0, second.output
     assert "underkända: 1" in second.output and "saknas: 1" in second.output
-    assert len(list((tmp_path / "exempel").rglob("*.xlsx"))) == 4 * 6 + 4 + 1  # workbooks and the master
+    # workbooks and the master
+    assert len(list((tmp_path / "exempel").rglob("*.xlsx"))) == 4 * 6 + 4 + 1

@@ -1,4 +1,5 @@
-"""`consolidate run --export`: Parquet and CSV with the rows of the master's Data sheet, safe for Excel."""
+"""`consolidate run --export`: Parquet and CSV with the rows of the master's Data sheet, safe for
+Excel."""
 
 from __future__ import annotations
 
@@ -29,9 +30,11 @@ def write_board(folder: Path, catalog: Catalog, template: Callable[[str, str], P
                   "ind_medarbetare_utredning_kommentar": "@SUMMA(A1)"},
     }
     for unit in catalog.unit_ids():
-        path = fill(template(unit, str(T2)), unit_values(catalog, load_seeds(), unit, T2), folder / f"{T2}_{unit}.xlsx")
+        path = fill(template(unit, str(T2)), unit_values(catalog, load_seeds(), unit, T2),
+                    folder / f"{T2}_{unit}.xlsx")
         if unit in texts:
-            # Typed as text (in Excel with a leading apostrophe): the cell holds a string, not a formula.
+            # Typed as text (in Excel with a leading apostrophe): the cell holds a string, not a
+            # formula.
             wb = openpyxl.load_workbook(path)
             for name, text in texts[unit].items():
                 for sheet, ref in wb.defined_names[name].destinations:
@@ -44,13 +47,14 @@ def write_board(folder: Path, catalog: Catalog, template: Callable[[str, str], P
 def data_sheet(path: Path) -> list[dict[str, Any]]:
     ws = openpyxl.load_workbook(path)["Data"]
     heads = [c.value for c in ws[1]]
-    return [dict(zip(heads, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    return [dict(zip(heads, (c.value for c in row), strict=True))
+            for row in ws.iter_rows(min_row=2)]
 
 
-def key(period: str, unit: str, scope: str, item: str | None, field: str, value: float | None, text: str | None,
-        sheet: str, cell: str, file: str) -> tuple[Any, ...]:
-    return (period, unit, scope, item or "", field, None if value is None else round(float(value), 9),
-            text or "", sheet, cell, file)
+def key(period: str, unit: str, scope: str, item: str | None, field: str, value: float | None,
+        text: str | None, sheet: str, cell: str, file: str) -> tuple[Any, ...]:
+    return (period, unit, scope, item or "", field,
+            None if value is None else round(float(value), 9), text or "", sheet, cell, file)
 
 
 def test_export_has_the_data_sheet_rows_and_safe_csv(tmp_path: Path, catalog: Catalog,
@@ -63,11 +67,12 @@ def test_export_has_the_data_sheet_rows_and_safe_csv(tmp_path: Path, catalog: Ca
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in export.iterdir()) == ["data_2025-T2.csv", "data_2025-T2.parquet"]
 
-    sheet = sorted(key(r["Period"], r["Enhets-id"], r["Id"], r["Rad-id"], r["Fält-id"], r["Värde"], r["Text"],
-                       r["Flik"], r["Cell"], r["Fil"]) for r in data_sheet(out))
+    sheet = sorted(key(r["Period"], r["Enhets-id"], r["Id"], r["Rad-id"], r["Fält-id"], r["Värde"],
+                       r["Text"], r["Flik"], r["Cell"], r["Fil"]) for r in data_sheet(out))
     parquet = pl.read_parquet(export / "data_2025-T2.parquet")
-    from_parquet = sorted(key(*(r[c] for c in ("period", "unit", "scope", "item", "field", "value", "text",
-                                                "sheet", "cell", "file"))) for r in parquet.iter_rows(named=True))
+    from_parquet = sorted(key(*(r[c] for c in ("period", "unit", "scope", "item", "field", "value",
+                                                "text", "sheet", "cell", "file")))
+                          for r in parquet.iter_rows(named=True))
     assert len(sheet) > 100
     assert from_parquet == sheet
     assert parquet.schema["value"] == pl.Float64
@@ -80,12 +85,14 @@ def test_export_has_the_data_sheet_rows_and_safe_csv(tmp_path: Path, catalog: Ca
     csv = csv.rename({c: c.lstrip("\ufeff") for c in csv.columns})
     assert csv.height == parquet.height
     texts = set(csv["text"].drop_nulls())
-    # A spreadsheet opening the CSV must not run what a unit typed: each is prefixed with an apostrophe.
+    # A spreadsheet opening the CSV must not run what a unit typed: each is prefixed with an
+    # apostrophe.
     assert {"'" + t for t in TYPED} <= texts
     assert not any(t[0] in "=+-@" for t in texts)
     assert not TYPED & texts
     # Values are unchanged apart from that prefix.
-    assert sorted(float(v) for v in csv["value"].drop_nulls()) == sorted(parquet["value"].drop_nulls())
+    assert (sorted(float(v) for v in csv["value"].drop_nulls())
+            == sorted(parquet["value"].drop_nulls()))
     assert set(csv["period"]) == {"2025-T2"}
     assert not [p for p in export.iterdir() if p.name.startswith(".~")]
 
@@ -99,5 +106,6 @@ def test_export_folder_is_created_and_rewritten(tmp_path: Path, catalog: Catalog
     assert invoke("run", folder, "--out", tmp_path / "m.xlsx", "--export", export).exit_code == 0
     first = (export / "data_2025-T2.parquet").read_bytes()
     assert invoke("run", folder, "--out", tmp_path / "m.xlsx", "--export", export).exit_code == 0
-    assert pl.read_parquet(export / "data_2025-T2.parquet").equals(pl.read_parquet(io.BytesIO(first)))
+    assert pl.read_parquet(export / "data_2025-T2.parquet").equals(
+        pl.read_parquet(io.BytesIO(first)))
     assert sorted(p.name for p in export.iterdir()) == ["data_2025-T2.csv", "data_2025-T2.parquet"]

@@ -1,4 +1,5 @@
-"""Feedback copies: wrong cells red or yellow with a Swedish comment, a first sheet of links, source untouched."""
+"""Feedback copies: wrong cells red or yellow with a Swedish comment, a first sheet of links,
+source untouched."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def fill_rgb(cell: Any) -> str:
 @pytest.fixture(scope="module")
 def round1(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
            template_cache: Callable[[str, str], Path]) -> dict[str, Any]:
-    """check --feedback over a folder: one file with an error and a warning, one merged, one valid."""
+    """check --feedback over a folder: one file with an error and a warning, one merged, one
+    valid."""
     from click.testing import CliRunner
 
     from consolidate.cli import cli
@@ -50,7 +52,8 @@ def round1(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
     folder = root / "inlamning"
     base = base_values(catalog, "forebyggande", T2)
     wrong = fill(template_cache("forebyggande", "2025-T2"),
-                 {**base, "tab_arenden_per_kalla_bun_andel": 0.63, "ind_forebyggande_insatser_varde": 25000},
+                 {**base, "tab_arenden_per_kalla_bun_andel": 0.63,
+                  "ind_forebyggande_insatser_varde": 25000},
                  folder / "2025-T2_forebyggande.xlsx")
     typed_as_text(wrong, "Indikatorer", "I6", INJECTION)
     merged = fill(template_cache("barn_unga", "2025-T2"), base_values(catalog, "barn_unga", T2),
@@ -64,7 +67,8 @@ def round1(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
     out = root / "aterkoppling"
     result = CliRunner().invoke(cli, ["check", str(folder), "--feedback", str(out), "--json"],
                                 catch_exceptions=False)
-    return {"root": root, "folder": folder, "out": out, "result": result, "before": before, "wrong": wrong}
+    return {"root": root, "folder": folder, "out": out, "result": result, "before": before,
+            "wrong": wrong}
 
 
 def test_sources_are_never_modified(round1: dict[str, Any]) -> None:
@@ -89,7 +93,8 @@ def test_wrong_cells_coloured_and_commented(round1: dict[str, Any]) -> None:
     assert "stämmer inte" in share.comment.text
     warn = wb["Indikatorer"]["D6"]
     assert fill_rgb(warn) == YELLOW
-    assert warn.comment is not None and "VARNING" in warn.comment.text and "rimliga intervallet" in warn.comment.text
+    assert (warn.comment is not None and "VARNING" in warn.comment.text
+            and "rimliga intervallet" in warn.comment.text)
     # Cells without findings keep the template's input colour and get no comment.
     ok = wb["Ärenden per källa"]["C6"]
     assert fill_rgb(ok) == INPUT and ok.comment is None
@@ -102,14 +107,16 @@ def test_first_sheet_lists_findings_with_links(round1: dict[str, Any]) -> None:
     ws = wb["Återkoppling"]
     assert [c.value for c in ws[1]] == ["Allvarlighet", "Flik", "Cell", "Regel", "Meddelande"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    assert [(r[0], r[1], r[2]) for r in rows] == [("varning", "Indikatorer", "D6"), ("fel", "Ärenden per källa", "C7")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("varning", "Indikatorer", "D6"),
+                                                  ("fel", "Ärenden per källa", "C7")]
     assert rows[1][3] == "Andelen stämmer inte med antalet"
     link = ws["C3"].hyperlink
     assert link is not None and link.location == "'Ärenden per källa'!C7"
     assert ws["C2"].hyperlink.location == "'Indikatorer'!D6"
     # The report's findings are the ones listed.
     data = json.loads(round1["result"].stdout)
-    listed = sorted((f["flik"], f["cell"]) for f in data["fynd"] if f["fil"] == "2025-T2_forebyggande.xlsx")
+    listed = sorted((f["flik"], f["cell"]) for f in data["fynd"]
+                    if f["fil"] == "2025-T2_forebyggande.xlsx")
     assert listed == sorted((r[1], r[2]) for r in rows)
 
 
@@ -131,18 +138,20 @@ def test_valid_workbook_gets_a_thank_you(round1: dict[str, Any]) -> None:
 def test_merged_input_cell_is_marked_on_the_merge(round1: dict[str, Any]) -> None:
     wb = openpyxl.load_workbook(round1["out"] / "2025-T2_barn_unga_återkoppling.xlsx")
     anchor = wb["Indikatorer"]["D7"]
-    assert fill_rgb(anchor) == RED and anchor.comment is not None and "sammanfogade" in anchor.comment.text
+    assert (fill_rgb(anchor) == RED and anchor.comment is not None
+            and "sammanfogade" in anchor.comment.text)
     rows = [[c.value for c in row] for row in wb["Återkoppling"].iter_rows(min_row=2)]
     assert [(r[0], r[1], r[2]) for r in rows] == [("fel", "Indikatorer", "E7")]
 
 
-def test_returned_feedback_copy_is_read_and_can_be_corrected(round1: dict[str, Any], catalog: Catalog,
-                                                             tmp_path: Path, invoke: Callable[..., Result],
-                                                             unchanged: Callable[[Path], None]) -> None:
+def test_returned_feedback_copy_is_read_and_can_be_corrected(
+        round1: dict[str, Any], catalog: Catalog, tmp_path: Path, invoke: Callable[..., Result],
+        unchanged: Callable[[Path], None]) -> None:
     """A unit head corrects the marked cells in the copy and hands it in again."""
     copy = round1["out"] / "2025-T2_forebyggande_återkoppling.xlsx"
     first = check_files([copy], catalog)
-    assert sorted((f.code, f.cell) for f in first.all_findings()) == [("andel_antal", "C7"), ("orimligt", "D6")]
+    assert sorted((f.code, f.cell) for f in first.all_findings()) == [("andel_antal", "C7"),
+                                                                      ("orimligt", "D6")]
     returned = tmp_path / "inlamning" / copy.name
     returned.parent.mkdir()
     wb = openpyxl.load_workbook(copy)
@@ -158,7 +167,8 @@ def test_returned_feedback_copy_is_read_and_can_be_corrected(round1: dict[str, A
     assert [ws.title for ws in again.worksheets].count("Återkoppling") == 1
 
 
-def test_feedback_never_overwrites_the_submission(round1: dict[str, Any], tmp_path: Path, catalog: Catalog,
+def test_feedback_never_overwrites_the_submission(round1: dict[str, Any], tmp_path: Path,
+                                                  catalog: Catalog,
                                                   unchanged: Callable[[Path], None]) -> None:
     returned = tmp_path / "2025-T2_forebyggande_återkoppling.xlsx"
     returned.write_bytes((round1["out"] / returned.name).read_bytes())
@@ -168,7 +178,8 @@ def test_feedback_never_overwrites_the_submission(round1: dict[str, Any], tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == [returned.name]
 
 
-def test_feedback_never_overwrites_another_input(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
+def test_feedback_never_overwrites_another_input(tmp_path: Path, filled: Callable[..., Path],
+                                                 catalog: Catalog,
                                                  unchanged: Callable[[Path], None]) -> None:
     """A unit head saved a corrected workbook under the feedback copy's name in the same folder."""
     source = filled("vuxen", "2025-T2", base_values(catalog, "vuxen", T2))
@@ -181,9 +192,10 @@ def test_feedback_never_overwrites_another_input(tmp_path: Path, filled: Callabl
 
 
 def test_a_feedback_folder_that_cannot_be_written_is_said_before_reading(
-        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog, invoke: Callable[..., Result],
-        unchanged: Callable[[Path], None]) -> None:
-    """A folder under a regular file can be made by nobody, root included, on Linux as on Windows."""
+        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
+        invoke: Callable[..., Result], unchanged: Callable[[Path], None]) -> None:
+    """A folder under a regular file can be made by nobody, root included, on Linux as on
+    Windows."""
     source = filled("vuxen", "2025-T2", base_values(catalog, "vuxen", T2))
     unchanged(source)
     blocker = tmp_path / "anteckning.txt"
@@ -197,7 +209,8 @@ def test_a_feedback_folder_that_cannot_be_written_is_said_before_reading(
 
 
 def test_a_copy_that_cannot_be_written_is_named_and_the_others_are_written(
-        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog, invoke: Callable[..., Result]) -> None:
+        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
+        invoke: Callable[..., Result]) -> None:
     folder = tmp_path / "inlamning"
     for unit in ("vuxen", "barn_unga"):
         filled(unit, "2025-T2", base_values(catalog, unit, T2), folder=folder)
@@ -205,5 +218,6 @@ def test_a_copy_that_cannot_be_written_is_named_and_the_others_are_written(
     (out / "2025-T2_vuxen_återkoppling.xlsx").mkdir(parents=True)  # in the way of one copy
     result = invoke("check", folder, "--feedback", out)
     assert result.exit_code == 2
-    assert f"Återkopplingskopian för 2025-T2_vuxen.xlsx kunde inte skrivas i mappen {out}" in result.output
+    assert (f"Återkopplingskopian för 2025-T2_vuxen.xlsx kunde inte skrivas i mappen {out}"
+            in result.output)
     assert (out / "2025-T2_barn_unga_återkoppling.xlsx").is_file()

@@ -33,7 +33,8 @@ RUN = [sys.executable, "-c", "from consolidate.cli import main; main()", "run"]
 
 def start(folder: Path, *extra: str | Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*RUN, str(folder), "--katalog", str(CATALOG), *map(str, extra)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
 
 
 def finish(proc: subprocess.Popen[bytes]) -> int:
@@ -93,9 +94,11 @@ def test_a_killed_run_leaves_the_previous_master_or_the_new_one_never_a_broken_o
     shutil.copy2(folder / MASTER, previous)
     export = tmp_path / "export"
     unchanged(folder)  # registers the inputs and the previous master alike
-    # What a complete run writes (the previous master is in the folder, as it is for the killed runs).
+    # What a complete run writes (the previous master is in the folder, as it is for the killed
+    # runs).
     reference, reference_export = tmp_path / "referens.xlsx", tmp_path / "referens_export"
-    result = invoke("run", folder, "--out", reference, "--export", reference_export, "--katalog", CATALOG)
+    result = invoke("run", folder, "--out", reference, "--export", reference_export, "--katalog",
+                    CATALOG)
     assert result.exit_code == 0, result.output
     assert sha256(reference) != sha256(previous)
 
@@ -108,7 +111,8 @@ def test_a_killed_run_leaves_the_previous_master_or_the_new_one_never_a_broken_o
         master = folder / MASTER
         assert master.exists(), f"killed at {moment}: the previous master is gone"
         digest = sha256(master)
-        assert digest in (old, new), f"killed at {moment}: the master is neither the old nor the new one"
+        assert digest in (old, new), (f"killed at {moment}: the master is neither the old nor the "
+                                      "new one")
         outcomes.append(f"{moment}: {'gammal' if digest == old else 'ny'}")
         leftovers = temp_files(folder, export)
         hits += bool(seen and leftovers)
@@ -117,7 +121,8 @@ def test_a_killed_run_leaves_the_previous_master_or_the_new_one_never_a_broken_o
             if path.suffix == ".csv":
                 assert path.read_bytes() == (reference_export / path.name).read_bytes(), moment
             else:
-                assert pl.read_parquet(path).equals(pl.read_parquet(reference_export / path.name)), moment
+                assert pl.read_parquet(path).equals(
+                    pl.read_parquet(reference_export / path.name)), moment
         for path in leftovers:
             assert path.name.startswith(".~"), f"killed at {moment}: leftover {path.name}"
             path.unlink()
@@ -167,14 +172,15 @@ def test_temp_files_of_a_killed_run_are_not_read_as_submissions(tmp_path: Path, 
     (folder / ".~sammanställning_p0q8r7st.xlsx").write_bytes(half[: len(half) // 2])
     result = invoke("run", folder, "--json", "--katalog", CATALOG)
     report = json.loads(result.stdout)
-    files = {f["fil"] for f in report["filer"]} | {e["fil"] for e in report["inlamning"] if e["fil"]}
+    files = ({f["fil"] for f in report["filer"]}
+             | {e["fil"] for e in report["inlamning"] if e["fil"]})
     assert not any(name.startswith(".~") for name in files), files
     assert result.exit_code == 0
 
 
-def test_two_runs_at_once_both_finish_with_a_valid_master(folder: Path, tmp_path: Path,
-                                                          invoke: Callable[..., Any],
-                                                          unchanged: Callable[[Path], None]) -> None:
+def test_two_runs_at_once_both_finish_with_a_valid_master(
+        folder: Path, tmp_path: Path, invoke: Callable[..., Any],
+        unchanged: Callable[[Path], None]) -> None:
     unchanged(folder)
     export = tmp_path / "export"
     first = start(folder, "--export", export)
@@ -185,7 +191,8 @@ def test_two_runs_at_once_both_finish_with_a_valid_master(folder: Path, tmp_path
     assert not temp_files(folder, export), "a finished run left a temp file"
     assert pl.read_parquet(export / f"data_{PERIOD}.parquet").height > 0
     # A run after them is not disturbed by anything they left.
-    result = invoke("run", folder, "--out", tmp_path / "efteråt.xlsx", "--json", "--katalog", CATALOG)
+    result = invoke("run", folder, "--out", tmp_path / "efteråt.xlsx", "--json", "--katalog",
+                    CATALOG)
     assert result.exit_code == 0
     assert all(not f["fil"].startswith(".") for f in json.loads(result.stdout)["filer"])
     valid_master(tmp_path / "efteråt.xlsx")
@@ -196,8 +203,10 @@ def test_outputs_get_the_folders_normal_permissions(tmp_path: Path, inputs: list
     folder = shared_folder(tmp_path, inputs)
     umask = os.umask(0o022)
     try:
-        assert invoke("run", folder, "--export", tmp_path / "export", "--katalog", CATALOG).exit_code == 0
-        assert invoke("check", folder, "--feedback", tmp_path / "återkoppling", "--katalog", CATALOG).exit_code == 0
+        assert invoke("run", folder, "--export", tmp_path / "export", "--katalog",
+                      CATALOG).exit_code == 0
+        assert invoke("check", folder, "--feedback", tmp_path / "återkoppling", "--katalog",
+                      CATALOG).exit_code == 0
     finally:
         os.umask(umask)
     outputs = [folder / MASTER, tmp_path / "export" / f"data_{PERIOD}.csv",

@@ -1,4 +1,5 @@
-"""`check --json` and `run --json`: one language for keys, and the output valid against the schema."""
+"""`check --json` and `run --json`: one language for keys, and the output valid against the
+schema."""
 
 from __future__ import annotations
 
@@ -15,17 +16,20 @@ from click.testing import Result
 from consolidate.catalog import Catalog
 from consolidate.demo import build_demo_folder
 
-SCHEMA = json.loads(files("consolidate.schemas").joinpath("rapport.schema.json").read_text(encoding="utf-8"))
-ENGLISH_KEYS = {"file", "unit", "state", "severity", "code", "message", "errors", "warnings", "sheet", "value",
-                "expected", "note", "modified", "unit_name", "scope", "title"}
+SCHEMA = json.loads(files("consolidate.schemas").joinpath("rapport.schema.json")
+                    .read_text(encoding="utf-8"))
+ENGLISH_KEYS = {"file", "unit", "state", "severity", "code", "message", "errors", "warnings",
+                "sheet", "value", "expected", "note", "modified", "unit_name", "scope", "title"}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
     folder = tmp_path_factory.mktemp("json") / "exempel"
     build_demo_folder(catalog, folder)
-    period = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))[-1]
-    (folder / period / "lista.csv").write_text("enhet;antal\n", encoding="utf-8")  # a file that is no unit's
+    period = sorted(p.name for p in folder.iterdir()
+                    if p.is_dir() and not p.name.startswith("."))[-1]
+    # a file that is no unit's
+    (folder / period / "lista.csv").write_text("enhet;antal\n", encoding="utf-8")
     return folder
 
 
@@ -57,7 +61,8 @@ def test_json_output_is_valid_against_the_schema(demo: Path, tmp_path: Path, com
         assert report["huvudarbetsbok"].endswith("m.xlsx")
 
 
-def test_a_report_that_breaks_the_schema_is_caught(demo: Path, invoke: Callable[..., Result]) -> None:
+def test_a_report_that_breaks_the_schema_is_caught(demo: Path,
+                                                   invoke: Callable[..., Result]) -> None:
     report = json.loads(invoke("check", demo, "--json").stdout)
     report["fynd"][0]["file"] = report["fynd"][0].pop("fil")
     with pytest.raises(jsonschema.ValidationError):

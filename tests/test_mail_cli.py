@@ -1,4 +1,5 @@
-"""`consolidate mail` on a master written by a real `consolidate run`, through a real SMTP server."""
+"""`consolidate mail` on a master written by a real `consolidate run`, through a real SMTP
+server."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def master(tmp_path: Path, catalog: Catalog, filled, invoke) -> Path:
     folder = tmp_path / "delad"
     seeds = load_seeds()
     for unit in catalog.unit_ids():
-        filled(unit, "2025-T2", unit_values(catalog, seeds, unit, Period(2025, 2)), folder=folder / "2025-T2")
+        filled(unit, "2025-T2", unit_values(catalog, seeds, unit, Period(2025, 2)),
+               folder=folder / "2025-T2")
     out = tmp_path / "sammanställning.xlsx"
     result = invoke("run", folder, "--out", out)
     assert result.exit_code == 0, result.output
@@ -70,8 +72,8 @@ def test_smtp_server_receives_the_master_byte_for_byte(master: Path, invoke) -> 
     controller = Controller(store, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--cc", "ekonomi@exempelkommun.se",
-                        "--smtp", f"127.0.0.1:{port}")
+        result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--cc",
+                        "ekonomi@exempelkommun.se", "--smtp", f"127.0.0.1:{port}")
     finally:
         controller.stop()
     assert result.exit_code == 0, result.output
@@ -83,6 +85,7 @@ def test_smtp_server_receives_the_master_byte_for_byte(master: Path, invoke) -> 
 
 
 def test_refused_connection_is_a_swedish_error(master: Path, invoke) -> None:
-    result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--smtp", f"127.0.0.1:{_free_port()}")
+    result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--smtp",
+                    f"127.0.0.1:{_free_port()}")
     assert result.exit_code == 1
     assert "Fel:" in result.output and "Traceback" not in result.output

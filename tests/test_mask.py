@@ -1,4 +1,5 @@
-"""`--maskera`: small counts hidden on every sheet and in what is mailed; the master says it is masked."""
+"""`--maskera`: small counts hidden on every sheet and in what is mailed; the master says it is
+masked."""
 
 from __future__ import annotations
 
@@ -36,10 +37,12 @@ def data_rows(path: Path) -> list[dict[str, Any]]:
 
 def texts(path: Path) -> dict[str, list[Any]]:
     wb = openpyxl.load_workbook(path)
-    return {ws.title: [c.value for row in ws.iter_rows() for c in row if c.value is not None] for ws in wb.worksheets}
+    return {ws.title: [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+            for ws in wb.worksheets}
 
 
-def test_masked_run_has_its_own_name_and_says_it_is_masked(demo: Path, invoke: Callable[..., Result]) -> None:
+def test_masked_run_has_its_own_name_and_says_it_is_masked(demo: Path,
+                                                           invoke: Callable[..., Result]) -> None:
     result = invoke("run", demo, "--maskera")
     assert result.exit_code == 1, result.output  # one unit missing, one rejected in the demo
     masked = demo / "sammanställning_2026-T1_maskerad.xlsx"
@@ -47,22 +50,24 @@ def test_masked_run_has_its_own_name_and_says_it_is_masked(demo: Path, invoke: C
     sheets = texts(masked)
     assert "maskerad" in sheets["Sammanställning"][0]
     assert any("Maskerad version" in str(v) for v in sheets["Om sammanställningen"])
-    for sheet in ("Sammanställning", "Per enhet", "Diagram", "Personalomsättning", "Avslutade per månad"):
+    for sheet in ("Sammanställning", "Per enhet", "Diagram", "Personalomsättning",
+                  "Avslutade per månad"):
         assert any('"<5"' in str(v) and '".."' in str(v) for v in sheets[sheet]), sheet
     wb = openpyxl.load_workbook(masked)
     meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}
     assert meta["maskerad"] == "ja"
 
 
-def test_the_log_quotes_no_value_and_texts_with_digits_are_withheld(demo: Path, tmp_path: Path,
-                                                                     invoke: Callable[..., Result]) -> None:
+def test_the_log_quotes_no_value_and_texts_with_digits_are_withheld(
+        demo: Path, tmp_path: Path, invoke: Callable[..., Result]) -> None:
     plain, masked = tmp_path / "m.xlsx", tmp_path / "mm.xlsx"
     invoke("run", demo, "--out", plain)
     invoke("run", demo, "--out", masked, "--maskera")
     log_plain = openpyxl.load_workbook(plain)["Valideringslogg"]
     log_masked = openpyxl.load_workbook(masked)["Valideringslogg"]
     typed = {r[8].value for r in log_plain.iter_rows(min_row=5) if r[8].value}
-    assert {"30.000"} <= typed and any(t.startswith("ca ") for t in typed)  # the demo's rejected file quotes what was typed
+    # the demo's rejected file quotes what was typed
+    assert {"30.000"} <= typed and any(t.startswith("ca ") for t in typed)
     for row in log_masked.iter_rows(min_row=5):
         assert not row[8].value and not row[9].value
         assert not any(ch.isdigit() for ch in str(row[7].value)), row[7].value
@@ -73,9 +78,8 @@ def test_the_log_quotes_no_value_and_texts_with_digits_are_withheld(demo: Path, 
         assert not any(ch.isdigit() for ch in str(row[text_col] or "")), row
 
 
-def test_every_small_count_in_data_is_marked_and_nothing_else_changes(demo: Path, tmp_path: Path,
-                                                                       invoke: Callable[..., Result],
-                                                                       catalog: Catalog) -> None:
+def test_every_small_count_in_data_is_marked_and_nothing_else_changes(
+        demo: Path, tmp_path: Path, invoke: Callable[..., Result], catalog: Catalog) -> None:
     plain, masked = tmp_path / "m.xlsx", tmp_path / "mm.xlsx"
     invoke("run", demo, "--out", plain)
     invoke("run", demo, "--out", masked, "--maskera")
@@ -83,8 +87,8 @@ def test_every_small_count_in_data_is_marked_and_nothing_else_changes(demo: Path
     rows_masked = data_rows(masked)
     assert len(rows_plain) == len(rows_masked)
     limit = catalog.settings.suppression_limit
-    counts = {"antal", "taljare", "namnare", "jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt",
-              "nov", "dec"}
+    counts = {"antal", "taljare", "namnare", "jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug",
+              "sep", "okt", "nov", "dec"}
     hidden = small = 0
     for before, after in zip(rows_plain, rows_masked, strict=True):
         assert [before[k] for k in ("Period", "Enhets-id", "Id", "Rad-id", "Fält-id")] == [
@@ -97,13 +101,15 @@ def test_every_small_count_in_data_is_marked_and_nothing_else_changes(demo: Path
                 assert 1 <= before["Värde"] <= limit - 1
         else:
             assert value == before["Värde"]
-        if before["Fält-id"] in counts and isinstance(before["Värde"], (int, float)) and 1 <= before["Värde"] < limit:
+        if (before["Fält-id"] in counts and isinstance(before["Värde"], (int, float))
+                and 1 <= before["Värde"] < limit):
             small += 1
             assert mark == f"<{limit}", before
     assert small > 50 and hidden > small  # the demo has many small counts, and secondary cells
 
 
-def test_a_hidden_board_value_is_not_judged(tmp_path: Path, catalog: Catalog, filled: Callable[..., Path],
+def test_a_hidden_board_value_is_not_judged(tmp_path: Path, catalog: Catalog,
+                                            filled: Callable[..., Path],
                                             invoke: Callable[..., Result]) -> None:
     from consolidate.demo import load_seeds, unit_values
     from consolidate.periods import Period
@@ -117,7 +123,8 @@ def test_a_hidden_board_value_is_not_judged(tmp_path: Path, catalog: Catalog, fi
     out = tmp_path / "m.xlsx"
     invoke("run", folder, "--out", out, "--maskera")
     ws = openpyxl.load_workbook(out)["Sammanställning"]
-    row = next(r for r in ws.iter_rows(min_row=5) if str(r[1].value).startswith("Antal som tar del av icke"))
+    row = next(r for r in ws.iter_rows(min_row=5)
+               if str(r[1].value).startswith("Antal som tar del av icke"))
     assert row[4].value == "<5"
     status = next(c.value for c in row if isinstance(c.value, str) and c.value.startswith("●"))
     assert status.startswith("● Grå") and "maskerade" in status
@@ -148,8 +155,8 @@ def test_a_lone_small_cell_in_a_line_gets_a_partner_the_smallest_that_helps() ->
 def test_two_small_cells_on_a_rectangle_are_not_left_to_narrow_each_other() -> None:
     # a d / b e with row and column totals: hiding a and e alone lets a = e − 2 be read off.
     values = {"a": 1, "b": 30, "r1": 31, "c": 40, "d": 3, "r2": 43, "k1": 41, "k2": 33, "g": 74}
-    sums = [("r1", ["a", "b"]), ("r2", ["c", "d"]), ("k1", ["a", "c"]), ("k2", ["b", "d"]), ("g", ["r1", "r2"]),
-            ("g", ["k1", "k2"])]
+    sums = [("r1", ["a", "b"]), ("r2", ["c", "d"]), ("k1", ["a", "c"]), ("k2", ["b", "d"]),
+            ("g", ["r1", "r2"]), ("g", ["k1", "k2"])]
     marks = protect(network(values, sums), 5)
     assert marks[cell("a")] == Mark.SMALL and marks[cell("d")] == Mark.SMALL
     assert len(marks) > 2
@@ -189,36 +196,42 @@ def smtp() -> Iterator[tuple[int, _Store]]:
         controller.stop()
 
 
-def test_mail_maskera_sends_only_a_masked_file(demo: Path, tmp_path: Path, invoke: Callable[..., Result],
+def test_mail_maskera_sends_only_a_masked_file(demo: Path, tmp_path: Path,
+                                               invoke: Callable[..., Result],
                                               smtp: tuple[int, _Store]) -> None:
     port, store = smtp
     master = tmp_path / "sammanställning.xlsx"
     invoke("run", demo, "--out", master)
-    result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--smtp", f"127.0.0.1:{port}", "--maskera",
-                    "--force")
+    result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--smtp", f"127.0.0.1:{port}",
+                    "--maskera", "--force")
     assert result.exit_code == 0, result.output
     masked = tmp_path / "sammanställning_maskerad.xlsx"
     message = email.message_from_bytes(store.envelopes[0].content, policy=policy.default)
     part = next(message.iter_attachments())
     payload = part.get_payload(decode=True)
-    assert part.get_filename() == masked.name and payload == masked.read_bytes() != master.read_bytes()
+    assert (part.get_filename() == masked.name
+            and payload == masked.read_bytes() != master.read_bytes())
     wb = openpyxl.load_workbook(BytesIO(payload))
     assert {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}["maskerad"] == "ja"
     assert "maskerad" in message["Subject"]
     assert "maskerad" in message.get_body(("plain",)).get_content()
 
 
-def test_catalog_can_require_masking_for_what_is_mailed(demo: Path, tmp_path: Path, catalog: Catalog,
+def test_catalog_can_require_masking_for_what_is_mailed(demo: Path, tmp_path: Path,
+                                                       catalog: Catalog,
                                                        invoke: Callable[..., Result]) -> None:
-    text = Path(catalog.path).read_text(encoding="utf-8").replace("roj_grans = 5", "roj_grans = 5\nmaskera_utskick = true")
+    text = Path(catalog.path).read_text(encoding="utf-8").replace(
+        "roj_grans = 5", "roj_grans = 5\nmaskera_utskick = true")
     katalog = tmp_path / "katalog.toml"
     katalog.write_text(text, encoding="utf-8")
     master = tmp_path / "sammanställning.xlsx"
     invoke("run", demo, "--out", master, "--katalog", katalog)
-    refused = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--katalog", katalog)
+    refused = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--katalog",
+                     katalog)
     assert refused.exit_code == 1 and "maskera_utskick" in refused.output
     assert not (tmp_path / "utkorg").exists()
-    sent = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--maskera", "--katalog", katalog)
+    sent = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--maskera",
+                  "--katalog", katalog)
     assert sent.exit_code == 0, sent.output
     eml = next((tmp_path / "utkorg").glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)

@@ -36,7 +36,8 @@ def _col_number(ref: str) -> int:
 
 @pytest.fixture(scope="module")
 def master(tmp_path_factory: pytest.TempPathFactory, template_cache: Callable[[str, str], Path],
-           catalog: Catalog, invoke_module: Callable[..., Any]) -> tuple[Path, dict[str, dict[str, Any]]]:
+           catalog: Catalog,
+           invoke_module: Callable[..., Any]) -> tuple[Path, dict[str, dict[str, Any]]]:
     """Every unit but forebyggande delivers (so some board values are partial, with a comment);
     beroende comments with markup, vuxen's file has markup in its name, and a second barn_unga
     file is rejected for '<40' typed into a number cell."""
@@ -47,7 +48,8 @@ def master(tmp_path_factory: pytest.TempPathFactory, template_cache: Callable[[s
     for unit in catalog.unit_ids():
         values = unit_values(catalog, load_seeds(), unit, PERIOD)
         if unit == "beroende":
-            comment = next(n for n in values if n.endswith(("_varde", "_taljare"))).rsplit("_", 1)[0] + "_kommentar"
+            comment = next(n for n in values
+                           if n.endswith(("_varde", "_taljare"))).rsplit("_", 1)[0] + "_kommentar"
             values[comment] = MARKUP
         typed[unit] = values
         if unit == MISSING:
@@ -104,7 +106,8 @@ def test_text_people_chose_comes_back_exactly(master: tuple[Path, Any]) -> None:
     wb = openpyxl.load_workbook(path)
     data = wb["Data"]
     heads = [c.value for c in data[1]]
-    text = [r[heads.index("Text")] for r in data.iter_rows(min_row=2) if r[heads.index("Text")].value == MARKUP]
+    text = [r[heads.index("Text")] for r in data.iter_rows(min_row=2)
+            if r[heads.index("Text")].value == MARKUP]
     assert text and all(c.data_type == "s" for c in text)
     assert ODD_FILE in {r[heads.index("Fil")] for r in data.iter_rows(min_row=2, values_only=True)}
     register = wb["Inlämning"]
@@ -114,7 +117,8 @@ def test_text_people_chose_comes_back_exactly(master: tuple[Path, Any]) -> None:
     log = wb["Valideringslogg"]
     heads = [c.value for c in log[4]]
     rows = [r for r in log.iter_rows(min_row=5, values_only=True)
-            if r[heads.index("Fil")] == f"{PERIOD}_barn_unga_andra.xlsx" and r[heads.index("Värde")] == "<40"]
+            if r[heads.index("Fil")] == f"{PERIOD}_barn_unga_andra.xlsx"
+            and r[heads.index("Värde")] == "<40"]
     assert rows and rows[0][heads.index("Allvarlighet")] == "fel"
     summary = wb["Sammanställning"]
     assert any(MARKUP in str(c.value) for row in summary.iter_rows() for c in row if c.value)
@@ -137,7 +141,8 @@ def test_per_enhet_holds_what_each_unit_typed(master: tuple[Path, Any], catalog:
         for unit in catalog.units:
             cell = row[heads.index(unit.name)]
             if unit.id not in ind.units:
-                assert cell.value is None and cell.fill.fgColor.rgb.endswith("F2F2F2"), (ind.id, unit.id)
+                assert (cell.value is None
+                        and cell.fill.fgColor.rgb.endswith("F2F2F2")), (ind.id, unit.id)
             elif unit.id == MISSING:
                 assert cell.value == "ej rapporterad", (ind.id, cell.value)
             else:
@@ -181,7 +186,8 @@ def test_more_data_rows_than_a_sheet_holds_is_refused_in_swedish(
         tmp_path: Path, template_cache: Callable[[str, str], Path], catalog: Catalog,
         invoke_module: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder with years of a region's history can hold more values than Excel's 1 048 576 rows;
-    the run stops with a message and no half workbook (the limit is lowered to make such a folder)."""
+    the run stops with a message and no half workbook (the limit is lowered to make such a
+    folder)."""
     import consolidate.master
 
     from conftest import fill

@@ -17,8 +17,8 @@ from consolidate.mastermeta import (
 
 def _summary(units: int) -> MasterSummary:
     return MasterSummary(
-        tool="consolidate test", board="Socialnämnden", municipality="Exempelkommun", period="2025-T2",
-        period_label="tertial 2 2025 (maj–aug)", errors=0, warnings=3,
+        tool="consolidate test", board="Socialnämnden", municipality="Exempelkommun",
+        period="2025-T2", period_label="tertial 2 2025 (maj–aug)", errors=0, warnings=3,
         units=tuple(UnitStatus(f"e{i:05d}", f"Enhet {i} – =text", f"e{i}@exempel.se",
                                "levererad" if i % 7 else "saknas") for i in range(units)),
         status_counts={"grön": 5, "gul": 4, "röd": 3, "grå": 1},

@@ -16,25 +16,27 @@ from click.testing import Result
 from consolidate.catalog import Catalog
 from consolidate.demo import build_demo_folder
 
-ENGLISH = ("Did you mean", "is not a valid", "No such", "Missing", "[required]", "[default", "Usage:", "Error",
-           "Permission denied", "No such file", "Is a directory", "Traceback")
+ENGLISH = ("Did you mean", "is not a valid", "No such", "Missing", "[required]", "[default",
+           "Usage:", "Error", "Permission denied", "No such file", "Is a directory", "Traceback")
 
 
 def consolidate(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The installed command as a controller runs it (main(), not click's test runner)."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "consolidate", *map(str, args)], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "consolidate", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["rn"], "Okänt kommando: rn. Menade du run?"),
     (["check", "x", "--jsn"], "Okänd flagga: --jsn. Menade du --json?"),
-    (["mail", "m.xlsx", "--to", "a@b.se", "--timeout", "abc"], "Ogiltigt värde för --timeout: 'abc' är inget tal."),
+    (["mail", "m.xlsx", "--to", "a@b.se", "--timeout", "abc"],
+     "Ogiltigt värde för --timeout: 'abc' är inget tal."),
     (["template", "--out", "x"], "Flaggan --period krävs."),
     (["run"], "Argumentet MAPP saknas."),
 ])
-def test_usage_errors_are_swedish_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+def test_usage_errors_are_swedish_and_exit_2(tmp_path: Path, args: list[str],
+                                             expected: str) -> None:
     done = consolidate(*args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr
@@ -72,7 +74,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
     folder = tmp_path_factory.mktemp("meddelanden") / "exempel"
     build_demo_folder(catalog, folder)
     # Files that are no unit's submission: a CSV, a workbook that is no template, an empty file.
-    period = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))[-1]
+    period = sorted(p.name for p in folder.iterdir()
+                    if p.is_dir() and not p.name.startswith("."))[-1]
     (folder / period / "lista.csv").write_text("enhet;antal\nvuxen;3\n", encoding="utf-8")
     wb = openpyxl.Workbook()
     wb.active["A1"] = "Egen sammanställning"
@@ -81,7 +84,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
     return folder
 
 
-def test_units_and_stray_files_are_counted_apart(demo: Path, catalog: Catalog, invoke: Callable[..., Result]) -> None:
+def test_units_and_stray_files_are_counted_apart(demo: Path, catalog: Catalog,
+                                                 invoke: Callable[..., Result]) -> None:
     out = invoke("run", demo, "--out", demo.parent / "m.xlsx").stdout
     units = next(line for line in out.splitlines() if line.startswith("Levererade:"))
     numbers = [int(word) for word in units.split() if word.isdigit()]
@@ -99,10 +103,12 @@ def test_units_and_stray_files_are_counted_apart(demo: Path, catalog: Catalog, i
 def _periods(folder: Path) -> list:
     from consolidate.periods import parse_period
 
-    return [parse_period(p.name) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return [parse_period(p.name) for p in folder.iterdir()
+            if p.is_dir() and not p.name.startswith(".")]
 
 
-def test_the_master_calls_a_rejected_unit_underkänd(demo: Path, invoke: Callable[..., Result]) -> None:
+def test_the_master_calls_a_rejected_unit_underkänd(demo: Path,
+                                                    invoke: Callable[..., Result]) -> None:
     master = demo.parent / "m2.xlsx"
     invoke("run", demo, "--out", master)
     wb = openpyxl.load_workbook(master)
@@ -119,22 +125,26 @@ def test_the_master_calls_a_rejected_unit_underkänd(demo: Path, invoke: Callabl
     assert states.count("ej knuten") == 3
 
 
-def test_plurals(tmp_path: Path, catalog: Catalog, filled: Callable[..., Path], invoke: Callable[..., Result]) -> None:
+def test_plurals(tmp_path: Path, catalog: Catalog, filled: Callable[..., Path],
+                 invoke: Callable[..., Result]) -> None:
     from consolidate.demo import load_seeds, unit_values
     from consolidate.periods import Period
 
-    path = filled("myren", "2025-T2", unit_values(catalog, load_seeds(), "myren", Period(2025, 2)), folder=tmp_path)
+    path = filled("myren", "2025-T2", unit_values(catalog, load_seeds(), "myren", Period(2025, 2)),
+                  folder=tmp_path)
     out = invoke("check", path).stdout
     assert "Totalt: 1 fil, 0 fel, 0 varningar." in out
     katalog = invoke("katalog").stdout
     assert "1 tabell)" in katalog or "1 indikator," in katalog or "tabeller)" in katalog
-    assert " 1 indikatorer" not in katalog and " 1 tabeller" not in katalog and " 1 enheter" not in katalog
+    assert (" 1 indikatorer" not in katalog and " 1 tabeller" not in katalog
+            and " 1 enheter" not in katalog)
 
 
-def test_katalog_warns_of_a_borlage_already_reached_at_nulage(tmp_path: Path, catalog: Catalog,
-                                                              invoke: Callable[..., Result]) -> None:
+def test_katalog_warns_of_a_borlage_already_reached_at_nulage(
+        tmp_path: Path, catalog: Catalog, invoke: Callable[..., Result]) -> None:
     result = invoke("katalog")
-    assert result.exit_code == 0  # valid, but probably a mistake: the example's stödboende (nuläge 92 %, börläge 90 %)
+    # valid, but probably a mistake: the example's stödboende (nuläge 92 %, börläge 90 %)
+    assert result.exit_code == 0
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Varning:")]
     assert len(warnings) == 1 and "belaggning_stodboende" in warnings[0] and "92,0 %" in warnings[0]
     text = Path(catalog.path).read_text(encoding="utf-8").replace("nulage = 92\n", "nulage = 85\n")

@@ -31,7 +31,8 @@ def valid(tmp_path_factory: pytest.TempPathFactory, template_cache: Callable[[st
           catalog: Catalog) -> dict[str, Path]:
     """One valid filled workbook per unit, kept outside the folders the tests run on."""
     folder = tmp_path_factory.mktemp("giltiga")
-    return {unit: fill(template_cache(unit, str(PERIOD)), unit_values(catalog, load_seeds(), unit, PERIOD),
+    return {unit: fill(template_cache(unit, str(PERIOD)),
+                       unit_values(catalog, load_seeds(), unit, PERIOD),
                        folder / f"{PERIOD}_{unit}.xlsx") for unit in catalog.unit_ids()}
 
 
@@ -54,14 +55,16 @@ def nfc(text: str) -> str:
 NAMES = {
     "forebyggande": "📊 Förebyggande enheten, rapport 2025-T2.xlsx",
     "barn_unga": "Barn och unga – tertial 2 2025 (Åsa Ödmark).xlsx",
-    "vuxen": unicodedata.normalize("NFD", "Vuxen – Åke Ärlig, tertial 2 2025.xlsx"),  # as macOS writes it
+    # as macOS writes it
+    "vuxen": unicodedata.normalize("NFD", "Vuxen – Åke Ärlig, tertial 2 2025.xlsx"),
     "myren": "  myren   med  mellanslag .xlsx",
     "beroende": "beroende\u00a0T2\u00a02025 – ÅÄÖ åäö é ü ß.xlsx",
     "socialpsykiatri": "Socialpsykiatri 2025-T2 \u200b(kopia).xlsx",
 }
 
 
-def test_odd_names_are_read_and_listed_as_they_are(tmp_path: Path, valid: dict[str, Path], catalog: Catalog,
+def test_odd_names_are_read_and_listed_as_they_are(tmp_path: Path, valid: dict[str, Path],
+                                                   catalog: Catalog,
                                                    invoke: Callable[..., Any],
                                                    unchanged: Callable[[Path], None]) -> None:
     folder = tmp_path / "Tertial 2 – inlämnat (åäö)"
@@ -79,7 +82,8 @@ def test_odd_names_are_read_and_listed_as_they_are(tmp_path: Path, valid: dict[s
     delivered = {e["enhet"]: e["fil"] for e in report["inlamning"] if e["status"] == "levererad"}
     assert {u: nfc(f) for u, f in delivered.items()} == {u: nfc(n) for u, n in NAMES.items()}
     wb = openpyxl.load_workbook(report["huvudarbetsbok"])
-    in_master = {nfc(str(r[2])) for r in wb["Inlämning"].iter_rows(min_row=5, values_only=True) if r[2]}
+    in_master = {nfc(str(r[2])) for r in wb["Inlämning"].iter_rows(min_row=5, values_only=True)
+                 if r[2]}
     assert {nfc(n) for n in NAMES.values()} <= in_master
     text = invoke("check", folder, "--katalog", CATALOG).stdout
     for name in NAMES.values():
@@ -87,16 +91,19 @@ def test_odd_names_are_read_and_listed_as_they_are(tmp_path: Path, valid: dict[s
 
 
 @pytest.mark.parametrize("command", ["run", "check"])
-def test_a_name_that_is_not_utf8_does_not_stop_the_run(tmp_path: Path, valid: dict[str, Path], command: str,
+def test_a_name_that_is_not_utf8_does_not_stop_the_run(tmp_path: Path, valid: dict[str, Path],
+                                                       command: str,
                                                        unchanged: Callable[[Path], None]) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(valid["vuxen"], folder / f"{PERIOD}_vuxen.xlsx")
-    latin1 = os.fsencode(folder) + b"/" + f"{PERIOD}_myren_".encode() + "åäö".encode("latin-1") + b".xlsx"
+    latin1 = (os.fsencode(folder) + b"/" + f"{PERIOD}_myren_".encode() + "åäö".encode("latin-1")
+              + b".xlsx")
     shutil.copy(os.fsencode(valid["myren"]), latin1)
     unchanged(folder)
     proc = subprocess.run([sys.executable, "-m", "consolidate", command, str(folder), "--json",
-                           "--katalog", str(CATALOG)], capture_output=True, timeout=120, check=False)
+                           "--katalog", str(CATALOG)], capture_output=True, timeout=120,
+                          check=False)
     assert proc.returncode in (0, 1), proc.stderr.decode(errors="replace")[-1500:]
     report = json.loads(proc.stdout)
     files = [f["fil"] for f in report["filer"]]
@@ -145,7 +152,8 @@ def test_a_link_out_of_the_folder_is_listed_with_a_reason(tmp_path: Path, valid:
     assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == {"vuxen"}
 
 
-def test_a_fifo_or_a_folder_named_xlsx_does_not_hang_the_run(tmp_path: Path, valid: dict[str, Path]) -> None:
+def test_a_fifo_or_a_folder_named_xlsx_does_not_hang_the_run(tmp_path: Path,
+                                                             valid: dict[str, Path]) -> None:
     """Opening a FIFO for reading blocks forever: the reader must only open regular files."""
     folder = tmp_path / "in"
     folder.mkdir()
@@ -153,26 +161,30 @@ def test_a_fifo_or_a_folder_named_xlsx_does_not_hang_the_run(tmp_path: Path, val
     os.mkfifo(folder / f"{PERIOD}_myren.xlsx")
     (folder / f"{PERIOD}_beroende.xlsx").mkdir()
     proc = subprocess.run([sys.executable, "-m", "consolidate", "run", str(folder), "--json",
-                           "--katalog", str(CATALOG)], capture_output=True, text=True, timeout=60, check=False)
+                           "--katalog", str(CATALOG)], capture_output=True, text=True,
+                          timeout=60, check=False)
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == {"vuxen"}
 
 
-def test_a_fifo_named_on_the_command_line_is_reported_not_opened(tmp_path: Path, valid: dict[str, Path]) -> None:
+def test_a_fifo_named_on_the_command_line_is_reported_not_opened(tmp_path: Path,
+                                                                 valid: dict[str, Path]) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     fifo = folder / f"{PERIOD}_myren.xlsx"
     os.mkfifo(fifo)
-    proc = subprocess.run([sys.executable, "-m", "consolidate", "check", str(fifo), str(valid["vuxen"]), "--json",
-                           "--katalog", str(CATALOG)], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run([sys.executable, "-m", "consolidate", "check", str(fifo),
+                           str(valid["vuxen"]), "--json", "--katalog", str(CATALOG)],
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1, proc.stderr
     reasons = [f for f in json.loads(proc.stdout)["fynd"] if f["fil"] == fifo.name]
     assert [f["kod"] for f in reasons] == ["oläsbar"]
     assert reasons[0]["meddelande"] == "Filen kan inte läsas: det är ingen vanlig fil."
 
 
-def test_an_unreadable_file_is_reported(tmp_path: Path, valid: dict[str, Path], invoke: Callable[..., Any]) -> None:
+def test_an_unreadable_file_is_reported(tmp_path: Path, valid: dict[str, Path],
+                                        invoke: Callable[..., Any]) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(valid["vuxen"], folder / f"{PERIOD}_vuxen.xlsx")
@@ -186,7 +198,8 @@ def test_an_unreadable_file_is_reported(tmp_path: Path, valid: dict[str, Path], 
         except PermissionError:
             pass
         else:
-            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not stop reading")
+            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not stop "
+                        "reading")
         code, report = run_json(invoke, folder)
         assert code == 1
         reasons = [f for f in report["fynd"] if f["fil"] == locked.name]
@@ -209,8 +222,10 @@ def folder(tmp_path: Path, valid: dict[str, Path]) -> Path:
 
 
 @pytest.mark.parametrize("spelling", ["{f}/{n}", "{f}/./{n}", "{f}/../delad/{n}", "{t}/alias.xlsx"])
-def test_the_master_is_never_written_over_an_input(folder: Path, tmp_path: Path, invoke: Callable[..., Any],
-                                                   unchanged: Callable[[Path], None], spelling: str) -> None:
+def test_the_master_is_never_written_over_an_input(folder: Path, tmp_path: Path,
+                                                   invoke: Callable[..., Any],
+                                                   unchanged: Callable[[Path], None],
+                                                   spelling: str) -> None:
     target = folder / f"{PERIOD}_vuxen.xlsx"
     (tmp_path / "alias.xlsx").symlink_to(target)
     unchanged(folder)
@@ -230,7 +245,8 @@ def test_the_master_is_never_written_into_a_folder(folder: Path, invoke: Callabl
     assert folder.is_dir()
 
 
-def test_a_submission_named_like_the_master_is_not_overwritten(folder: Path, invoke: Callable[..., Any]) -> None:
+def test_a_submission_named_like_the_master_is_not_overwritten(folder: Path,
+                                                               invoke: Callable[..., Any]) -> None:
     own = folder / f"sammanställning_{PERIOD}.xlsx"
     (folder / f"{PERIOD}_myren.xlsx").rename(own)
     before = hashes(folder)
@@ -239,7 +255,8 @@ def test_a_submission_named_like_the_master_is_not_overwritten(folder: Path, inv
     assert {p: h for p, h in hashes(folder).items() if p in before} == before
 
 
-def test_feedback_never_overwrites_an_input(folder: Path, valid: dict[str, Path], invoke: Callable[..., Any]) -> None:
+def test_feedback_never_overwrites_an_input(folder: Path, valid: dict[str, Path],
+                                            invoke: Callable[..., Any]) -> None:
     # A unit head corrected the feedback copy they got and handed it in under its name.
     shutil.copy(valid["vuxen"], folder / f"{PERIOD}_vuxen_återkoppling.xlsx")
     before = hashes(folder)
@@ -253,12 +270,14 @@ def test_feedback_never_overwrites_an_input(folder: Path, valid: dict[str, Path]
     pytest.param(["run", "{f}", "--out", "{tmp}/m.xlsx", "--export", "{tpl}"], id="run-export"),
     pytest.param(["check", "{f}", "--feedback", "{tpl}"], id="check-feedback"),
 ])
-def test_no_output_goes_into_templates_xlsx(folder: Path, tmp_path: Path, invoke: Callable[..., Any],
+def test_no_output_goes_into_templates_xlsx(folder: Path, tmp_path: Path,
+                                            invoke: Callable[..., Any],
                                             command: list[str]) -> None:
     templates = tmp_path / "templates_xlsx"
     templates.mkdir()
     (templates / "mall.xlsx").write_bytes(b"mall")
     args = [c.format(f=folder, tpl=templates, tmp=tmp_path) for c in command]
     result = invoke(*args, "--katalog", CATALOG)
-    assert result.exit_code == 2 and result.stderr.startswith("Fel:") and "templates_xlsx" in result.stderr
+    assert (result.exit_code == 2 and result.stderr.startswith("Fel:")
+            and "templates_xlsx" in result.stderr)
     assert os.listdir(templates) == ["mall.xlsx"]

@@ -39,7 +39,8 @@ NAMES = {"forebyggande": "Förebyggande enheten", "barn_unga": "Barn- och ungdom
 UNITS_2026 = ["forebyggande", "barn_unga", "vuxen", "beroende"]
 MISSING = ("2026-T3", "vuxen")
 
-OLD_NAME = "Beläggningsgraden i stödboende och träningslägenheter ska öka (beroende 55 lgh, socialpsykiatri 17 lgh)"
+OLD_NAME = ("Beläggningsgraden i stödboende och träningslägenheter ska öka (beroende 55 lgh, "
+            "socialpsykiatri 17 lgh)")
 NEW_NAME = "Beläggning i stödboende och träningslägenheter, beroendeenheten"
 NEW_IND = ADDED_NAME
 RETIRED_NAME = "Andel vuxna 21–65 år i befolkningen aktuella för utredning"
@@ -54,18 +55,23 @@ def new_plan(text: str) -> str:
     """The controller's edits for the 2026 plan."""
     text = with_added_indicator(text, ["forebyggande", "barn_unga"],
                                 before='\n[[indikator]]\nid = "icke_bistandsbedomda_vuxen"')
-    text = edit(text, 'id = "andel_vuxna_utredning"\n', 'id = "andel_vuxna_utredning"\ntill = "2025-T3"\n')
+    text = edit(text, 'id = "andel_vuxna_utredning"\n',
+                'id = "andel_vuxna_utredning"\ntill = "2025-T3"\n')
     text = edit(text, 'utfall = { "2023" = 108.3 }\nborlage = 122\nborlage_ar = 2025',
                 'utfall = { "2023" = 108.3 }\nborlage = { "2025" = 122, "2026" = 130 }')
     text = edit(text, 'epost = "socialpsykiatri@exempelkommun.se"\n',
-                'epost = "socialpsykiatri@exempelkommun.se"\ntill = "2025-T3"\nersatts_av = "beroende"\n')
-    return edit(text, f'namn = "{OLD_NAME}"', f'namn = "{NEW_NAME}"\ntidigare_namn = {{ "2025-T3" = "{OLD_NAME}" }}')
+                'epost = "socialpsykiatri@exempelkommun.se"\ntill = "2025-T3"\n'
+                'ersatts_av = "beroende"\n')
+    return edit(text, f'namn = "{OLD_NAME}"',
+                f'namn = "{NEW_NAME}"\ntidigare_namn = {{ "2025-T3" = "{OLD_NAME}" }}')
 
 
 # medarbetare_tidiga_insatser (forebyggande + barn_unga + vuxen): 125 in 2025-T3 reaches the börläge
 # 122 of 2025; 126 in 2026-T1 does not reach 130, the börläge of 2026, but is above nuläge 106.
-SPECIAL = {("medarbetare_tidiga_insatser", "2025-T3"): {"forebyggande": 60, "barn_unga": 40, "vuxen": 25},
-           ("medarbetare_tidiga_insatser", "2026-T1"): {"forebyggande": 60, "barn_unga": 41, "vuxen": 25}}
+SPECIAL = {("medarbetare_tidiga_insatser", "2025-T3"): {"forebyggande": 60, "barn_unga": 40,
+                                                        "vuxen": 25},
+           ("medarbetare_tidiga_insatser", "2026-T1"): {"forebyggande": 60, "barn_unga": 41,
+                                                        "vuxen": 25}}
 
 
 def typed_values(template: Path, catalog: Catalog, unit: str, period: str) -> dict[str, Any]:
@@ -96,29 +102,34 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     typed: dict[tuple[str, str], dict[str, Any]] = {}
     for period in PERIODS:
         p = parse_period(period)
-        catalog = new if p.year == 2026 else old  # the catalog as it stood when the templates went out
+        # the catalog as it stood when the templates went out
+        catalog = new if p.year == 2026 else old
         for unit in UNITS_2026 if p.year == 2026 else UNITS:
             if (period, unit) == MISSING:
                 continue
-            template = write_template(catalog, unit, p, root / "mallar" / template_filename(catalog, unit, p))
+            template = write_template(catalog, unit, p,
+                                      root / "mallar" / template_filename(catalog, unit, p))
             values = typed_values(template, catalog, unit, period)
             fill(template, values, folder / period / f"{period}_{unit}.xlsx")
             typed[(period, unit)] = values
     runs = {}
     for period in ("2024-T3", "2025-T3", "2026-T1", "2026-T3"):
         out = root / f"sammanställning_{period}.xlsx"
-        result = CliRunner().invoke(cli, ["run", str(folder), "--period", period, "--out", str(out), "--json",
-                                          "--katalog", str(root / "katalog_2026.toml")], catch_exceptions=False)
+        result = CliRunner().invoke(cli, ["run", str(folder), "--period", period, "--out", str(out),
+                                          "--json", "--katalog", str(root / "katalog_2026.toml")],
+                                    catch_exceptions=False)
         runs[period] = (result.exit_code, json.loads(result.stdout), openpyxl.load_workbook(out))
     return {"folder": folder, "typed": typed, "runs": runs, "catalog": root / "katalog_2026.toml"}
 
 
-def board_value(typed: dict[tuple[str, str], dict[str, Any]], period: str, indicator: str) -> float | None:
-    """The board's figure from what the units typed: a sum, or for a share the sum of numerators over
-    the sum of denominators."""
+def board_value(typed: dict[tuple[str, str], dict[str, Any]], period: str,
+                indicator: str) -> float | None:
+    """The board's figure from what the units typed: a sum, or for a share the sum of numerators
+    over the sum of denominators."""
     files = [v for (p, _), v in typed.items() if p == period]
     if any(f"ind_{indicator}_varde" in v for v in files):
-        return float(sum(v[f"ind_{indicator}_varde"] for v in files if f"ind_{indicator}_varde" in v))
+        return float(sum(v[f"ind_{indicator}_varde"] for v in files
+                         if f"ind_{indicator}_varde" in v))
     nums = [v[f"ind_{indicator}_taljare"] for v in files if f"ind_{indicator}_taljare" in v]
     dens = [v[f"ind_{indicator}_namnare"] for v in files if f"ind_{indicator}_namnare" in v]
     return sum(nums) / sum(dens) if nums else None
@@ -130,10 +141,12 @@ class Sheet:
     def __init__(self, wb: Any) -> None:
         self.ws = ws = wb["Sammanställning"]
         header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Målområde")
-        # Period columns are headed "T1 2025", as the board writes them; the tests name them 2025-T1.
+        # Period columns are headed "T1 2025", as the board writes them; the tests name them
+        # 2025-T1.
         self.col = {re.sub(r"^T([123]) (\d{4})$", r"\2-T\1", str(ws.cell(header, c).value)): c
                     for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
-        self.names = {r: str(ws.cell(r, 2).value) for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 2).value}
+        self.names = {r: str(ws.cell(r, 2).value) for r in range(header + 1, ws.max_row + 1)
+                      if ws.cell(r, 2).value}
 
     def rows(self, name: str) -> list[int]:
         return [r for r, text in self.names.items() if text.startswith(name)]
@@ -154,22 +167,27 @@ def test_templates_ask_what_is_valid_in_their_period(history: dict[str, Any]) ->
     typed = history["typed"]
     for period in PERIODS:
         for unit in ("forebyggande", "barn_unga"):
-            assert ("ind_nya_familjer_varde" in typed[(period, unit)]) == period.startswith("2026"), (period, unit)
+            assert (("ind_nya_familjer_varde" in typed[(period, unit)])
+                    == period.startswith("2026")), (period, unit)
         if (period, "vuxen") in typed:
             asked = "ind_andel_vuxna_utredning_taljare" in typed[(period, "vuxen")]
             assert asked == (not period.startswith("2026")), period
-    # After the merge Beroendeenheten reports the occupancy of both; Socialpsykiatrin hands in nothing.
+    # After the merge Beroendeenheten reports the occupancy of both; Socialpsykiatrin hands in
+    # nothing.
     assert all(("2026-T1", u) not in typed for u in ("socialpsykiatri", "myren"))
     assert "ind_belaggning_stodboende_taljare" in typed[("2026-T1", "beroende")]
 
 
 def test_no_earlier_return_is_rejected_after_the_plan_changed(history: dict[str, Any]) -> None:
     for period, (code, report, _) in history["runs"].items():
-        assert report["fel"] == 0, (period, [f["meddelande"] for f in report["fynd"] if f["allvarlighet"] == "fel"])
+        assert report["fel"] == 0, (period, [f["meddelande"] for f in report["fynd"]
+                                             if f["allvarlighet"] == "fel"])
         assert all(f["status"] == "godkänd" for f in report["filer"]), period
-        assert code == (1 if period == "2026-T3" else 0), period  # 2026-T3: Vuxensektionen is missing
+        # 2026-T3: Vuxensektionen is missing
+        assert code == (1 if period == "2026-T3" else 0), period
     old = [history["folder"] / p for p in PERIODS if not p.startswith("2026")]
-    result = CliRunner().invoke(cli, ["check", *map(str, old), "--json", "--katalog", str(history["catalog"])])
+    result = CliRunner().invoke(cli, ["check", *map(str, old), "--json", "--katalog",
+                                      str(history["catalog"])])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["fel"] == 0
 
@@ -184,13 +202,15 @@ def test_the_register_expects_the_units_of_the_period(history: dict[str, Any]) -
     for period, (_, report, wb) in history["runs"].items():
         ws = wb["Inlämning"]
         header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Enhet")
-        states = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(header + 1, ws.max_row + 1)
-                  if ws.cell(r, 1).value}
+        states = {ws.cell(r, 1).value: ws.cell(r, 2).value
+                  for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 1).value}
         assert states == expected[period], period
-        assert {e["enhetsnamn"]: e["status"] for e in report["inlamning"]} == expected[period], period
+        assert ({e["enhetsnamn"]: e["status"] for e in report["inlamning"]}
+                == expected[period]), period
         units = len(expected[period])
         delivered = sum(1 for s in expected[period].values() if s == "levererad")
-        assert f"Underlag från {delivered} av {units} enheter" in wb["Sammanställning"].cell(2, 1).value
+        assert (f"Underlag från {delivered} av {units} enheter"
+                in wb["Sammanställning"].cell(2, 1).value)
 
 
 def test_history_columns_and_an_unchanged_indicator(history: dict[str, Any]) -> None:
@@ -198,7 +218,8 @@ def test_history_columns_and_an_unchanged_indicator(history: dict[str, Any]) -> 
         sheet = Sheet(wb)
         assert sheet.periods() == PERIODS[:PERIODS.index(period) + 1]
         for column in sheet.periods():
-            assert sheet.cell(CONTROL_NAME, column) == board_value(history["typed"], column, "forebyggande_insatser")
+            assert sheet.cell(CONTROL_NAME, column) == board_value(history["typed"], column,
+                                                                   "forebyggande_insatser")
 
 
 def test_an_added_indicator_starts_with_the_new_plan(history: dict[str, Any]) -> None:
@@ -208,31 +229,37 @@ def test_an_added_indicator_starts_with_the_new_plan(history: dict[str, Any]) ->
     for period in ("2026-T1", "2026-T3"):
         sheet = Sheet(history["runs"][period][2])
         for column in sheet.periods():
-            expected = board_value(typed, column, "nya_familjer") if column.startswith("2026") else "ej aktuell"
+            expected = (board_value(typed, column, "nya_familjer") if column.startswith("2026")
+                        else "ej aktuell")
             assert sheet.cell(NEW_IND, column) == expected, (period, column)
         assert sheet.cell(NEW_IND, "Börläge") == 120
         assert sheet.notes(NEW_IND) == ["Ny från 2026-T1."]
-        assert sheet.cell(NEW_IND, "Status").startswith("● Grön")  # far above 120 in the figures typed
+        # far above 120 in the figures typed
+        assert sheet.cell(NEW_IND, "Status").startswith("● Grön")
 
 
 def test_a_retired_indicator_keeps_its_history(history: dict[str, Any]) -> None:
     typed = history["typed"]
-    assert Sheet(history["runs"]["2025-T3"][2]).cell(RETIRED_NAME, "Status").startswith(("● Grön", "● Gul", "● Röd"))
+    assert Sheet(history["runs"]["2025-T3"][2]).cell(RETIRED_NAME, "Status").startswith(
+        ("● Grön", "● Gul", "● Röd"))
     for period in ("2026-T1", "2026-T3"):
         sheet = Sheet(history["runs"][period][2])
         assert sheet.cell(RETIRED_NAME, "Status") == "● Grå\nAvslutad 2025-T3"
-        assert sheet.notes(RETIRED_NAME) == []  # the status says it; no "Ny från" for its later columns
+        # the status says it; no "Ny från" for its later columns
+        assert sheet.notes(RETIRED_NAME) == []
         for column in sheet.periods():
             shown = sheet.cell(RETIRED_NAME, column)
             if column.startswith("2026"):
                 assert shown == "ej aktuell", (period, column)
             else:
-                assert shown == pytest.approx(board_value(typed, column, "andel_vuxna_utredning")), (period, column)
+                assert shown == pytest.approx(
+                    board_value(typed, column, "andel_vuxna_utredning")), (period, column)
         per_unit = history["runs"][period][2]["Per enhet"]
         assert not any(str(c.value).startswith(RETIRED_NAME) for c in per_unit["A"])
 
 
-def test_a_retargeted_indicator_is_judged_against_the_borlage_of_its_year(history: dict[str, Any]) -> None:
+def test_a_retargeted_indicator_is_judged_against_the_borlage_of_its_year(
+        history: dict[str, Any]) -> None:
     typed = history["typed"]
     baseline, tolerance = 106, 0.5
     for period, target in (("2025-T3", 122), ("2026-T1", 130)):
@@ -240,14 +267,17 @@ def test_a_retargeted_indicator_is_judged_against_the_borlage_of_its_year(histor
         value = board_value(typed, period, "medarbetare_tidiga_insatser")
         assert value is not None and sheet.cell(RETARGET_NAME, period) == value
         assert sheet.cell(RETARGET_NAME, "Börläge") == target
-        expected = "● Grön" if value >= target else "● Gul" if value - baseline > tolerance else "● Röd"
+        expected = ("● Grön" if value >= target
+                    else "● Gul" if value - baseline > tolerance else "● Röd")
         assert sheet.cell(RETARGET_NAME, "Status").startswith(expected), (period, value)
     assert Sheet(history["runs"]["2025-T3"][2]).notes(RETARGET_NAME) == []
     assert Sheet(history["runs"]["2026-T1"][2]).cell(RETARGET_NAME, "Status").startswith("● Gul")
-    assert Sheet(history["runs"]["2026-T1"][2]).notes(RETARGET_NAME) == ["Börläge ändrat 2026: 122,0 → 130,0."]
+    assert Sheet(history["runs"]["2026-T1"][2]).notes(RETARGET_NAME) == [
+        "Börläge ändrat 2026: 122,0 → 130,0."]
 
 
-def test_a_merged_unit_stays_in_the_history_and_is_not_expected_after(history: dict[str, Any]) -> None:
+def test_a_merged_unit_stays_in_the_history_and_is_not_expected_after(
+        history: dict[str, Any]) -> None:
     typed = history["typed"]
     before = Sheet(history["runs"]["2025-T3"][2])
     assert before.rows(OLD_NAME) and before.notes(OLD_NAME) == []  # the name of then, no change yet
@@ -258,8 +288,10 @@ def test_a_merged_unit_stays_in_the_history_and_is_not_expected_after(history: d
         assert sheet.notes(NEW_NAME) == [f"Hette till och med 2025-T3: {OLD_NAME}.",
                                          "Socialpsykiatrin ingår i Beroendeenheten från 2026-T1."]
         for column in sheet.periods():
-            # Up to 2025-T3 both units' numerators and denominators; from 2026 Beroendeenheten's alone.
-            assert sheet.cell(NEW_NAME, column) == pytest.approx(board_value(typed, column, "belaggning_stodboende"))
+            # Up to 2025-T3 both units' numerators and denominators; from 2026 Beroendeenheten's
+            # alone.
+            assert sheet.cell(NEW_NAME, column) == pytest.approx(board_value(typed, column,
+                                                                             "belaggning_stodboende"))
         status = sheet.cell(NEW_NAME, "Status")
         assert "Socialpsykiatrin" not in status and "Ofullständigt" not in status
         heads = [c.value for c in wb["Per enhet"][4]]
@@ -271,8 +303,10 @@ def test_a_merged_unit_stays_in_the_history_and_is_not_expected_after(history: d
         assert merged == {p for p in PERIODS if not p.startswith("2026")}, period
     # Before the merge, a missing Socialpsykiatrin would have made the figure incomplete.
     expected_2025 = board_value(typed, "2025-T3", "belaggning_stodboende")
-    nums = sum(typed[("2025-T3", u)]["ind_belaggning_stodboende_taljare"] for u in ("beroende", "socialpsykiatri"))
-    assert expected_2025 == nums / 2000 and before.cell(OLD_NAME, "2025-T3") == pytest.approx(expected_2025)
+    nums = sum(typed[("2025-T3", u)]["ind_belaggning_stodboende_taljare"]
+               for u in ("beroende", "socialpsykiatri"))
+    assert (expected_2025 == nums / 2000
+            and before.cell(OLD_NAME, "2025-T3") == pytest.approx(expected_2025))
 
 
 def test_each_master_is_judged_by_the_plan_of_its_period(history: dict[str, Any]) -> None:
@@ -281,5 +315,6 @@ def test_each_master_is_judged_by_the_plan_of_its_period(history: dict[str, Any]
     sheet = Sheet(history["runs"]["2025-T3"][2])
     assert sheet.rows(NEW_IND) == [] and sheet.rows(NEW_NAME) == [] and sheet.rows(OLD_NAME)
     assert sheet.cell(RETARGET_NAME, "Börläge") == 122
-    assert all(not sheet.notes(name) for name in (CONTROL_NAME, RETIRED_NAME, RETARGET_NAME, OLD_NAME))
+    assert all(not sheet.notes(name)
+               for name in (CONTROL_NAME, RETIRED_NAME, RETARGET_NAME, OLD_NAME))
     assert Period(2025, 3) == parse_period(sheet.periods()[-1])

@@ -33,10 +33,13 @@ def catalogs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def returned(catalog_path: Path, unit: str, period: Period, folder: Path) -> Path:
-    """A return filled in a template made from `catalog_path`, with the figures that template asks."""
+    """A return filled in a template made from `catalog_path`, with the figures that template
+    asks."""
     catalog = load_catalog(catalog_path)
-    template = write_template(catalog, unit, period, folder / "mallar" / f"{period}_{unit}_mall.xlsx")
-    return fill(template, unit_values(catalog, load_seeds(), unit, period), folder / str(period) / f"{period}_{unit}.xlsx")
+    template = write_template(catalog, unit, period,
+                              folder / "mallar" / f"{period}_{unit}_mall.xlsx")
+    return fill(template, unit_values(catalog, load_seeds(), unit, period),
+                folder / str(period) / f"{period}_{unit}.xlsx")
 
 
 def check(invoke: Callable[..., Result], path: Path, catalog: Path) -> tuple[int, dict[str, Any]]:
@@ -59,11 +62,13 @@ def test_an_old_template_lacking_a_new_indicator_gets_one_clear_finding(
     assert code == 1
     *rule, message = the_finding(report)
     assert rule == ["ny_indikator", "fel", "nya_familjer"]
-    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" tillkom 2026-T1 och saknas i mallen; hämta den nya mallen")
+    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" tillkom 2026-T1 och saknas i mallen; "
+                              "hämta den nya mallen")
     assert "#REFERENS!" not in message
 
 
-def test_a_change_for_a_later_period_is_not_mentioned(tmp_path: Path, invoke: Callable[..., Result]) -> None:
+def test_a_change_for_a_later_period_is_not_mentioned(tmp_path: Path,
+                                                      invoke: Callable[..., Result]) -> None:
     """A 2025 return from a template made before the 2026 indicator was added: nothing differs that
     matters for it, so no finding at all (no blanket 'tidigare version av katalogen')."""
     before, after = catalogs(tmp_path)
@@ -80,7 +85,8 @@ def test_an_indicator_retired_after_the_template_was_made_is_named_once(
     _, after = catalogs(tmp_path)
     ended = tmp_path / "katalog_avslutad.toml"
     ended.write_text(after.read_text(encoding="utf-8").replace(
-        'id = "nya_familjer"\nfran = "2026-T1"', 'id = "nya_familjer"\nfran = "2026-T1"\ntill = "2026-T1"'),
+        'id = "nya_familjer"\nfran = "2026-T1"',
+        'id = "nya_familjer"\nfran = "2026-T1"\ntill = "2026-T1"'),
         encoding="utf-8")
     (tmp_path / "mallar").mkdir()
     path = returned(after, "barn_unga", Period(2026, 2), tmp_path)
@@ -88,10 +94,12 @@ def test_an_indicator_retired_after_the_template_was_made_is_named_once(
     assert code == 0
     *rule, message = the_finding(report)
     assert rule == ["utgatt", "varning", "nya_familjer"]
-    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" avslutades 2026-T1 och efterfrågas inte för 2026-T2")
+    assert message.startswith(f"Indikatorn \"{ADDED_NAME}\" avslutades 2026-T1 och efterfrågas "
+                              "inte för 2026-T2")
 
 
-def test_old_returns_are_read_whole_after_a_later_change(tmp_path: Path, invoke: Callable[..., Result]) -> None:
+def test_old_returns_are_read_whole_after_a_later_change(tmp_path: Path,
+                                                         invoke: Callable[..., Result]) -> None:
     """A 2025 return is never rejected for a 2026 change, and gets no warning about it."""
     before, after = catalogs(tmp_path)
     (tmp_path / "mallar").mkdir()

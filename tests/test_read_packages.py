@@ -54,8 +54,10 @@ def codes_at(found: list[Finding], place: tuple[str, str]) -> list[str]:
 @pytest.fixture
 def filled_f(filled: Callable[..., Path], catalog: Catalog) -> Callable[..., Path]:
     """A valid filled forebyggande workbook, with changes typed over it."""
-    def make(changes: dict[str, Any] | None = None, name: str | None = None, folder: Path | None = None) -> Path:
-        return filled(F, str(T2), {**base_values(catalog, F, T2), **(changes or {})}, name=name, folder=folder)
+    def make(changes: dict[str, Any] | None = None, name: str | None = None,
+             folder: Path | None = None) -> Path:
+        return filled(F, str(T2), {**base_values(catalog, F, T2), **(changes or {})}, name=name,
+                      folder=folder)
     return make
 
 
@@ -78,23 +80,26 @@ def same_values(sub: Submission, plain: Submission) -> None:
 def as_error_cell(xml: bytes, ref: str, shown: str, formula: str | None) -> bytes:
     """The cell as Excel saves one showing an error: type "e", its formula if any, the error value
     as the cached value (ECMA-376 Part 1, §18.3.1.4 c and §18.18.11 ST_CellType "e"); style kept."""
-    match = re.search(rb'<c r="' + ref.encode() + rb'"(?P<attrs>[^>]*?)(?:/>|>.*?</c>)', xml, re.DOTALL)
+    match = re.search(rb'<c r="' + ref.encode() + rb'"(?P<attrs>[^>]*?)(?:/>|>.*?</c>)', xml,
+                      re.DOTALL)
     assert match, ref
     style = re.search(rb'\bs="(\d+)"', match.group("attrs"))
     body = (f"<f>{formula}</f>" if formula else "") + f"<v>{shown}</v>"
-    cell = f'<c r="{ref}"' + (f' s="{style.group(1).decode()}"' if style else "") + f' t="e">{body}</c>'
+    cell = (f'<c r="{ref}"' + (f' s="{style.group(1).decode()}"' if style else "")
+            + f' t="e">{body}</c>')
     return xml[:match.start()] + cell.encode() + xml[match.end():]
 
 
-ERRORS = {  # input cell -> (what it shows, its formula; None for an error value typed as a constant)
-    POLIS: ("#DIV/0!", "B7/0"),                                   # a required count
-    POLIS_ANDEL: ("#N/A", "VLOOKUP(A6,A20:B30,2,FALSE)"),         # an optional share in a table
-    COMMENT: ("#REF!", "#REF!&amp;A1"),                           # a comment
-    STAFF: ("#VALUE!", None),                                     # typed: Excel stores an error value
-    SURVEY_Q1: ("#SPILL!", "_xlfn.SEQUENCE(3)"),                  # Excel 365; calamine refuses it
+# input cell -> (what it shows, its formula; None for an error value typed as a constant)
+ERRORS = {
+    POLIS: ("#DIV/0!", "B7/0"),                                 # a required count
+    POLIS_ANDEL: ("#N/A", "VLOOKUP(A6,A20:B30,2,FALSE)"),       # an optional share in a table
+    COMMENT: ("#REF!", "#REF!&amp;A1"),                         # a comment
+    STAFF: ("#VALUE!", None),                                   # typed: Excel stores an error value
+    SURVEY_Q1: ("#SPILL!", "_xlfn.SEQUENCE(3)"),                # Excel 365; calamine refuses it
 }
-MEANING = {"#DIV/0!": "delar med noll", "#N/A": "saknas", "#REF!": "tagits bort", "#VALUE!": "fel sorts värde",
-           "#SPILL!": "får inte plats"}
+MEANING = {"#DIV/0!": "delar med noll", "#N/A": "saknas", "#REF!": "tagits bort",
+           "#VALUE!": "fel sorts värde", "#SPILL!": "får inte plats"}
 
 
 @pytest.fixture
@@ -126,7 +131,8 @@ def test_error_cells_are_named_with_what_they_mean(error_file: Path, catalog: Ca
     assert not [f for f in found if (f.sheet, f.cell) in errors and f.code != "excel_fel"]
 
 
-def test_a_sheet_with_an_error_value_calamine_does_not_know_is_read(error_file: Path, catalog: Catalog) -> None:
+def test_a_sheet_with_an_error_value_calamine_does_not_know_is_read(error_file: Path,
+                                                                    catalog: Catalog) -> None:
     got = values_of(read_submission(error_file, catalog))
     assert got[SURVEY_Q1][2:] == (None, "#SPILL!")
     assert got[POLIS][2:] == (None, "#DIV/0!")
@@ -136,7 +142,8 @@ def test_a_sheet_with_an_error_value_calamine_does_not_know_is_read(error_file: 
 
 
 @pytest.mark.libreoffice
-def test_error_cells_saved_by_libreoffice(filled_f: Callable[..., Path], catalog: Catalog, tmp_path: Path) -> None:
+def test_error_cells_saved_by_libreoffice(filled_f: Callable[..., Path], catalog: Catalog,
+                                          tmp_path: Path) -> None:
     """LibreOffice (Swedish locale) computes the formulas and saves their errors itself."""
     from lo_helpers import SOFFICE, XLSX, convert
 
@@ -144,7 +151,8 @@ def test_error_cells_saved_by_libreoffice(filled_f: Callable[..., Path], catalog
         pytest.skip("LibreOffice Calc (soffice) is not installed")
     path = filled_f(name="lo_fel.xlsx", folder=tmp_path / "in")
     wb = openpyxl.load_workbook(path)
-    formulas = {POLIS: ("=1/0", "#DIV/0!"), POLIS_ANDEL: ("=NA()", "#N/A"), COMMENT: ("=A1+1", "#VALUE!")}
+    formulas = {POLIS: ("=1/0", "#DIV/0!"), POLIS_ANDEL: ("=NA()", "#N/A"),
+                COMMENT: ("=A1+1", "#VALUE!")}
     for name, (formula, _) in formulas.items():
         sheet, ref = where(catalog, name)
         wb[sheet][ref] = formula
@@ -158,7 +166,8 @@ def test_error_cells_saved_by_libreoffice(filled_f: Callable[..., Path], catalog
 
 # ---- a share in a percent cell -------------------------------------------------------------------
 
-def test_105_percent_in_a_percent_cell_is_a_share_over_100(filled_f: Callable[..., Path], catalog: Catalog,
+def test_105_percent_in_a_percent_cell_is_a_share_over_100(filled_f: Callable[..., Path],
+                                                           catalog: Catalog,
                                                            tmp_path: Path) -> None:
     """Typing "105" or "105 %" into a cell formatted as percent, Excel stores 1,05 and shows 105 %:
     a share over 100 %, not a scale mix-up. The template's share cells are formatted "0.0\\ %"."""
@@ -174,17 +183,21 @@ def test_105_percent_in_a_percent_cell_is_a_share_over_100(filled_f: Callable[..
     sheet, ref = where(catalog, SURVEY_Q1)
     wb[sheet][ref].number_format = "General"
     wb.save(general := tmp_path / "allmant.xlsx")
-    assert codes_at(check_files([general], catalog).all_findings(), (sheet, ref)) == ["procent_skala"]
+    assert codes_at(check_files([general], catalog).all_findings(),
+                    (sheet, ref)) == ["procent_skala"]
 
 
 # ---- Strict Open XML -----------------------------------------------------------------------------
 
-STRICT = {  # Transitional (ECMA-376 Part 4) -> Strict (Part 1) namespace, as Excel's "Strict Open XML"
-    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+# Transitional (ECMA-376 Part 4) -> Strict (Part 1) namespace, as Excel's "Strict Open XML"
+STRICT = {
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main":
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
     # also the relationship types, which start with this namespace (.../relationships/worksheet)
     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
         b"http://purl.oclc.org/ooxml/officeDocument/relationships",
-    b"http://schemas.openxmlformats.org/drawingml/2006/main": b"http://purl.oclc.org/ooxml/drawingml/main",
+    b"http://schemas.openxmlformats.org/drawingml/2006/main":
+        b"http://purl.oclc.org/ooxml/drawingml/main",
 }
 
 
@@ -205,7 +218,8 @@ def test_strict_open_xml_is_read(filled_f: Callable[..., Path], plain: Submissio
     path = strict(filled_f(), tmp_path / "2025-T2_forebyggande_strikt.xlsx")
     with zipfile.ZipFile(path) as archive:
         assert b"purl.oclc.org/ooxml/spreadsheetml/main" in archive.read("xl/workbook.xml")
-        assert b"schemas.openxmlformats.org/spreadsheetml" not in archive.read(H.sheet_part(path, "_meta"))
+        assert (b"schemas.openxmlformats.org/spreadsheetml"
+                not in archive.read(H.sheet_part(path, "_meta")))
     same_values(read_submission(path, catalog), plain)
 
 
@@ -231,7 +245,8 @@ def renamed(src: Path, dst: Path, name_of: Callable[[str], str],
     return dst
 
 
-def test_backslashes_in_part_names(filled_f: Callable[..., Path], plain: Submission, catalog: Catalog,
+def test_backslashes_in_part_names(filled_f: Callable[..., Path], plain: Submission,
+                                   catalog: Catalog,
                                    tmp_path: Path) -> None:
     """Zip tools on Windows store xl\\workbook.xml; Excel opens such a file."""
     path = renamed(filled_f(), tmp_path / "bakstreck.xlsx", lambda name: name.replace("/", "\\"))
@@ -240,19 +255,24 @@ def test_backslashes_in_part_names(filled_f: Callable[..., Path], plain: Submiss
     same_values(read_submission(path, catalog), plain)
 
 
-def test_part_names_in_another_letter_case(filled_f: Callable[..., Path], plain: Submission, catalog: Catalog,
+def test_part_names_in_another_letter_case(filled_f: Callable[..., Path], plain: Submission,
+                                           catalog: Catalog,
                                            tmp_path: Path) -> None:
-    """Part names are case-insensitive (ECMA-376 Part 2, §9.1.1.1): XL/Workbook.xml is xl/workbook.xml."""
+    """Part names are case-insensitive (ECMA-376 Part 2, §9.1.1.1): XL/Workbook.xml is
+    xl/workbook.xml."""
     def upper(name: str) -> str:
-        return name.replace("xl/", "XL/").replace("workbook.xml", "Workbook.xml").replace("sheet", "Sheet")
+        return (name.replace("xl/", "XL/").replace("workbook.xml", "Workbook.xml")
+                .replace("sheet", "Sheet"))
 
     path = renamed(filled_f(), tmp_path / "versaler.xlsx", upper)
     with zipfile.ZipFile(path) as archive:
-        assert "XL/Workbook.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
+        assert ("XL/Workbook.xml" in archive.namelist()
+                and "xl/workbook.xml" not in archive.namelist())
     same_values(read_submission(path, catalog), plain)
 
 
-def test_workbook_found_through_the_package_relationships(filled_f: Callable[..., Path], plain: Submission,
+def test_workbook_found_through_the_package_relationships(filled_f: Callable[..., Path],
+                                                          plain: Submission,
                                                           catalog: Catalog, tmp_path: Path) -> None:
     """The workbook is where _rels/.rels's officeDocument relationship says (ECMA-376 Part 2, §9.3),
     here in bok/ instead of xl/, and the sheets where the workbook's relationships say."""
@@ -260,14 +280,16 @@ def test_workbook_found_through_the_package_relationships(filled_f: Callable[...
         return data.replace(b"/xl/", b"/bok/").replace(b'"xl/', b'"bok/') if name in (
             "_rels/.rels", "[Content_Types].xml", "xl/_rels/workbook.xml.rels") else data
 
-    path = renamed(filled_f(), tmp_path / "annan_plats.xlsx", lambda n: re.sub(r"^xl/", "bok/", n), edit)
+    path = renamed(filled_f(), tmp_path / "annan_plats.xlsx", lambda n: re.sub(r"^xl/", "bok/", n),
+                   edit)
     with zipfile.ZipFile(path) as archive:
         assert not [n for n in archive.namelist() if n.startswith("xl/")]
     same_values(read_submission(path, catalog), plain)
 
 
 def test_workbook_part_calamine_cannot_find_is_refused_with_advice(filled_f: Callable[..., Path],
-                                                                   catalog: Catalog, tmp_path: Path) -> None:
+                                                                   catalog: Catalog,
+                                                                   tmp_path: Path) -> None:
     """A valid package whose workbook part has another name: calamine looks for xl/workbook.xml."""
     moved = {"xl/workbook.xml": "xl/bok.xml", "xl/_rels/workbook.xml.rels": "xl/_rels/bok.xml.rels"}
 
@@ -289,8 +311,9 @@ def test_a_zip_that_is_another_office_document(tmp_path: Path, catalog: Catalog)
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
             'relationships/officeDocument" Target="word/document.xml"/></Relationships>'))
-        archive.writestr("word/document.xml", '<w:document xmlns:w="http://schemas.openxmlformats.org/'
-                                              'wordprocessingml/2006/main"><w:body/></w:document>')
+        archive.writestr("word/document.xml",
+                         '<w:document xmlns:w="http://schemas.openxmlformats.org/'
+                         'wordprocessingml/2006/main"><w:body/></w:document>')
     sub = read_submission(path, catalog)
     assert [f.code for f in sub.findings] == ["ej_excel"]
     assert "Word-dokument" in sub.findings[0].message
@@ -306,10 +329,9 @@ def as_template(src: Path, dst: Path, macros: bool = False) -> Path:
     return H.rebuild(src, dst, replace={"[Content_Types].xml": types})
 
 
-def test_templates_and_other_formats_are_named_in_a_folder(filled_f: Callable[..., Path], catalog: Catalog,
-                                                           filled: Callable[..., Path], tmp_path: Path,
-                                                           invoke: Callable[..., Any],
-                                                           unchanged: Callable[[Path], None]) -> None:
+def test_templates_and_other_formats_are_named_in_a_folder(
+        filled_f: Callable[..., Path], catalog: Catalog, filled: Callable[..., Path],
+        tmp_path: Path, invoke: Callable[..., Any], unchanged: Callable[[Path], None]) -> None:
     """A unit that saved "as template" was reported missing with no word about its file."""
     folder = tmp_path / "inlamning"
     good = filled_f(name="2025-T2_forebyggande.xlsx", folder=folder)
@@ -340,14 +362,17 @@ def test_templates_and_other_formats_are_named_in_a_folder(filled_f: Callable[..
         assert not [f for f in report["fynd"] if f["fil"] == good.name]
     # The unit is still missing, and its file is in the register beside it, refused.
     entries = {e["fil"]: e for e in report["inlamning"] if e["fil"]}
-    assert entries["2025-T2_vuxen.xltx"]["status"] == "ej knuten"  # no unit's submission, listed apart
+    # no unit's submission, listed apart
+    assert entries["2025-T2_vuxen.xltx"]["status"] == "ej knuten"
     assert [e["status"] for e in report["inlamning"] if e["enhet"] == "vuxen"] == ["saknas"]
 
 
 # ---- the three size limits -----------------------------------------------------------------------
 
-def test_each_size_limit_says_which_it_is(filled_f: Callable[..., Path], catalog: Catalog, tmp_path: Path) -> None:
-    """Unpacked total, one part's size and the packing ratio: three findings, each naming its limit."""
+def test_each_size_limit_says_which_it_is(filled_f: Callable[..., Path], catalog: Catalog,
+                                          tmp_path: Path) -> None:
+    """Unpacked total, one part's size and the packing ratio: three findings, each naming its
+    limit."""
     base = filled_f()
     total = tmp_path / "summa.xlsx"
     noise = os.urandom(130_000)  # packs to about its own size: a ratio far below the limit
@@ -379,7 +404,8 @@ def test_each_size_limit_says_which_it_is(filled_f: Callable[..., Path], catalog
         assert "Ta bort" in item.message or "Spara" in item.message  # what to do
 
 
-def test_a_zip_asking_for_a_newer_zip_version_is_a_damaged_file(filled_f: Callable[..., Path], catalog: Catalog,
+def test_a_zip_asking_for_a_newer_zip_version_is_a_damaged_file(filled_f: Callable[..., Path],
+                                                                 catalog: Catalog,
                                                                  tmp_path: Path) -> None:
     """zipfile raises NotImplementedError for "version needed to extract" above what it reads."""
     data = bytearray(filled_f().read_bytes())
