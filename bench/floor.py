@@ -43,8 +43,8 @@ def main() -> None:
         chunks = [paths[i:i + size] for i in range(0, total, size)]
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             results = list(pool.map(read_chunk, chunks))
-    json.dump({"files": total, "sheets": sum(r[0] for r in results), "cells": sum(r[1] for r in results)},
-              sys.stdout)
+    json.dump({"files": total, "sheets": sum(r[0] for r in results),
+               "cells": sum(r[1] for r in results)}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Bench data: a catalog with N generated units and N filled workbooks, made with the project's own code.
+"""Bench data: a catalog with N generated units and N filled workbooks, made with the project's own
+code.
 
 Model: a regional or national follow-up with thousands of units. The bench catalog is
 schemas/katalog.toml plus N units e0001..eN; unit i reports exactly what real unit
@@ -80,7 +81,8 @@ def bench_catalog_text(n: int) -> str:
             line = "enheter = " + json.dumps(listed + extra, ensure_ascii=False)
         out.append(line)
     # new [[enhet]] entries go right after the last real one (before the first indicator section)
-    first = next(k for k, line in enumerate(out) if line.startswith(("[[indikator]]", "[[tabell]]")))
+    first = next(k for k, line in enumerate(out)
+                 if line.startswith(("[[indikator]]", "[[tabell]]")))
     while first > 0 and (out[first - 1].startswith("#") or not out[first - 1].strip()):
         first -= 1
     units = []
@@ -92,8 +94,10 @@ def bench_catalog_text(n: int) -> str:
 
 # --- values --------------------------------------------------------------------------------------
 
-def varied(values: dict[str, Any], catalog: Catalog, unit: str, rng: random.Random) -> dict[str, Any]:
-    """Every count scaled by a random factor in [0,7; 1,3]; sums, SUMMA, shares and varav stay right."""
+def varied(values: dict[str, Any], catalog: Catalog, unit: str,
+           rng: random.Random) -> dict[str, Any]:
+    """Every count scaled by a random factor in [0,7; 1,3]; sums, SUMMA, shares and varav stay
+    right."""
     out = dict(values)
     layout = build_layout(catalog, unit, PERIOD)
 
@@ -137,7 +141,8 @@ def varied(values: dict[str, Any], catalog: Catalog, unit: str, rng: random.Rand
             total_key = key("total", "antal")
             if total_key not in values:
                 continue
-            parts = {r.id: round(values[key(r.id, "antal")] * f()) for r in t.rows if key(r.id, "antal") in values}
+            parts = {r.id: round(values[key(r.id, "antal")] * f()) for r in t.rows
+                     if key(r.id, "antal") in values}
             for rid, count in parts.items():
                 out[key(rid, "antal")] = count
             if t.complete:
@@ -147,11 +152,13 @@ def varied(values: dict[str, Any], catalog: Catalog, unit: str, rng: random.Rand
     return out
 
 
-def with_error(values: dict[str, Any], catalog: Catalog, unit: str, kind: str, rng: random.Random) -> dict[str, Any]:
+def with_error(values: dict[str, Any], catalog: Catalog, unit: str, kind: str,
+               rng: random.Random) -> dict[str, Any]:
     """One typical entry mistake that `consolidate check` reports as fel."""
     out = dict(values)
     layout = build_layout(catalog, unit, PERIOD)
-    months = [c.name for b in layout.tables if b.table.kind == "manad" for c in b.cells if c.name in values]
+    months = [c.name for b in layout.tables if b.table.kind == "manad" for c in b.cells
+              if c.name in values]
     counts = [f"ind_{i.id}_varde" for i in layout.indicators if i.kind == "antal"] or months
     if kind == "andel":  # a share off by 3 percentage points
         shares = [c.name for b in layout.tables if b.table.with_share for c in b.cells
@@ -214,13 +221,15 @@ class _Variant:
         with zipfile.ZipFile(_bytes_io(data)) as z:
             self.members = [(info, z.read(info.filename)) for info in z.infolist()]
         meta_xml = dict((i.filename, d) for i, d in self.members)[self.meta]
-        assert meta_xml.count(b"<t>" + self.proto_id + b"</t>") == 1, "unit id not found once in _meta"
+        assert meta_xml.count(b"<t>" + self.proto_id + b"</t>") == 1, \
+            "unit id not found once in _meta"
 
     def write(self, out: Path, uid: str, name: str) -> None:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             for info, data in self.members:
                 if info.filename == self.meta:
-                    data = data.replace(b"<t>" + self.proto_id + b"</t>", b"<t>" + uid.encode() + b"</t>")
+                    data = data.replace(b"<t>" + self.proto_id + b"</t>",
+                                        b"<t>" + uid.encode() + b"</t>")
                 if data.find(self.proto_name) >= 0:
                     data = data.replace(self.proto_name, name.encode())
                 z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
@@ -270,14 +279,17 @@ def generate(n: int, workdir: Path, log: Any = print) -> BenchSet:
         proto = unit_id(k, n)                      # unit k is the first twin of real unit k
         assert [i.id for i in catalog.indicators_for(proto, PERIOD)] == [
             i.id for i in real_catalog.indicators_for(twin, PERIOD)]
-        assert [t.id for t in catalog.tables_for(proto, PERIOD)] == [t.id for t in real_catalog.tables_for(twin, PERIOD)]
-        template = write_template(catalog, proto, PERIOD, root / "mallar" / template_filename(catalog, proto, PERIOD))
+        assert [t.id for t in catalog.tables_for(proto, PERIOD)] == [
+            t.id for t in real_catalog.tables_for(twin, PERIOD)]
+        template = write_template(catalog, proto, PERIOD,
+                                  root / "mallar" / template_filename(catalog, proto, PERIOD))
         base = unit_values(real_catalog, seeds, twin, PERIOD)
         names = {c.name for c in build_layout(catalog, proto, PERIOD).cells}
         assert set(base) <= names, set(base) - names
         variants[twin] = []
         for v in range(clean_count):
-            path = fill_workbook(template, varied(base, catalog, proto, rng), root / "varianter" / f"{twin}_{v:02d}.xlsx")
+            path = fill_workbook(template, varied(base, catalog, proto, rng),
+                                 root / "varianter" / f"{twin}_{v:02d}.xlsx")
             variants[twin].append(_Variant(path, proto, unit_name(k, n)))
         error_variants[twin] = []
         for kind in error_kinds(catalog, proto):
@@ -299,8 +311,10 @@ def generate(n: int, workdir: Path, log: Any = print) -> BenchSet:
         variant.write(out, uid, unit_name(i, n))
         files.append({"file": out.name, "unit": uid, "twin": twin, "error": kind})
     manifest = {"stamp": stamp, "n": n, "period": str(PERIOD), "files": files,
-                "fill_seconds": round(filled, 2), "total_seconds": round(time.perf_counter() - started, 2)}
+                "fill_seconds": round(filled, 2),
+                "total_seconds": round(time.perf_counter() - started, 2)}
     manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     log(f"N={n}: generated {n} workbooks in {manifest['total_seconds']} s "
-        f"({6 * (clean_count + 3)} typed with openpyxl in {manifest['fill_seconds']} s, the rest patched copies)")
+        f"({6 * (clean_count + 3)} typed with openpyxl in {manifest['fill_seconds']} s, the rest "
+        "patched copies)")
     return BenchSet(n, root, catalog_path, folder, manifest)

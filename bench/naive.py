@@ -59,8 +59,8 @@ def main() -> None:
         for name, defined in wb.defined_names.items():
             for sheet, ref in defined.destinations:
                 raw = wb[sheet][ref.replace("$", "")].value
-                records.append({"file": path, "unit": unit, "period": period, "name": name, "sheet": sheet,
-                                "cell": ref.replace("$", ""), "raw": raw})
+                records.append({"file": path, "unit": unit, "period": period, "name": name,
+                                "sheet": sheet, "cell": ref.replace("$", ""), "raw": raw})
         values = {}
         errors = []
         for rec in records:
@@ -85,21 +85,26 @@ def main() -> None:
                 total = cells.get("summa_antal")
                 parts = [v for k, v in cells.items() if k.endswith("_antal") and k != "summa_antal"]
                 if total is not None and None not in parts and abs(sum(parts) - total) > 1e-9:
-                    errors.append(({"name": prefix + "summa_antal"}, f"delarna {sum(parts)} men SUMMA {total}"))
+                    errors.append(({"name": prefix + "summa_antal"},
+                                   f"delarna {sum(parts)} men SUMMA {total}"))
                 if table.get("andel"):
                     summa_share = cells.get("summa_andel")
                     if summa_share is not None and abs(summa_share - 1.0) > 0.0005:
-                        errors.append(({"name": prefix + "summa_andel"}, f"SUMMA-andelen {summa_share} är inte 100 %"))
+                        errors.append(({"name": prefix + "summa_andel"},
+                                       f"SUMMA-andelen {summa_share} är inte 100 %"))
                     for key, share in cells.items():
                         if key.endswith("_andel") and key != "summa_andel" and share is not None:
                             count = cells.get(key[: -len("andel")] + "antal")
-                            if count is not None and total and abs(share - count / total) > 0.0005 + 1e-9:
-                                errors.append(({"name": prefix + key}, f"andelen {share} men {count}/{total}"))
+                            if (count is not None and total
+                                    and abs(share - count / total) > 0.0005 + 1e-9):
+                                errors.append(({"name": prefix + key},
+                                               f"andelen {share} men {count}/{total}"))
             elif table["typ"] == "varav" and table.get("fullstandig"):
                 total = cells.get("total_antal")
                 parts = [v for k, v in cells.items() if k != "total_antal"]
                 if total is not None and None not in parts and abs(sum(parts) - total) > 1e-9:
-                    errors.append(({"name": prefix + "total_antal"}, f"varav-raderna {sum(parts)} men totalen {total}"))
+                    errors.append(({"name": prefix + "total_antal"},
+                                   f"varav-raderna {sum(parts)} men totalen {total}"))
         for name, num in values.items():
             if name.endswith("_taljare"):
                 den = values.get(name[: -len("taljare")] + "namnare")
@@ -114,13 +119,15 @@ def main() -> None:
 
     data = pd.concat(frames, ignore_index=True)
     accepted = data[data["accepted"]]
-    board = (accepted[accepted["name"].str.startswith("ind_") & ~accepted["name"].str.endswith("_kommentar")]
+    board = (accepted[accepted["name"].str.startswith("ind_")
+                      & ~accepted["name"].str.endswith("_kommentar")]
              .groupby("name", as_index=False)["value"].sum())
     combine_seconds = time.perf_counter() - started - read_seconds
     with pd.ExcelWriter(args.out, engine="openpyxl") as writer:
         board.to_excel(writer, sheet_name="Sammanställning", index=False)
         data.drop(columns=["raw"]).to_excel(writer, sheet_name="Data", index=False)
-        pd.DataFrame(problems, columns=["file", "unit", "name", "message"]).to_excel(writer, sheet_name="Fel", index=False)
+        pd.DataFrame(problems, columns=["file", "unit", "name", "message"]).to_excel(
+            writer, sheet_name="Fel", index=False)
     write_seconds = time.perf_counter() - started - read_seconds - combine_seconds
     rejected = data.loc[~data["accepted"], "file"].nunique()
     json.dump({"files": len(paths), "rejected": int(rejected), "rows": len(data),

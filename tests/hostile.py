@@ -203,7 +203,8 @@ def many_sheets(src: Path, dst: Path, count: int = 5000) -> Path:
     book = parts["xl/workbook.xml"].decode()
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     types = parts["[Content_Types].xml"].decode()
-    sheets = "".join(f'<sheet name="Extra {i}" sheetId="{1000 + i}" r:id="rIdX{i}"/>' for i in range(count))
+    sheets = "".join(f'<sheet name="Extra {i}" sheetId="{1000 + i}" r:id="rIdX{i}"/>'
+                     for i in range(count))
     book = book.replace("</sheets>", sheets + "</sheets>")
     rel_type = f"{REL_NS}/worksheet"
     rels = rels.replace("</Relationships>", "".join(
@@ -226,7 +227,8 @@ def million_rows(src: Path, dst: Path, rows: int = 1_000_000, sheet: str = "Indi
     original = members(src)[part]
     head, _, tail = original.partition(b"</sheetData>")
     # A dimension element that tells the truth about the new size.
-    head = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:J{rows + 100}"/>'.encode(), head)
+    head = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:J{rows + 100}"/>'.encode(),
+                  head)
 
     def chunks() -> Iterator[bytes]:
         yield head
@@ -243,13 +245,15 @@ def million_rows(src: Path, dst: Path, rows: int = 1_000_000, sheet: str = "Indi
 
 
 def far_cell(src: Path, dst: Path, ref: str = "XFD1048576", sheet: str = "Indikatorer") -> Path:
-    """One extra cell in the sheet's last row and column: a tiny file whose grid is 17 billion cells."""
+    """One extra cell in the sheet's last row and column: a tiny file whose grid is 17 billion
+    cells."""
     part = sheet_part(src, sheet)
     original = members(src)[part]
     row = re.match(r"[A-Z]+(\d+)", ref)
     assert row
     cell = f'<row r="{row.group(1)}"><c r="{ref}"><v>1</v></c></row>'.encode()
-    return rebuild(src, dst, replace={part: original.replace(b"</sheetData>", cell + b"</sheetData>")})
+    return rebuild(src, dst,
+                   replace={part: original.replace(b"</sheetData>", cell + b"</sheetData>")})
 
 
 def external_link(src: Path, dst: Path, target: str) -> Path:
@@ -267,14 +271,15 @@ def external_link(src: Path, dst: Path, target: str) -> Path:
     types = types.replace("</Types>", (
         '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>'))
-    link = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink xmlns="{MAIN_NS}" '
+    link = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<externalLink xmlns="{MAIN_NS}" '
             f'xmlns:r="{REL_NS}"><externalBook r:id="rId1"><sheetNames><sheetName val="Blad1"/>'
             '</sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1"><v>42</v>'
             '</cell></row></sheetData></sheetDataSet></externalBook></externalLink>').encode()
     link_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns='
-                 '"http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
-                 f'Type="{REL_NS}/externalLinkPath" Target="{target}" TargetMode="External"/>'
-                 '</Relationships>').encode()
+                 '"http://schemas.openxmlformats.org/package/2006/relationships">'
+                 f'<Relationship Id="rId1" Type="{REL_NS}/externalLinkPath" Target="{target}" '
+                 'TargetMode="External"/></Relationships>').encode()
     return rebuild(src, dst, replace={
         "xl/workbook.xml": book.encode(), "xl/_rels/workbook.xml.rels": rels.encode(),
         "[Content_Types].xml": types.encode(),
@@ -314,7 +319,8 @@ def forged_part(src: Path, dst: Path, part: str, size: int = GIB // 2) -> Path:
 
 # ---- reading in a separate process, measuring its memory ---------------------------------------
 
-MEMORY_CAP = 1536 << 20  # address-space cap of the reading process: a failure must not take the machine
+# address-space cap of the reading process: a failure must not take the machine
+MEMORY_CAP = 1536 << 20
 
 _READ_SCRIPT = """
 import json, resource, sys
@@ -355,9 +361,11 @@ def read_isolated(path: Path, catalog_path: Path, cap: int = MEMORY_CAP,
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", _READ_SCRIPT, str(path), str(catalog_path), str(cap)],
+    proc = subprocess.run([sys.executable, "-c", _READ_SCRIPT, str(path), str(catalog_path),
+                           str(cap)],
                           capture_output=True, text=True, timeout=timeout, check=False)
-    err = proc.stderr if len(proc.stderr) < 2500 else proc.stderr[:1000] + "\n[...]\n" + proc.stderr[-1500:]
+    err = (proc.stderr if len(proc.stderr) < 2500
+           else proc.stderr[:1000] + "\n[...]\n" + proc.stderr[-1500:])
     result: dict[str, Any] = {"returncode": proc.returncode, "stderr": err}
     if proc.returncode == 0:
         result.update(json.loads(proc.stdout.strip().splitlines()[-1]))

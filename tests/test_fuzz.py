@@ -35,7 +35,8 @@ PERIOD = Period(2025, 2)
 SPELLINGS = ("årsarbetare", "beläggningsgrad")  # the catalog's names for kinds, accepted as well
 
 # What a cell can hold after calamine, pasting and odd typing, including Unicode digits and spaces.
-ODD_CHARS = "0123456789 ,.-+%\u00a0\u202f\u2009\u2007\u2212\u2013\u2014\u200b\ufeff#!/?eE∞×٣۵߂१２³½ⅷ\t\n\r'\"=@åäöÅÄÖ"
+ODD_CHARS = ("0123456789 ,.-+%\u00a0\u202f\u2009\u2007\u2212\u2013\u2014\u200b\ufeff"
+             "#!/?eE∞×٣۵߂१２³½ⅷ\t\n\r'\"=@åäöÅÄÖ")
 TEXTS = st.one_of(st.text(), st.text(alphabet=ODD_CHARS, max_size=40),
                   st.from_regex(r"\A[-−+]?[0-9 \u00a0.,]{0,25}\s?(%|st|tkr|mnkr|åa|dygn|kr)?\.?\Z"))
 OBJECTS = st.one_of(
@@ -49,12 +50,14 @@ def _sane(result: Parsed) -> None:
     assert isinstance(result, Parsed)
     if result.code is None:
         assert result.params is None
-        assert result.value is None or (isinstance(result.value, float) and result.value == result.value
-                                         and abs(result.value) != float("inf"))
+        assert result.value is None or (isinstance(result.value, float)
+                                        and result.value == result.value
+                                        and abs(result.value) != float("inf"))
     else:
         assert result.code in RULES and RULES[result.code].severity == "fel"
         assert result.params is not None
-        # The rule's template takes exactly these fields (finding() raises for a missing or extra one).
+        # The rule's template takes exactly these fields (finding() raises for a missing or extra
+        # one).
         message = finding(result.code, "fil.xlsx", label="Andel", **result.params).message
         assert message.strip()
         assert len(message) < 600  # quotes are shortened, a pasted essay is not echoed
@@ -99,7 +102,8 @@ def test_a_long_pasted_text_in_a_number_cell_is_refused_at_once() -> None:
         "    assert parse_cell(text, 'antal').code == 'ej_tal'\n"
     )
     try:
-        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=8, check=False)
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=8, check=False)
     except subprocess.TimeoutExpired:
         pytest.fail("parsing three long cells did not end within 8 s")
     assert proc.returncode == 0, proc.stderr
@@ -108,22 +112,26 @@ def test_a_long_pasted_text_in_a_number_cell_is_refused_at_once() -> None:
 # ---- periods -----------------------------------------------------------------------------------
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(), st.text(alphabet="0123456789Tt-_ /,tertial\u00a0\u2013٢٠٥", max_size=30)))
+@given(st.one_of(st.text(),
+                 st.text(alphabet="0123456789Tt-_ /,tertial\u00a0\u2013٢٠٥", max_size=30)))
 def test_parse_period_returns_a_tertial_or_raises_period_error(text: str) -> None:
     try:
         period = parse_period(text)
     except PeriodError as exc:
         assert "2025-T2" in str(exc)  # the message shows how to write it
         return
-    assert isinstance(period, Period) and 2000 <= period.year <= 2100 and period.tertial in (1, 2, 3)
+    assert (isinstance(period, Period) and 2000 <= period.year <= 2100
+            and period.tertial in (1, 2, 3))
     assert parse_period(str(period)) == period
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(2000, 2100), st.integers(1, 3),
-       st.sampled_from(["{y}-T{t}", "{y}T{t}", "T{t} {y}", "t{t}-{y}", "{y} / T{t}", "tertial {t} {y}",
+       st.sampled_from(["{y}-T{t}", "{y}T{t}", "T{t} {y}", "t{t}-{y}", "{y} / T{t}",
+                        "tertial {t} {y}",
                         "Tertial {t}, {y}", "{y} tertial {t}", " {y}_t{t} ", "{y}\u00a0T{t}"]))
-def test_every_accepted_spelling_gives_the_same_tertial(year: int, tertial: int, spelling: str) -> None:
+def test_every_accepted_spelling_gives_the_same_tertial(year: int, tertial: int,
+                                                        spelling: str) -> None:
     assert parse_period(spelling.format(y=year, t=tertial)) == Period(year, tertial)
 
 
@@ -134,8 +142,8 @@ def test_find_period_in_a_file_name_never_raises(text: str) -> None:
     assert found is None or (isinstance(found, Period) and found.tertial in (1, 2, 3))
 
 
-@pytest.mark.parametrize("bad", ["", "2025", "T4 2025", "2025-T0", "1999-T1", "2101-T1", "2025-T2-T3",
-                                 "2025–T2x", "tertial 2", "\x00", "2025-T2" * 1000])
+@pytest.mark.parametrize("bad", ["", "2025", "T4 2025", "2025-T0", "1999-T1", "2101-T1",
+                                 "2025-T2-T3", "2025–T2x", "tertial 2", "\x00", "2025-T2" * 1000])
 def test_parse_period_refuses_with_period_error(bad: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(bad)
@@ -151,8 +159,10 @@ def original(tmp_path_factory: pytest.TempPathFactory, template_cache: Callable[
              catalog: Catalog) -> Path:
     folder = tmp_path_factory.mktemp("original")
     values = unit_values(catalog, load_seeds(), "barn_unga", PERIOD)
-    values["ind_" + next(n[4:-6] for n in values if n.endswith("_varde")) + "_kommentar"] = "Åtgärd – se bilaga"
-    return fill(template_cache("barn_unga", str(PERIOD)), values, folder / f"{PERIOD}_barn_unga.xlsx")
+    values["ind_" + next(n[4:-6] for n in values if n.endswith("_varde")) + "_kommentar"] = \
+        "Åtgärd – se bilaga"
+    return fill(template_cache("barn_unga", str(PERIOD)), values,
+                folder / f"{PERIOD}_barn_unga.xlsx")
 
 
 def _flip(data: bytes, rng: random.Random, count: int) -> bytes:
@@ -199,13 +209,15 @@ def _mutants(original: Path, folder: Path) -> list[Path]:
             path.write_bytes(data[:rng.randrange(len(data))])
         else:
             part = rng.choice(xml_parts if kind == 2 else [H.sheet_part(original, "Indikatorer"),
-                                                           H.sheet_part(original, "_meta"), "xl/workbook.xml"])
+                                                           H.sheet_part(original, "_meta"),
+                                                           "xl/workbook.xml"])
             H.rebuild(original, path, replace={part: _mutate_xml(parts[part], rng)})
         out.append(path)
     return out
 
 
-def test_every_mutant_ends_in_findings_or_values(original: Path, tmp_path: Path, catalog: Catalog) -> None:
+def test_every_mutant_ends_in_findings_or_values(original: Path, tmp_path: Path,
+                                                 catalog: Catalog) -> None:
     assert read_submission(original, catalog).readable
     paths = _mutants(original, tmp_path)
     with zipfile.ZipFile(paths[2]) as archive:  # the re-zipped mutants are valid zips
@@ -217,12 +229,16 @@ def test_every_mutant_ends_in_findings_or_values(original: Path, tmp_path: Path,
         try:
             sub = read_submission(path, catalog)
         except Exception as exc:  # noqa: BLE001 - the point of the test
-            ours = [f for f in traceback.extract_tb(exc.__traceback__) if "consolidate" in f.filename]
-            where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno} {ours[-1].name}" if ours else "?"
-            raised.append(f"{path.name}: {type(exc).__module__}.{type(exc).__name__}: {exc} (in {where})")
+            ours = [f for f in traceback.extract_tb(exc.__traceback__)
+                    if "consolidate" in f.filename]
+            where = (f"{Path(ours[-1].filename).name}:{ours[-1].lineno} {ours[-1].name}" if ours
+                     else "?")
+            raised.append(f"{path.name}: {type(exc).__module__}.{type(exc).__name__}: "
+                          f"{exc} (in {where})")
             continue
         assert isinstance(sub, Submission)
-        assert all(f.code in RULES and f.message.strip() and f.file == path.name for f in sub.findings)
+        assert all(f.code in RULES and f.message.strip() and f.file == path.name
+                   for f in sub.findings)
         if sub.readable:
             assert sub.cells or sub.tool_output or sub.findings
             outcomes["läst"] += 1

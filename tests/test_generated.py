@@ -1,4 +1,5 @@
-"""templates_xlsx/ and seeds/exempel/ hold exactly what `python -m consolidate.generate` writes today."""
+"""templates_xlsx/ and seeds/exempel/ hold exactly what `python -m consolidate.generate` writes
+today."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def _generate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
 
 
 def test_committed_example_workbooks_are_up_to_date(tmp_path: Path) -> None:
@@ -43,7 +45,8 @@ def test_committed_example_workbooks_are_up_to_date(tmp_path: Path) -> None:
 
 
 def test_example_workbooks_are_filled_from_the_seed_figures() -> None:
-    """The 2023 outcome of 004 (1 931 in preventive support) is spread over the units that report it."""
+    """The 2023 outcome of 004 (1 931 in preventive support) is spread over the units that report
+    it."""
     total = 0.0
     for path in sorted((EXAMPLES / "2023-T3").glob("*.xlsx")):
         wb = openpyxl.load_workbook(path)

@@ -89,7 +89,8 @@ def test_zip_bomb_is_refused_in_bounded_memory(bomb: Path) -> None:
 
 
 @pytest.mark.parametrize("sheet", ["Indikatorer", "_meta"])
-def test_bomb_with_forged_sizes_in_a_sheet_is_refused(base: Path, hostile_dir: Path, sheet: str) -> None:
+def test_bomb_with_forged_sizes_in_a_sheet_is_refused(base: Path, hostile_dir: Path,
+                                                      sheet: str) -> None:
     """The zip directory claims 64 KB for a sheet that unpacks to 1.5 GB of cells."""
     path = H.zip_bomb(base, hostile_dir / f"förfalskad_{sheet}.xlsx", size=H.GIB // 2,
                       declared_small=True, sheet=sheet)
@@ -103,7 +104,8 @@ def test_bomb_with_forged_sizes_in_a_sheet_is_refused(base: Path, hostile_dir: P
 @pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"])
 def test_forged_sizes_in_workbook_xml_are_refused_in_bounded_memory(base: Path, hostile_dir: Path,
                                                                    part: str) -> None:
-    path = H.forged_part(base, hostile_dir / f"förfalskad_{part.replace('/', '_')}.xlsx", part, size=H.GIB // 2)
+    path = H.forged_part(base, hostile_dir / f"förfalskad_{part.replace('/', '_')}.xlsx", part,
+                         size=H.GIB // 2)
     assert path.stat().st_size < 1_000_000
     result = H.read_isolated(path, CATALOG)
     assert result["returncode"] == 0, f"the reader raised:\n{result['stderr']}"
@@ -132,11 +134,12 @@ def test_entities_in_workbook_xml_are_refused(entity_files: dict[str, Path], kin
 
 @pytest.mark.parametrize("sheet", ["_meta", "Indikatorer"])
 @pytest.mark.parametrize("kind", ["laughs", "xxe"])
-def test_entities_in_a_sheet_are_refused(base: Path, hostile_dir: Path, sheet: str, kind: str) -> None:
+def test_entities_in_a_sheet_are_refused(base: Path, hostile_dir: Path, sheet: str,
+                                         kind: str) -> None:
     """The sheets are read by calamine, not by defusedxml: they must be refused all the same."""
     part = H.sheet_part(base, sheet)
-    doctype = ('<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' if kind == "xxe" else
-               "<!DOCTYPE worksheet [" + "".join(
+    doctype = ('<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' if kind == "xxe"
+               else "<!DOCTYPE worksheet [" + "".join(
                    ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">'
                                                for i in range(1, 10)]) + "]>")
     xml = H.members(base)[part].decode()
@@ -195,7 +198,8 @@ def test_a_million_rows_are_refused(base: Path, million: Path) -> None:
 
 
 @pytest.mark.parametrize("ref", ["J1048576", "ZZ200000", "XFD1048576"])
-def test_one_far_cell_is_refused_before_the_grid_is_built(base: Path, hostile_dir: Path, ref: str) -> None:
+def test_one_far_cell_is_refused_before_the_grid_is_built(base: Path, hostile_dir: Path,
+                                                          ref: str) -> None:
     path = H.far_cell(base, hostile_dir / f"långt_bort_{ref}.xlsx", ref)
     assert path.stat().st_size < 50_000
     result = H.read_isolated(path, CATALOG)
@@ -214,7 +218,8 @@ def test_one_far_cell_file_does_not_stop_the_run(base: Path, tmp_path: Path) -> 
     assert proc.returncode in (0, 1), proc.stderr[:1500]
     report = json.loads(proc.stdout)
     far = [f for f in report["fynd"] if f["fil"] == "långt bort.xlsx"]
-    assert [(f["kod"], f["flik"], f["cell"]) for f in far] == [("for_stor_flik", "Indikatorer", "XFD1048576")]
+    assert ([(f["kod"], f["flik"], f["cell"]) for f in far]
+            == [("for_stor_flik", "Indikatorer", "XFD1048576")])
 
 
 # ---- external links and macros -----------------------------------------------------------------
@@ -245,7 +250,8 @@ def link_target() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def test_external_link_is_reported_and_never_followed(base: Path, tmp_path: Path, invoke: Callable[..., Any],
+def test_external_link_is_reported_and_never_followed(base: Path, tmp_path: Path,
+                                                      invoke: Callable[..., Any],
                                                       link_target: tuple[str, list[str]],
                                                       unchanged: Callable[[Path], None]) -> None:
     url, requests = link_target
@@ -308,14 +314,16 @@ BROKEN = {
 
 def test_run_over_a_mixed_folder_uses_the_valid_files_and_explains_the_rest(
         tmp_path: Path, template_cache: Callable[[str, str], Path], catalog: Catalog, base: Path,
-        bomb: Path, million: Path, link_target: tuple[str, list[str]], unchanged: Callable[[Path], None]) -> None:
+        bomb: Path, million: Path, link_target: tuple[str, list[str]],
+        unchanged: Callable[[Path], None]) -> None:
     url, requests = link_target
     folder = tmp_path / "delad mapp"
     folder.mkdir()
     typed: dict[str, dict[str, Any]] = {}
     for unit in catalog.unit_ids():
         typed[unit] = unit_values(catalog, load_seeds(), unit, PERIOD)
-        out = fill(template_cache(unit, str(PERIOD)), typed[unit], tmp_path / "fyllda" / f"{PERIOD}_{unit}.xlsx")
+        out = fill(template_cache(unit, str(PERIOD)), typed[unit],
+                   tmp_path / "fyllda" / f"{PERIOD}_{unit}.xlsx")
         if unit == "myren":  # one valid submission carries an external link: a warning, still used
             H.external_link(out, folder / out.name, url)
         else:
@@ -350,7 +358,8 @@ def test_run_over_a_mixed_folder_uses_the_valid_files_and_explains_the_rest(
         assert word in reasons[0]["meddelande"], (name, reasons[0]["meddelande"])
     register = {e["fil"]: e for e in report["inlamning"] if e["fil"]}
     assert set(BROKEN) <= set(register)
-    assert {e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"} == set(catalog.unit_ids())
+    assert ({e["enhet"] for e in report["inlamning"] if e["status"] == "levererad"}
+            == set(catalog.unit_ids()))
     link = [f for f in report["fynd"] if f["fil"] == f"{PERIOD}_myren.xlsx"]
     assert [f["kod"] for f in link] == ["extern_lank"]
     assert requests == []
@@ -358,7 +367,8 @@ def test_run_over_a_mixed_folder_uses_the_valid_files_and_explains_the_rest(
     wb = openpyxl.load_workbook(master)
     listed = {row[2] for row in wb["Inlämning"].iter_rows(min_row=5, values_only=True)}
     assert set(BROKEN) <= listed
-    logged = {(row[1], row[6]) for row in wb["Valideringslogg"].iter_rows(min_row=5, values_only=True)}
+    logged = {(row[1], row[6])
+              for row in wb["Valideringslogg"].iter_rows(min_row=5, values_only=True)}
     for name, (code, _) in BROKEN.items():
         assert (name, _title(code)) in logged, name
     _assert_master_holds_exactly(wb, catalog, typed)

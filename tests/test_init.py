@@ -34,22 +34,25 @@ def env_without_catalog() -> dict[str, str]:
 
 
 def consolidate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd, env=env_without_catalog(), timeout=180, check=False)
+    return subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True,
+                          text=True, encoding="utf-8", cwd=cwd, env=env_without_catalog(),
+                          timeout=180, check=False)
 
 
-def test_init_writes_a_catalog_a_readme_and_the_folders(tmp_path: Path, invoke: Callable[..., Result],
+def test_init_writes_a_catalog_a_readme_and_the_folders(tmp_path: Path,
+                                                        invoke: Callable[..., Result],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("init", "Nämnden")
     assert result.exit_code == 0, result.output
     board = tmp_path / "Nämnden"
     assert sorted(p.relative_to(board).as_posix() for p in board.rglob("*")) == [
-        "LÄSMIG.md", "aterkoppling", "inlamning", *(f"inlamning/{p}" for p in _this_years_tertials()),
-        "katalog.toml", "mallar", "utskick"]
+        "LÄSMIG.md", "aterkoppling", "inlamning",
+        *(f"inlamning/{p}" for p in _this_years_tertials()), "katalog.toml", "mallar", "utskick"]
     text = (board / "katalog.toml").read_text(encoding="utf-8")
     head = text.split("\n\n", 1)[0]
-    assert head.startswith("# ") and "Ändra först" in head and "[namnd]" in head and "consolidate katalog" in head
+    assert (head.startswith("# ") and "Ändra först" in head and "[namnd]" in head
+            and "consolidate katalog" in head)
     assert text.endswith(DEFAULT_CATALOG.read_text(encoding="utf-8"))  # the example, ready to edit
     mine = load_catalog(board / "katalog.toml")
     assert mine.fingerprint == load_catalog().fingerprint and not mine.bundled
@@ -71,14 +74,16 @@ def test_init_in_the_empty_current_folder(tmp_path: Path, invoke: Callable[..., 
 
 
 @pytest.mark.parametrize("make", ["file", "folder with a file", "hidden file"])
-def test_init_refuses_anything_but_a_new_or_empty_folder(tmp_path: Path, invoke: Callable[..., Result],
+def test_init_refuses_anything_but_a_new_or_empty_folder(tmp_path: Path,
+                                                         invoke: Callable[..., Result],
                                                          make: str) -> None:
     target = tmp_path / "nämnd"
     if make == "file":
         target.write_text("x", encoding="utf-8")
     else:
         target.mkdir()
-        (target / ("gammal.txt" if make == "folder with a file" else ".gömd")).write_text("x", encoding="utf-8")
+        (target / ("gammal.txt" if make == "folder with a file" else ".gömd")).write_text(
+            "x", encoding="utf-8")
     before = sorted(p.name for p in tmp_path.rglob("*"))
     result = invoke("init", target)
     assert result.exit_code == 2
@@ -110,10 +115,12 @@ def _this_years_tertials() -> list[str]:
 
 def _readme_commands(readme: str) -> list[str]:
     blocks = re.findall(r"```\n(.*?)```", readme, flags=re.DOTALL)
-    return [line for block in blocks for line in block.splitlines() if line.startswith("consolidate ")]
+    return [line for block in blocks for line in block.splitlines()
+            if line.startswith("consolidate ")]
 
 
-def test_the_readmes_commands_run_in_the_board_folder(tmp_path: Path, template_cache: Callable[[str, str], Path]) -> None:
+def test_the_readmes_commands_run_in_the_board_folder(
+        tmp_path: Path, template_cache: Callable[[str, str], Path]) -> None:
     parent = tmp_path / LONG
     parent.mkdir()
     board = parent / f"{LONG} – nämndens mapp"
@@ -121,7 +128,8 @@ def test_the_readmes_commands_run_in_the_board_folder(tmp_path: Path, template_c
     done = consolidate("init", str(board), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     commands = _readme_commands((board / "LÄSMIG.md").read_text(encoding="utf-8"))
-    assert [c.split()[1] for c in commands] == ["katalog", "template", "check", "mail", "run", "mail"]
+    assert [c.split()[1] for c in commands] == ["katalog", "template", "check", "mail", "run",
+                                                "mail"]
     catalog = load_catalog(board / "katalog.toml")
     seeds = load_seeds()
     for command in commands:
@@ -135,13 +143,15 @@ def test_the_readmes_commands_run_in_the_board_folder(tmp_path: Path, template_c
         done = consolidate(*args, cwd=board)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         said = done.stdout + done.stderr
-        assert "Katalog: katalog.toml\n" in said, (command, said)  # the board's own, found in the folder
+        # the board's own, found in the folder
+        assert "Katalog: katalog.toml\n" in said, (command, said)
         assert "Traceback" not in said
     period = next(p for p in _this_years_tertials() if any((board / "inlamning" / p).iterdir()))
     master = board / "inlamning" / f"sammanställning_{period}.xlsx"
     assert openpyxl.load_workbook(master, read_only=True).sheetnames[0] == "Sammanställning"
     # One feedback mail per unit of that period's plan, and the master to the board.
-    assert len(list((board / "utskick").glob("*.eml"))) == len(catalog.units_in(parse_period(period))) + 1
+    assert (len(list((board / "utskick").glob("*.eml")))
+            == len(catalog.units_in(parse_period(period))) + 1)
     # From outside, with the folder given: its catalog is found above the folder, and the paths are
     # printed as they were given (relative, with spaces and Swedish letters).
     relative = Path(LONG) / board.name / "inlamning"

@@ -56,7 +56,8 @@ def sheet_formulas(path: Path) -> list[str]:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 xml = archive.read(name).decode("utf-8")
-                found += [html.unescape(m) for m in re.findall(r"<f(?:\s[^>]*)?>(.*?)</f>", xml, re.DOTALL)]
+                found += [html.unescape(m)
+                          for m in re.findall(r"<f(?:\s[^>]*)?>(.*?)</f>", xml, re.DOTALL)]
     return found
 
 
@@ -65,7 +66,8 @@ def assert_text_not_formula(path: Path, payloads: list[str]) -> dict[str, list[s
     Returns payload -> the sheets it was found on."""
     formulas = sheet_formulas(path)
     for payload in payloads:
-        assert not any(payload in f or payload.lstrip("=+-@") in f for f in formulas), (payload, formulas)
+        assert not any(payload in f or payload.lstrip("=+-@") in f for f in formulas), \
+            (payload, formulas)
     wb = openpyxl.load_workbook(path)
     where: dict[str, list[str]] = {p: [] for p in payloads}
     for ws in wb.worksheets:
@@ -116,7 +118,8 @@ def test_the_submitted_files_hold_text_not_formulas(folder: tuple[Path, dict[str
 
 
 def test_master_holds_the_typed_text_as_text(folder: tuple[Path, dict[str, str]], tmp_path: Path,
-                                            invoke: Callable[..., Any], unchanged: Callable[[Path], None]) -> None:
+                                             invoke: Callable[..., Any],
+                                             unchanged: Callable[[Path], None]) -> None:
     root, comments = folder
     unchanged(root)
     master = tmp_path / "sammanställning.xlsx"
@@ -147,8 +150,8 @@ def test_master_holds_the_typed_text_as_text(folder: tuple[Path, dict[str, str]]
         assert cell.value == payload and cell.data_type == "s"
 
 
-def test_feedback_copies_keep_the_typed_text_as_text(folder: tuple[Path, dict[str, str]], tmp_path: Path,
-                                                     invoke: Callable[..., Any],
+def test_feedback_copies_keep_the_typed_text_as_text(folder: tuple[Path, dict[str, str]],
+                                                     tmp_path: Path, invoke: Callable[..., Any],
                                                      unchanged: Callable[[Path], None]) -> None:
     root, _ = folder
     unchanged(root)
@@ -169,13 +172,14 @@ def test_feedback_copies_keep_the_typed_text_as_text(folder: tuple[Path, dict[st
     assert flagged and flagged[0].data_type == "s" and flagged[0].comment is not None
 
 
-def test_csv_export_prefixes_formula_text_with_an_apostrophe(folder: tuple[Path, dict[str, str]], tmp_path: Path,
-                                                             invoke: Callable[..., Any],
-                                                             unchanged: Callable[[Path], None]) -> None:
+def test_csv_export_prefixes_formula_text_with_an_apostrophe(
+        folder: tuple[Path, dict[str, str]], tmp_path: Path, invoke: Callable[..., Any],
+        unchanged: Callable[[Path], None]) -> None:
     root, comments = folder
     unchanged(root)
     export = tmp_path / "export"
-    result = invoke("run", root, "--out", tmp_path / "m.xlsx", "--export", export, "--katalog", CATALOG)
+    result = invoke("run", root, "--out", tmp_path / "m.xlsx", "--export", export, "--katalog",
+                    CATALOG)
     assert result.exit_code in (0, 1), result.output
     with open(export / f"data_{PERIOD}.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))

@@ -7,7 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "consolidate"
-BOTTOM = {"errors", "periods", "numbers", "svformat", "span", "catalog", "model", "boardmodel", "findings", "atomic"}
+BOTTOM = {"errors", "periods", "numbers", "svformat", "span", "catalog", "model", "boardmodel",
+          "findings", "atomic"}
 MAX_LINES = 420
 
 
@@ -24,7 +25,8 @@ def imports() -> dict[str, set[str]]:
                     found.add(node.module.split(".")[0])
                 else:
                     found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("consolidate."):
+            elif (isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.startswith("consolidate.")):
                 found.add(node.module.split(".")[1])
         graph[name] = found - {name}
     return graph
@@ -64,9 +66,11 @@ def test_only_the_cli_modules_import_click_and_print() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""])
                 assert not any(n.split(".")[0] == "click" for n in names), path.name
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "print"):
                 raise AssertionError(f"{path.name}:{node.lineno} prints")
 
 

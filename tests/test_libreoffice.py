@@ -1,4 +1,5 @@
-"""A real office suite in the loop: templates, returned workbooks and the master as LibreOffice sees them.
+"""A real office suite in the loop: templates, returned workbooks and the master as LibreOffice sees
+them.
 
 Every LibreOffice call runs headless with a fresh profile (Swedish locale, recalculate on load), and
 files are converted in batches, one soffice call per target format and folder."""
@@ -28,11 +29,13 @@ from lo_helpers import ODS, PDF, SOFFICE, XLSX, convert, pdf_pages_text, png_siz
 
 pytestmark = [
     pytest.mark.libreoffice,
-    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice Calc (soffice) is not installed on this machine; "
-                                               ".ci/run installs libreoffice-calc-nogui when it is missing"),
+    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice Calc (soffice) is not installed on "
+                                               "this machine; .ci/run installs "
+                                               "libreoffice-calc-nogui when it is missing"),
 ]
 
-OUTPUT = ROOT / "test-output" / "libreoffice"  # kept after the run so a person can look at the pages
+# kept after the run so a person can look at the pages
+OUTPUT = ROOT / "test-output" / "libreoffice"
 HEADER_ROW = 5  # 1-based row of the column headings in templates
 SUMMARY = "Sammanställning"
 
@@ -124,9 +127,9 @@ def _validation_at(ws: Worksheet, ref: str) -> tuple[Any, ...] | None:
     return None
 
 
-_PROTECTION = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows", "insertColumns",
-               "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows", "selectLockedCells",
-               "selectUnlockedCells", "sort", "autoFilter", "pivotTables")
+_PROTECTION = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
+               "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
+               "selectLockedCells", "selectUnlockedCells", "sort", "autoFilter", "pivotTables")
 
 
 def _protection(ws: Worksheet) -> dict[str, Any]:
@@ -140,14 +143,15 @@ def _names(wb: Any) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def output_dir() -> Path:
-    """test-output/libreoffice/, emptied once per run; what is written there stays for a person to open."""
+    """test-output/libreoffice/, emptied once per run; what is written there stays for a person to
+    open."""
     if OUTPUT.exists():
         shutil.rmtree(OUTPUT)
     OUTPUT.mkdir(parents=True)
     return OUTPUT
 
 
-# ---- 1. templates ----------------------------------------------------------------------------------
+# ---- 1. templates --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> list[Path]:
@@ -160,7 +164,8 @@ def templates_pdf(templates: list[Path], output_dir: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def templates_round_trip(templates: list[Path], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def templates_round_trip(templates: list[Path],
+                         tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return convert(templates, XLSX, tmp_path_factory.mktemp("lo_mallar_xlsx"))
 
 
@@ -173,7 +178,8 @@ def test_every_template_converts_to_pdf(templates: list[Path], templates_pdf: li
         text = " ".join(pages)
         unit = catalog.unit(template.stem.split("_", 1)[1])
         # Every visible sheet prints at least one page; the hidden _meta sheet prints none.
-        visible = [ws.title for ws in openpyxl.load_workbook(template).worksheets if ws.sheet_state == "visible"]
+        visible = [ws.title for ws in openpyxl.load_workbook(template).worksheets
+                   if ws.sheet_state == "visible"]
         assert len(pages) >= len(visible), (pdf.name, len(pages), visible)
         assert "_meta" not in visible
         assert "Kontroll" in text and "Kommentar till nämnden" in text, pdf.name
@@ -183,7 +189,8 @@ def test_every_template_converts_to_pdf(templates: list[Path], templates_pdf: li
             assert not _missing_words(table.title, text), (pdf.name, table.title)
 
 
-def test_instruction_page_prints_every_line_in_full(templates: list[Path], templates_pdf: list[Path]) -> None:
+def test_instruction_page_prints_every_line_in_full(templates: list[Path],
+                                                    templates_pdf: list[Path]) -> None:
     clipped = []
     for template, pdf in zip(templates, templates_pdf, strict=True):
         first_page = " ".join(pdf_pages_text(pdf)[0].split())
@@ -212,13 +219,15 @@ def test_template_round_trip_keeps_names_validation_and_protection(
             ws_before, ws_after = before[title], after[title]
             assert ws_after.protection.sheet, f"{saved.name}: sheet {title} lost its protection"
             assert _protection(ws_after) == _protection(ws_before), (saved.name, title)
-            assert len(ws_after.conditional_formatting) == len(ws_before.conditional_formatting), (saved.name, title)
+            assert len(ws_after.conditional_formatting) == len(ws_before.conditional_formatting), \
+                (saved.name, title)
         for cell in layout.cells:
             ws_before, ws_after = before[cell.sheet], after[cell.sheet]
             rule = _validation_at(ws_after, cell.ref)
             assert rule is not None, f"{saved.name}: {cell.address} lost its data validation"
             assert rule == _validation_at(ws_before, cell.ref), (saved.name, cell.address)
-            assert ws_after[cell.ref].protection.locked is False, f"{saved.name}: {cell.address} became locked"
+            assert ws_after[cell.ref].protection.locked is False, \
+                f"{saved.name}: {cell.address} became locked"
         for title in layout.sheets:
             assert after[title]["A1"].protection.locked is True, (saved.name, title)
         assert _check_formulas(saved) == _check_formulas(original) > 0, saved.name
@@ -233,7 +242,8 @@ def _changed(values: dict[str, Any], **changes: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def check_cases(templates: list[Path], catalog: Catalog,
                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """Templates filled with openpyxl (no cached formula values), then opened and saved by LibreOffice."""
+    """Templates filled with openpyxl (no cached formula values), then opened and saved by
+    LibreOffice."""
     seeds = load_seeds()
     by_unit = {p.stem.split("_", 1)[1]: p for p in templates}
     fore = unit_values(catalog, seeds, "forebyggande", PERIOD)
@@ -246,7 +256,8 @@ def check_cases(templates: list[Path], catalog: Catalog,
             "tab_service_myndighet_service_antal"] + 5)),
         # Two shares do not match their counts; counts still add up to SUMMA and shares to 100 %.
         "fel_andel": ("forebyggande", _changed(
-            fore, tab_arenden_per_kalla_polis_andel=fore["tab_arenden_per_kalla_polis_andel"] + 0.03,
+            fore,
+            tab_arenden_per_kalla_polis_andel=fore["tab_arenden_per_kalla_polis_andel"] + 0.03,
             tab_arenden_per_kalla_bun_andel=fore["tab_arenden_per_kalla_bun_andel"] - 0.03)),
         # A varav part larger than its total, so the parts do not add up either.
         "fel_varav": ("forebyggande", _changed(fore, tab_personalomsattning_egen_begaran_antal=12)),
@@ -255,18 +266,20 @@ def check_cases(templates: list[Path], catalog: Catalog,
             "ind_andel_barn_utredning_namnare"] + 1)),
     }
     folder = tmp_path_factory.mktemp("lo_kontroll")
-    filled = [fill(by_unit[unit], values, folder / f"{name}.xlsx") for name, (unit, values) in cases.items()]
+    filled = [fill(by_unit[unit], values, folder / f"{name}.xlsx")
+              for name, (unit, values) in cases.items()]
     saved = convert(filled, XLSX, tmp_path_factory.mktemp("lo_kontroll_xlsx"))
     return {name: (path, cases[name][1]) for name, path in zip(cases, saved, strict=True)}
 
 
-def test_check_cells_are_empty_when_the_tables_add_up(check_cases: dict[str, tuple[Path, dict[str, Any]]],
-                                                      catalog: Catalog) -> None:
+def test_check_cells_are_empty_when_the_tables_add_up(
+        check_cases: dict[str, tuple[Path, dict[str, Any]]], catalog: Catalog) -> None:
     for name in ("ratt_forebyggande", "ratt_barn_unga"):
         path, values = check_cases[name]
         assert _check_formulas(path) > 0, f"{name}: LibreOffice dropped the check formulas"
         assert _check_texts(path) == {}, name
-    # The same recalculation computed the other formulas: proof that the empty checks were evaluated.
+    # The same recalculation computed the other formulas: proof that the empty checks were
+    # evaluated.
     path, values = check_cases["ratt_forebyggande"]
     ws = openpyxl.load_workbook(path, data_only=True)["Avslutade per månad"]
     months = sum(v for k, v in values.items() if k.startswith("tab_avslutade_per_manad_"))
@@ -275,21 +288,26 @@ def test_check_cells_are_empty_when_the_tables_add_up(check_cases: dict[str, tup
     path, values = check_cases["ratt_barn_unga"]
     ws = openpyxl.load_workbook(path, data_only=True)["Indikatorer"]
     ind = next(i for i in catalog.indicators if i.id == "andel_barn_utredning")
-    share = ws.cell(_row_of(ws, ind.name, col=2), _column_of(ws, "Andel (beräknas)", HEADER_ROW)).value
-    expected = values["ind_andel_barn_utredning_taljare"] / values["ind_andel_barn_utredning_namnare"]
+    share = ws.cell(_row_of(ws, ind.name, col=2),
+                    _column_of(ws, "Andel (beräknas)", HEADER_ROW)).value
+    expected = (values["ind_andel_barn_utredning_taljare"]
+                / values["ind_andel_barn_utredning_namnare"])
     assert share == pytest.approx(expected, rel=1e-12)
 
 
 def test_check_cells_object_when_the_tables_do_not_add_up(
         check_cases: dict[str, tuple[Path, dict[str, Any]]], catalog: Catalog) -> None:
     path, values = check_cases["fel_summa"]
-    parts = sum(values[f"tab_service_myndighet_{r}_antal"] for r in ("service", "myndighetsutovning"))
+    parts = sum(values[f"tab_service_myndighet_{r}_antal"]
+                for r in ("service", "myndighetsutovning"))
     assert parts != values["tab_service_myndighet_summa_antal"]
-    assert _check_texts(path) == {("Service och myndighet", "SUMMA"): f"Delarna blir {parts}, inte SUMMA"}
+    assert _check_texts(path) == {
+        ("Service och myndighet", "SUMMA"): f"Delarna blir {parts}, inte SUMMA"}
 
     path, values = check_cases["fel_andel"]
-    assert _check_texts(path) == {("Ärenden per källa", "Polis"): "Andelen stämmer inte med antalet",
-                                  ("Ärenden per källa", "BUN"): "Andelen stämmer inte med antalet"}
+    assert _check_texts(path) == {
+        ("Ärenden per källa", "Polis"): "Andelen stämmer inte med antalet",
+        ("Ärenden per källa", "BUN"): "Andelen stämmer inte med antalet"}
 
     path, values = check_cases["fel_varav"]
     table = next(t for t in catalog.tables if t.id == "personalomsattning")
@@ -305,15 +323,18 @@ def test_check_cells_object_when_the_tables_do_not_add_up(
     assert _check_texts(path) == {("Indikatorer", ind.name): "Täljaren är större än nämnaren"}
 
 
-# ---- 2. returned workbooks -------------------------------------------------------------------------
+# ---- 2. returned workbooks -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def returned(templates: list[Path], catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One shared folder filled with openpyxl, and the same files re-saved by LibreOffice (xlsx, and ods -> xlsx)."""
+def returned(templates: list[Path], catalog: Catalog,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One shared folder filled with openpyxl, and the same files re-saved by LibreOffice (xlsx, and
+    ods -> xlsx)."""
     seeds = load_seeds()
     root = tmp_path_factory.mktemp("lo_inlamning")
     original = root / "original" / str(PERIOD)
-    files = [fill(t, unit_values(catalog, seeds, t.stem.split("_", 1)[1], PERIOD), original / t.name)
+    files = [fill(t, unit_values(catalog, seeds, t.stem.split("_", 1)[1], PERIOD),
+                  original / t.name)
              for t in templates]
     convert(files, XLSX, root / "libreoffice_xlsx" / str(PERIOD))
     ods = convert(files, ODS, root / "ods")
@@ -321,8 +342,8 @@ def returned(templates: list[Path], catalog: Catalog, tmp_path_factory: pytest.T
     # A unit head who also left the .ods beside the .xlsx.
     stray = root / "libreoffice_ods" / str(PERIOD) / ods[0].name
     shutil.copy2(ods[0], stray)
-    return {"original": root / "original", "xlsx": root / "libreoffice_xlsx", "ods": root / "libreoffice_ods",
-            "stray_ods": stray}
+    return {"original": root / "original", "xlsx": root / "libreoffice_xlsx",
+            "ods": root / "libreoffice_ods", "stray_ods": stray}
 
 
 def _run_json(invoke: Callable[..., Result], folder: Path) -> tuple[Result, dict[str, Any]]:
@@ -349,18 +370,22 @@ def test_returned_workbooks_saved_by_libreoffice_consolidate_to_the_same_figures
     assert sorted((f["kod"], f["cell"]) for f in runs["xlsx"][1]["fynd"]) == base_codes
     extra = [f for f in runs["ods"][1]["fynd"] if f["fil"].endswith(".ods")]
     assert [f["kod"] for f in extra] == ["ods"]
-    assert sorted((f["kod"], f["cell"]) for f in runs["ods"][1]["fynd"] if f not in extra) == base_codes
+    assert (sorted((f["kod"], f["cell"]) for f in runs["ods"][1]["fynd"] if f not in extra)
+            == base_codes)
 
-    masters = {key: _master_sheets(Path(report["huvudarbetsbok"])) for key, (_, report) in runs.items()}
+    masters = {key: _master_sheets(Path(report["huvudarbetsbok"]))
+               for key, (_, report) in runs.items()}
     original = masters["original"]
     assert SUMMARY in original and original[SUMMARY]
     for key in ("xlsx", "ods"):
         assert masters[key].keys() == original.keys(), key
         for title, grid in original.items():
             other = masters[key][title]
-            diff = {ref: (value, other.get(ref)) for ref, value in grid.items() if not _close(value, other.get(ref))}
+            diff = {ref: (value, other.get(ref)) for ref, value in grid.items()
+                    if not _close(value, other.get(ref))}
             diff.update({ref: (None, value) for ref, value in other.items() if ref not in grid})
-            assert not diff, f"{key}: sheet {title} differs from the original folder's master: {diff}"
+            assert not diff, \
+                f"{key}: sheet {title} differs from the original folder's master: {diff}"
 
     # An anchor computed here, not by the tool: the board's share is pooled numerators over pooled
     # denominators of the units that report it.
@@ -379,10 +404,12 @@ def test_returned_workbooks_saved_by_libreoffice_consolidate_to_the_same_figures
             expected = sum(v[f"ind_{ind.id}_varde"] for v in vals)
         row = next(r for r in range(head + 1, ws.max_row + 1)
                    if str(ws.cell(r, 2).value or "").startswith(ind.name))
-        assert ws.cell(row, _column_of(ws, PERIOD.heading, head)).value == pytest.approx(expected, rel=1e-12), ind.id
+        assert (ws.cell(row, _column_of(ws, PERIOD.heading, head)).value
+                == pytest.approx(expected, rel=1e-12)), ind.id
 
 
-def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path], invoke: Callable[..., Result]) -> None:
+def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path],
+                                                invoke: Callable[..., Result]) -> None:
     result = invoke("check", "--json", returned["stray_ods"])
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
@@ -391,14 +418,15 @@ def test_a_bare_ods_file_gets_a_swedish_finding(returned: dict[str, Path], invok
     assert "OpenDocument" in message and "Spara som" in message and ".xlsx" in message
 
 
-# ---- 3. master workbook ----------------------------------------------------------------------------
+# ---- 3. master workbook --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("lo_demo") / "exempel"
     result = CliRunner().invoke(cli, ["demo", str(folder)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    master = folder / "sammanställning_2026-T1.xlsx"  # the demo's latest period, after the 2026 plan change
+    # the demo's latest period, after the 2026 plan change
+    master = folder / "sammanställning_2026-T1.xlsx"
     assert master.is_file(), result.output
     return master
 
@@ -429,17 +457,20 @@ def test_master_converts_to_pdf_and_summary_pages_render(master_pdf: Path, catal
     text = " ".join(pages[p - 1] for p in summary)
     for ind in catalog.indicators:
         missing = _missing_words(ind.name, text)
-        assert not missing, f"indicator missing on the printed Sammanställning: {ind.name} ({missing})"
+        assert not missing, \
+            f"indicator missing on the printed Sammanställning: {ind.name} ({missing})"
     for number in summary:
         flat = " ".join(pages[number - 1].split())
         # The heading row repeats on every page; its first and last column on the same page means
         # the sheet is printed one page wide.
-        assert "Målområde" in flat and "Kommentarer från enheterna" in flat, f"page {number} is not one page wide"
+        assert "Målområde" in flat and "Kommentarer från enheterna" in flat, \
+            f"page {number} is not one page wide"
 
     pngs = render_pages(master_pdf, summary, output_dir, "sammanställning")
     for png in pngs:
         width, height = png_size(png)
-        assert width > height > 500, (png, width, height)  # A4 landscape at 110 dpi: about 1286 x 909
+        # A4 landscape at 110 dpi: about 1286 x 909
+        assert width > height > 500, (png, width, height)
         assert png.stat().st_size > 30_000, f"{png} looks blank ({png.stat().st_size} bytes)"
 
 
@@ -456,8 +487,10 @@ def test_master_values_and_formulas_survive_libreoffice_recalculation(
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     written = cached[ws.title][cell.coordinate].value
                     computed = recalculated[ws.title][cell.coordinate].value
-                    assert _close(computed, written), (ws.title, cell.coordinate, cell.value, written, computed)
+                    assert _close(computed, written), (ws.title, cell.coordinate, cell.value,
+                                                       written, computed)
     for ws in cached.worksheets:
         grid, other = _grid(ws), _grid(recalculated[ws.title])
-        diff = {ref: (value, other.get(ref)) for ref, value in grid.items() if not _close(value, other.get(ref))}
+        diff = {ref: (value, other.get(ref)) for ref, value in grid.items()
+                if not _close(value, other.get(ref))}
         assert not diff, f"sheet {ws.title} changed in LibreOffice: {dict(list(diff.items())[:10])}"

@@ -1,4 +1,5 @@
-"""Mail: the master's _meta contract, messages, .eml outbox and sending to real local SMTP servers."""
+"""Mail: the master's _meta contract, messages, .eml outbox and sending to real local SMTP
+servers."""
 
 from __future__ import annotations
 
@@ -276,8 +277,8 @@ def test_read_master_summary_refuses_damaged_meta(tmp_path: Path) -> None:
 
 
 def test_master_message_content(master: Path, summary: MasterSummary) -> None:
-    msg = build_master_message(master, summary, sender=SENDER, to=BOARD, cc=["kopia@exempelkommun.se"],
-                               date=DATE)
+    msg = build_master_message(master, summary, sender=SENDER, to=BOARD,
+                               cc=["kopia@exempelkommun.se"], date=DATE)
     # The summary is of a masked master: the subject and the body say so.
     assert msg["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)"
     assert msg["Date"] == "Mon, 15 Sep 2025 08:30:00 +0200"
@@ -301,7 +302,8 @@ def test_master_message_content(master: Path, summary: MasterSummary) -> None:
 
 def test_errors_refused_unless_forced(master: Path) -> None:
     broken = make_summary(errors=3)
-    with pytest.raises(MailError, match=r"Sammanställningen har 3 fel.*--force för att skicka ändå"):
+    with pytest.raises(MailError,
+                       match=r"Sammanställningen har 3 fel.*--force för att skicka ändå"):
         check_sendable(broken, force=False)
     with pytest.raises(MailError, match="--force"):
         build_master_message(master, broken, sender=SENDER, to=BOARD)
@@ -355,7 +357,8 @@ def test_settings_hide_password_and_refuse_clear_text_login() -> None:
 # --- Outbox -----------------------------------------------------------------------------------
 
 
-def test_write_outbox_never_overwrites(tmp_path: Path, master: Path, summary: MasterSummary) -> None:
+def test_write_outbox_never_overwrites(tmp_path: Path, master: Path,
+                                       summary: MasterSummary) -> None:
     msg = build_master_message(master, summary, sender=SENDER, to=BOARD, date=DATE)
     outbox = tmp_path / "utkorg"
     first = write_outbox(msg, outbox)
@@ -371,7 +374,8 @@ def test_write_outbox_never_overwrites(tmp_path: Path, master: Path, summary: Ma
     assert parsed["Subject"] == msg["Subject"]
     name, _, data = attachment(parsed)
     assert name == "sammanställning_2025-T2.xlsx" and data == master.read_bytes()
-    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == ["Översikt", "Indikatorer", "_meta"]
+    assert (openpyxl.load_workbook(io.BytesIO(data)).sheetnames
+            == ["Översikt", "Indikatorer", "_meta"])
 
 
 # --- Sending to real servers ------------------------------------------------------------------
@@ -388,7 +392,8 @@ def test_send_to_plain_server(master: Path, summary: MasterSummary) -> None:
     mail_from, rcpt_tos, _ = store.received[0]
     assert mail_from == "controller@exempelkommun.se" and tuple(rcpt_tos) == everyone
     received = store.message()
-    assert received["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)"
+    assert (received["Subject"]
+            == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)")
     assert received["To"].addresses[1].display_name == "Åsa Öberg"
     assert "Saknas: 1 (Ensamkommande)" in body(received, "plain")
     assert "<li>Levererat: 2 av 4 enheter" in body(received, "html")

@@ -37,7 +37,8 @@ from conftest import fill
 
 EXAMPLES = int(os.environ.get("AUDIT_EXAMPLES", "200"))
 SHRINK = os.environ.get("AUDIT_SHRINK", "") not in ("", "0")
-REPORT = os.environ.get("AUDIT_REPORT", "") not in ("", "0")  # print the demo audits' counts and times
+# print the demo audits' counts and times
+REPORT = os.environ.get("AUDIT_REPORT", "") not in ("", "0")
 
 
 def consolidate_run(folder: Path, out: Path, export: Path, period: str, mask: bool,
@@ -62,7 +63,8 @@ class DemoRun:
 
 
 @pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Callable[[str], DemoRun]:
+def demo_runs(tmp_path_factory: pytest.TempPathFactory,
+              catalog: Catalog) -> Callable[[str], DemoRun]:
     root = tmp_path_factory.mktemp("granskning")
     folder = root / "delad"
     build_demo_folder(catalog, folder)
@@ -89,7 +91,8 @@ DEMO = sorted(DEMO_PERIODS)
 
 
 @pytest.mark.parametrize("period", DEMO)
-def test_the_audits_relations_hold_on_the_unmasked_demo(demo_runs: Callable[[str], DemoRun], period: str) -> None:
+def test_the_audits_relations_hold_on_the_unmasked_demo(demo_runs: Callable[[str], DemoRun],
+                                                        period: str) -> None:
     """The attacker's model of the files is right: every relation it writes down holds between the
     figures an unmasked master and export show, and every kind of relation is there to use."""
     run = demo_runs(period)
@@ -119,13 +122,15 @@ def test_the_audits_relations_hold_on_the_unmasked_demo(demo_runs: Callable[[str
     if any(p < period and p[:4] == period[:4] for p in DEMO):
         kinds["same month in two tertials"] = r"samma månad i"
     whys = [r.why for r in relations]
-    missing = [name for name, pattern in kinds.items() if not any(re.search(pattern, w) for w in whys)]
+    missing = [name for name, pattern in kinds.items()
+               if not any(re.search(pattern, w) for w in whys)]
     assert not missing, f"relations the audit never built on the demo: {missing}"
 
 
 @pytest.mark.parametrize("period", DEMO)
-def test_no_small_count_can_be_narrowed_in_the_masked_demo(demo_runs: Callable[[str], DemoRun], period: str,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_small_count_can_be_narrowed_in_the_masked_demo(
+        demo_runs: Callable[[str], DemoRun], period: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """For every "<5" quantity of the masked master and export, linear programming over every
     relation the files publish gives exactly 1 and roj_grans − 1."""
     run = demo_runs(period)
@@ -165,7 +170,8 @@ def test_the_masked_masters_of_every_tertial_together_leak_no_small_count(
 
 
 @pytest.mark.parametrize("period", DEMO)
-def test_the_masked_demo_shows_no_hidden_value_in_clear(demo_runs: Callable[[str], DemoRun], period: str) -> None:
+def test_the_masked_demo_shows_no_hidden_value_in_clear(demo_runs: Callable[[str], DemoRun],
+                                                        period: str) -> None:
     """Every count 1 … 4 that the unmasked master or export shows is hidden ("<5", or ".." where a
     small total would otherwise say too much) wherever the masked ones show its quantity: on no
     sheet, in no chart cache, comment, log message, _meta value or export row is it in clear, and no
@@ -179,7 +185,8 @@ def test_the_masked_demo_shows_no_hidden_value_in_clear(demo_runs: Callable[[str
 
 
 @pytest.mark.parametrize("period", DEMO)
-def test_the_masked_demo_says_it_is_masked(demo_runs: Callable[[str], DemoRun], period: str) -> None:
+def test_the_masked_demo_says_it_is_masked(demo_runs: Callable[[str], DemoRun],
+                                           period: str) -> None:
     run = demo_runs(period)
     masked, plain = run.masked, run.plain
     catalog = masked.catalog
@@ -192,19 +199,21 @@ def test_the_masked_demo_says_it_is_masked(demo_runs: Callable[[str], DemoRun], 
     figure_sheets = [A.SUMMARY, A.PER_UNIT, "Diagram"] + [t.sheet for t in catalog.tables]
     assert [s for s in figure_sheets if not says(masked, s)] == []
     assert masked.meta.get("maskerad") == "ja" and plain.meta.get("maskerad") == "nej"
-    assert any(head.lower().startswith("masker") for head in masked.heads[A.DATA])  # the Data column
+    # the Data column
+    assert any(head.lower().startswith("masker") for head in masked.heads[A.DATA])
     assert all("mask" in cols for cols in masked.export_columns.values()) and masked.export_columns
     assert not any(says(plain, s) for s in figure_sheets)
 
 
-def test_the_attacker_recovers_a_count_hidden_without_a_second_cell(demo_runs: Callable[[str], DemoRun],
-                                                                    tmp_path: Path, catalog: Catalog) -> None:
+def test_the_attacker_recovers_a_count_hidden_without_a_second_cell(
+        demo_runs: Callable[[str], DemoRun], tmp_path: Path, catalog: Catalog) -> None:
     """The audit is not blind: hiding one small count everywhere it appears, and nothing else (a
     primary-only mask), must be caught, and the LP must give back exactly the hidden value."""
     run = demo_runs(DEMO[-1])
     truth = A.truth_of(run.plain)
     period = DEMO[-1]
-    key = next(k for k, v in sorted(truth.items()) if k[0] == "cell" and k[1] == period and 1 <= v <= 4
+    key = next(k for k, v in sorted(truth.items()) if k[0] == "cell" and k[1] == period
+               and 1 <= v <= 4
                and any(t.id == k[3] and t.kind in ("fordelning", "varav") for t in catalog.tables))
     wb = openpyxl.load_workbook(run.plain_master)
     for sight in run.plain.sights[key]:
@@ -217,7 +226,8 @@ def test_the_attacker_recovers_a_count_hidden_without_a_second_cell(demo_runs: C
     pub, result = A.audit_files(doctored, catalog)
     assert pub.marks(key) and result.small_keys == 1
     [found] = result.narrowed
-    assert found.key == key and found.low == pytest.approx(truth[key]) and found.high == pytest.approx(truth[key])
+    assert (found.key == key and found.low == pytest.approx(truth[key])
+            and found.high == pytest.approx(truth[key]))
 
 
 # ---- random boards -------------------------------------------------------------------------------
@@ -260,10 +270,13 @@ rader = {rows}
 """
 
 
-def _toml(limit: int, units: list[str], indicators: list[dict[str, Any]], tables: list[dict[str, Any]]) -> str:
-    text = _HEAD.format(limit=limit) + "".join(_UNIT.format(id=u, name=u.capitalize()) for u in units)
+def _toml(limit: int, units: list[str], indicators: list[dict[str, Any]],
+          tables: list[dict[str, Any]]) -> str:
+    text = _HEAD.format(limit=limit) + "".join(_UNIT.format(id=u, name=u.capitalize())
+                                               for u in units)
     for ind in indicators:
-        text += _IND.format(**{"freq": "tertial", "extra": "", "base": 10, "target": 20, "high": 1000, **ind})
+        text += _IND.format(**{"freq": "tertial", "extra": "", "base": 10, "target": 20,
+                               "high": 1000, **ind})
     for table in tables:
         text += _TABLE.format(**{"extra": "", **table})
     return text
@@ -275,22 +288,27 @@ CATALOGS = {
     "a": _toml(5, ["alfa", "beta", "gamma"], [
         {"id": "besok", "kind": "antal", "units": '["alfa", "beta", "gamma"]', "combine": "summa",
          "extra": 'utfall = { "2023" = 12 }'},
-        {"id": "klara", "kind": "andel", "units": '["alfa", "beta"]', "combine": "kvot", "base": 50, "target": 60,
-         "high": 100, "extra": SHARE},
+        {"id": "klara", "kind": "andel", "units": '["alfa", "beta"]', "combine": "kvot", "base": 50,
+         "target": 60, "high": 100, "extra": SHARE},
     ], [
-        {"id": "kallor", "kind": "fordelning", "sheet": "Källor", "units": '["alfa", "beta", "gamma"]',
+        {"id": "kallor", "kind": "fordelning", "sheet": "Källor",
+         "units": '["alfa", "beta", "gamma"]',
          "rows": '["Polis", "Skola", "Övriga"]', "extra": "andel = true"},
         {"id": "avslut", "kind": "manad", "sheet": "Avslut", "units": '["alfa", "beta", "gamma"]',
          "rows": '["Avslutade"]'},
     ]),
     # Four units, limit 4: days, an occupancy ratio, a yearly count; a complete varav and a survey.
     "b": _toml(4, ["alfa", "beta", "gamma", "delta"], [
-        {"id": "dygn", "kind": "dygn", "units": '["alfa", "beta", "gamma", "delta"]', "combine": "summa"},
-        {"id": "belagg", "kind": "beläggningsgrad", "units": '["gamma", "delta"]', "combine": "kvot", "base": 50,
-         "target": 60, "high": 100, "extra": 'taljare = "Belagda dygn"\nnamnare = "Tillgängliga dygn"'},
-        {"id": "arlig", "kind": "antal", "units": '["alfa", "beta"]', "combine": "summa", "freq": "årsbasis"},
+        {"id": "dygn", "kind": "dygn", "units": '["alfa", "beta", "gamma", "delta"]',
+         "combine": "summa"},
+        {"id": "belagg", "kind": "beläggningsgrad", "units": '["gamma", "delta"]',
+         "combine": "kvot", "base": 50, "target": 60, "high": 100,
+         "extra": 'taljare = "Belagda dygn"\nnamnare = "Tillgängliga dygn"'},
+        {"id": "arlig", "kind": "antal", "units": '["alfa", "beta"]', "combine": "summa",
+         "freq": "årsbasis"},
     ], [
-        {"id": "orsaker", "kind": "varav", "sheet": "Orsaker", "units": '["alfa", "beta", "gamma", "delta"]',
+        {"id": "orsaker", "kind": "varav", "sheet": "Orsaker",
+         "units": '["alfa", "beta", "gamma", "delta"]',
          "rows": '["Pension", "Egen begäran"]', "extra": 'total = "Avslutade"\nfullstandig = true'},
         {"id": "nojd", "kind": "enkat", "sheet": "Enkät", "units": '["alfa", "beta"]',
          "rows": '["Fråga ett", "Fråga två"]'},
@@ -371,7 +389,8 @@ class RandomBoard:
 
 
 def _unit_values(draw: Any, catalog: Catalog, unit: str, period: str,
-                 series: dict[tuple[str, int], list[int]]) -> tuple[dict[str, Any], dict[A.Key, float]]:
+                 series: dict[tuple[str, int], list[int]]) -> tuple[dict[str, Any],
+                                                                    dict[A.Key, float]]:
     p = parse_period(period)
     values: dict[str, Any] = {}
     truth: dict[A.Key, float] = {}
@@ -413,7 +432,8 @@ def _unit_values(draw: Any, catalog: Catalog, unit: str, period: str,
                                             max_size=len(table.rows) - 1)))
                 parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
             else:  # a part may well be all of the total, or none of it
-                parts = [draw(st.one_of(st.integers(0, total), st.sampled_from([0, total]))) for _ in table.rows]
+                parts = [draw(st.one_of(st.integers(0, total), st.sampled_from([0, total])))
+                         for _ in table.rows]
             put(f"{pre}total_antal", key("total", "antal"), total)
             for row, part in zip(table.rows, parts, strict=True):
                 put(f"{pre}{row.id}_antal", key(row.id, "antal"), part)
@@ -427,7 +447,8 @@ def _unit_values(draw: Any, catalog: Catalog, unit: str, period: str,
             put(f"{pre}svar_antal", key("svar", "antal"), answers)
             if answers:
                 for row in table.rows:
-                    put(f"{pre}{row.id}_andel", key(row.id, "andel"), round(draw(st.integers(0, answers)) / answers, 2))
+                    put(f"{pre}{row.id}_andel", key(row.id, "andel"),
+                        round(draw(st.integers(0, answers)) / answers, 2))
     return values, truth
 
 
@@ -447,7 +468,8 @@ def random_boards(draw: Any) -> RandomBoard:
             values, truth = _unit_values(draw, catalog, unit, period, series)
             if state == "underkänd":
                 # A typical mistake that rejects the file: a count typed with a word.
-                target = draw(st.sampled_from(sorted(n for n, v in values.items() if isinstance(v, int))))
+                target = draw(st.sampled_from(sorted(n for n, v in values.items()
+                                                     if isinstance(v, int))))
                 values[target] = f"ca {values[target]}"
             files.append(UnitFile(unit, period, state, values, truth))
     if not any(f.state == "levererad" for f in files):  # something to consolidate
@@ -470,7 +492,8 @@ def _key_of(catalog: Catalog, period: str, unit: str, name: str) -> A.Key:
     return ("cell", period, unit, scope, item, fld)
 
 
-def explicit_board(name: str, current: str, files: dict[tuple[str, str], dict[str, Any]]) -> RandomBoard:
+def explicit_board(name: str, current: str,
+                   files: dict[tuple[str, str], dict[str, Any]]) -> RandomBoard:
     """A board written out by hand (a case the random search found, kept as a fixed example)."""
     catalog = _catalog(name)
     made = [UnitFile(unit, period, "levererad", values,
@@ -481,10 +504,12 @@ def explicit_board(name: str, current: str, files: dict[tuple[str, str], dict[st
 
 # Limit 3. Skador: Alfa ".." but at most its shown total 5, Beta "<3", Totalt 7 shown: Beta ≥ 2.
 VARAV_BOUND = explicit_board("c", "2024-T3", {
-    ("2024-T3", "alfa"): {"ind_besok_varde": 40, "tab_tillbud_total_antal": 5, "tab_tillbud_tillbud_antal": 0,
+    ("2024-T3", "alfa"): {"ind_besok_varde": 40, "tab_tillbud_total_antal": 5,
+                          "tab_tillbud_tillbud_antal": 0,
                           "tab_tillbud_skador_antal": 5, "tab_fordel_service_antal": 10,
                           "tab_fordel_myndighet_antal": 20, "tab_fordel_summa_antal": 30},
-    ("2024-T3", "beta"): {"ind_besok_varde": 30, "tab_tillbud_total_antal": 3, "tab_tillbud_tillbud_antal": 1,
+    ("2024-T3", "beta"): {"ind_besok_varde": 30, "tab_tillbud_total_antal": 3,
+                          "tab_tillbud_tillbud_antal": 1,
                           "tab_tillbud_skador_antal": 2, "tab_fordel_service_antal": 12,
                           "tab_fordel_myndighet_antal": 9, "tab_fordel_summa_antal": 21},
 })
@@ -505,11 +530,13 @@ def _consolidate(cats: _Catalogs, board: RandomBoard, mask: bool) -> A.Publicati
             fill(cats.template(board.catalog, f.unit, f.period), f.values,
                  folder / f.period / f"{f.period}_{f.unit}.xlsx")
         master, export = root / "sammanställning.xlsx", root / "export"
-        consolidate_run(folder, master, export, board.current, mask=mask, catalog_path=cats.paths[board.catalog])
+        consolidate_run(folder, master, export, board.current, mask=mask,
+                        catalog_path=cats.paths[board.catalog])
         pub = A.read_files(master, catalog, export)
     delivered = {(f.period, f.unit) for f in board.files if f.state == "levererad"}
     in_data = {(k[1], k[2]) for k in pub.sights if k[0] == "cell"}
-    # The files the generator meant to be accepted are the ones consolidated (else its truth is wrong).
+    # The files the generator meant to be accepted are the ones consolidated (else its truth is
+    # wrong).
     assert in_data <= delivered
     assert {(p, u) for p, u in delivered if p == board.current} <= in_data
     return pub
@@ -521,18 +548,21 @@ def _truth(board: RandomBoard) -> dict[A.Key, float]:
 
 @settings(max_examples=max(20, EXAMPLES // 5), **_SETTINGS)  # type: ignore[arg-type]
 @given(board=random_boards())
-def test_the_audits_relations_hold_on_random_unmasked_boards(random_catalogs: _Catalogs, board: RandomBoard) -> None:
+def test_the_audits_relations_hold_on_random_unmasked_boards(random_catalogs: _Catalogs,
+                                                             board: RandomBoard) -> None:
     """The attacker's model holds on boards of every shape: what the unmasked files show satisfies
     every relation, and the typed cells read back as the generator typed them."""
     pub = _consolidate(random_catalogs, board, mask=False)
     assert not pub.problems, pub.problems
     result = A.audit(pub)
-    assert result.ok and (result.small_cells, result.cover_cells, result.variables) == (0, 0, 0), result.report()
+    assert result.ok and (result.small_cells, result.cover_cells, result.variables) == (0, 0, 0), \
+        result.report()
     truth = _truth(board)
     shown = A.truth_of(pub)
     differ = {k: (v, truth[k]) for k, v in shown.items() if k in truth and abs(v - truth[k]) > 1e-9}
     assert not differ
-    assert {k for k in truth if k[1] == board.current} <= set(shown)  # every typed cell of the period is read
+    # every typed cell of the period is read
+    assert {k for k in truth if k[1] == board.current} <= set(shown)
 
 
 @settings(max_examples=EXAMPLES, **_SETTINGS)  # type: ignore[arg-type]
@@ -546,7 +576,8 @@ def test_random_boards_leak_no_small_count(random_catalogs: _Catalogs, board: Ra
     truth = _truth(board)
     relations = A.build_relations(pub)
     broken = A.violated(relations, pub, truth)
-    assert not broken, "the audit's relations do not hold for what the units typed:\n" + "\n".join(broken)
+    assert not broken, \
+        "the audit's relations do not hold for what the units typed:\n" + "\n".join(broken)
     leaks = A.clear_leaks(pub, truth)
     assert not leaks, f"{len(leaks)} leaks (limit {limit}):\n" + "\n".join(leaks[:40])
     result = A.audit(pub, relations)

@@ -1,4 +1,5 @@
-"""The master workbook read back with openpyxl: the board's 004 table, status rule, sheets, layout."""
+"""The master workbook read back with openpyxl: the board's 004 table, status rule, sheets,
+layout."""
 
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ TABLE_004 = {
     "stod_hemmaplan": ("43", "43", "51", "Årsbasis", "Ökning"),
 }
 
-# The number format each figure must be shown with (Excel codes; Swedish Excel shows "," and " "). The
-# space before "%" and "mnkr" is escaped or quoted, so a Swedish LibreOffice keeps it (test_number_formats).
+# The number format each figure must be shown with (Excel codes; Swedish Excel shows "," and " ").
+# The space before "%" and "mnkr" is escaped or quoted, so a Swedish LibreOffice keeps it
+# (test_number_formats).
 FORMATS = {
     "forebyggande_insatser": "#,##0", "icke_bistandsbedomda_vuxen": "#,##0",
     "andel_barn_utredning": r"0.00\ %", "andel_vuxna_utredning": r"0.00\ %",
@@ -76,30 +78,35 @@ def excel_sv(value: float, code: str) -> str:
     """How Swedish Excel shows a number with one of the simple format codes used for indicators."""
     match = re.fullmatch(r'(#,##)?0(?:\.(0+))?(\\ %)?(?:" (\w+)")?', code)
     assert match, f"unexpected number format {code!r}"
-    grouped, decimals, percent, suffix = match.group(1), len(match.group(2) or ""), match.group(3), match.group(4)
+    grouped, decimals, percent, suffix = (match.group(1), len(match.group(2) or ""), match.group(3),
+                                          match.group(4))
     number = value * 100 if percent else value
     text = f"{number:,.{decimals}f}" if grouped else f"{number:.{decimals}f}"
     text = text.replace(",", " ").replace(".", ",")
     return text + (" %" if percent else "") + (f" {suffix}" if suffix else "")
 
 
-def build_board(folder: Path, catalog: Catalog, template: Callable[[str, str], Path], period: Period,
-                skip: tuple[str, ...] = (), change: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Every unit's workbook for the period, filled with the seed figures; returns what was typed."""
+def build_board(folder: Path, catalog: Catalog, template: Callable[[str, str], Path],
+                period: Period, skip: tuple[str, ...] = (),
+                change: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every unit's workbook for the period, filled with the seed figures; returns what was
+    typed."""
     seeds = load_seeds()
     typed = {}
     for unit in catalog.unit_ids():
         if unit in skip:
             continue
         values = {**unit_values(catalog, seeds, unit, period), **(change or {}).get(unit, {})}
-        fill_as_text(fill(template(unit, str(period)), values, folder / str(period) / f"{period}_{unit}.xlsx"),
+        fill_as_text(fill(template(unit, str(period)), values,
+                          folder / str(period) / f"{period}_{unit}.xlsx"),
                      {k: v for k, v in values.items() if isinstance(v, str) and v.startswith("=")})
         typed[unit] = values
     return typed
 
 
 def fill_as_text(path: Path, texts: dict[str, str]) -> Path:
-    """Text typed with a leading apostrophe in Excel: stored as a string even when it starts with '='."""
+    """Text typed with a leading apostrophe in Excel: stored as a string even when it starts with
+    '='."""
     if texts:
         wb = openpyxl.load_workbook(path)
         for name, text in texts.items():
@@ -133,7 +140,8 @@ class Summary:
             if ind.span.start is not None and current < ind.span.start:
                 continue
             hits = [r for r in range(header + 1, ws.max_row + 1)
-                    if isinstance(ws.cell(r, 2).value, str) and ws.cell(r, 2).value.startswith(ind.name)]
+                    if isinstance(ws.cell(r, 2).value, str)
+                    and ws.cell(r, 2).value.startswith(ind.name)]
             assert len(hits) == 1, f"{ind.id}: {len(hits)} rows in Sammanställning"
             self.row[ind.id] = hits[0]
 
@@ -142,9 +150,11 @@ class Summary:
 
 
 @pytest.fixture(scope="module", params=["snabb", "publik"])
-def board_2023(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
+def board_2023(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               catalog: Catalog,
                template_cache: Callable[[str, str], Path]) -> Iterator[tuple[Path, Any]]:
-    """The 2023 board; every test on it runs on xlsxwriter's fast internals and on its public API."""
+    """The 2023 board; every test on it runs on xlsxwriter's fast internals and on its public
+    API."""
     with pytest.MonkeyPatch.context() as patch:
         if request.param == "publik":
             patch.setenv("CONSOLIDATE_XLSX_PUBLIC", "1")
@@ -200,28 +210,34 @@ def test_summary_status_follows_the_rule(board_2023: tuple[Path, Any], catalog: 
     # One colour per state, and different colours for different states.
     assert all(len(colours) == 1 for colours in fills.values())
     assert len({next(iter(c)) for c in fills.values()}) == 3
-    rule = " ".join(str(c.value) for row in summary.ws.iter_rows() for c in row if isinstance(c.value, str))
-    assert "Statusregel" in rule and "Grön" in rule and "Gul" in rule and "Röd" in rule and "Grå" in rule
+    rule = " ".join(str(c.value) for row in summary.ws.iter_rows() for c in row
+                    if isinstance(c.value, str))
+    assert ("Statusregel" in rule and "Grön" in rule and "Gul" in rule and "Röd" in rule
+            and "Grå" in rule)
 
 
-def test_unit_comments_are_text_never_formulas(board_2023: tuple[Path, Any], catalog: Catalog) -> None:
+def test_unit_comments_are_text_never_formulas(board_2023: tuple[Path, Any],
+                                               catalog: Catalog) -> None:
     wb = board_2023[1]
     summary = Summary(wb["Sammanställning"], catalog)
     cost = summary.cell("kostnad_externa_placeringar", "Kommentarer från enheterna")
     staff = summary.cell("medarbetare_utredning", "Kommentarer från enheterna")
-    for cell, typed in ((cost, "=HYPERLINK(\"http://x\";\"klicka\")"), (cost, "+3 placeringar hemtagna"),
+    for cell, typed in ((cost, "=HYPERLINK(\"http://x\";\"klicka\")"),
+                        (cost, "+3 placeringar hemtagna"),
                         (staff, "-2 vakanser tillsatta"), (staff, "@sektionens prognos")):
         assert cell.data_type == "s" and typed in cell.value
-    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if c.data_type == "f"]
+    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
     assert formulas == []
-    data_texts = {c.value for row in wb["Data"].iter_rows() for c in row if isinstance(c.value, str)}
+    data_texts = {c.value for row in wb["Data"].iter_rows() for c in row
+                  if isinstance(c.value, str)}
     assert "=HYPERLINK(\"http://x\";\"klicka\")" in data_texts
 
 
 def test_sheets_layout_and_properties(board_2023: tuple[Path, Any]) -> None:
     wb = board_2023[1]
-    for name in ("Sammanställning", "Per enhet", "Ärenden per källa", "Avslutade per månad", "Personalomsättning",
+    for name in ("Sammanställning", "Per enhet", "Ärenden per källa", "Avslutade per månad",
+                 "Personalomsättning",
                  "Diagram", "Inlämning", "Valideringslogg", "Data", "Om sammanställningen"):
         assert name in wb.sheetnames
     assert wb.sheetnames[0] == "Sammanställning"
@@ -231,17 +247,20 @@ def test_sheets_layout_and_properties(board_2023: tuple[Path, Any]) -> None:
         assert ws.freeze_panes is not None, name
         assert ws.page_setup.orientation == "landscape", name
         assert ws.sheet_properties.pageSetUpPr.fitToPage, name
-        # One page wide (fitToWidth absent means its OOXML default, 1), as many pages tall as needed.
+        # One page wide (fitToWidth absent means its OOXML default, 1), as many pages tall as
+        # needed.
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
         assert ws.column_dimensions["A"].width > 8, name
     assert "2023-T3" in wb.properties.title
     assert "tertial 3 2023" in wb.properties.subject
     assert "Socialnämnden" in wb.properties.title
-    about = " ".join(str(c.value) for row in wb["Om sammanställningen"].iter_rows() for c in row if c.value)
+    about = " ".join(str(c.value) for row in wb["Om sammanställningen"].iter_rows() for c in row
+                     if c.value)
     assert "Statusregel" in about and "täljare och nämnare" in about
 
 
-def test_per_unit_sheet_has_each_units_value(board_2023: tuple[Path, Any], catalog: Catalog) -> None:
+def test_per_unit_sheet_has_each_units_value(board_2023: tuple[Path, Any],
+                                             catalog: Catalog) -> None:
     ws = board_2023[1]["Per enhet"]
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Indikator")
     col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
@@ -254,7 +273,8 @@ def test_per_unit_sheet_has_each_units_value(board_2023: tuple[Path, Any], catal
     stodboende = row[next(i.name for i in catalog.indicators if i.id == "belaggning_stodboende")]
     assert ws.cell(stodboende, col["Beroendeenheten"]).value == pytest.approx(18560 / 20075)
     assert ws.cell(stodboende, col["Socialpsykiatrin"]).value == pytest.approx(5723 / 6205)
-    assert ws.cell(stodboende, col["Nämnden"]).value == pytest.approx((18560 + 5723) / (20075 + 6205))
+    assert (ws.cell(stodboende, col["Nämnden"]).value
+            == pytest.approx((18560 + 5723) / (20075 + 6205)))
 
 
 def test_native_charts_one_per_indicator(board_2023: tuple[Path, Any], catalog: Catalog) -> None:
@@ -275,15 +295,15 @@ def test_data_sheet_is_an_excel_table_of_every_value(board_2023: tuple[Path, Any
     assert last_row == ws.max_row
     heads = [c.value for c in ws[1]]
     rows = [dict(zip(heads, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
-    hit = [r for r in rows if r["Enhets-id"] == "forebyggande" and r["Id"] == "forebyggande_insatser"
-           and r["Fält-id"] == "varde"]
+    hit = [r for r in rows if r["Enhets-id"] == "forebyggande"
+           and r["Id"] == "forebyggande_insatser" and r["Fält-id"] == "varde"]
     assert len(hit) == 1 and hit[0]["Värde"] == 1412 and hit[0]["Period"] == "2023-T3"
     # Names where a reader expects them, ids in their own columns.
     assert (hit[0]["Enhet"], hit[0]["Fält"]) == ("Förebyggande enheten", "Värde")
     assert hit[0]["Indikator eller tabell"] == "Antal som tar del av förebyggande insatser"
     assert hit[0]["Flik"] == "Indikatorer" and re.fullmatch(r"[A-Z]+\d+", hit[0]["Cell"])
-    assert {r["Enhets-id"] for r in rows} == {"forebyggande", "barn_unga", "vuxen", "myren", "beroende",
-                                              "socialpsykiatri"}
+    assert {r["Enhets-id"] for r in rows} == {"forebyggande", "barn_unga", "vuxen", "myren",
+                                              "beroende", "socialpsykiatri"}
 
 
 def test_register_and_log_sheets(board_2023: tuple[Path, Any]) -> None:
@@ -291,12 +311,14 @@ def test_register_and_log_sheets(board_2023: tuple[Path, Any]) -> None:
     ws = wb["Inlämning"]
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Enhet")
     col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
-    rows = {ws.cell(r, 1).value: r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 1).value}
+    rows = {ws.cell(r, 1).value: r for r in range(header + 1, ws.max_row + 1)
+            if ws.cell(r, 1).value}
     assert len(rows) == 6
     vuxen = rows["Vuxensektionen"]
     assert ws.cell(vuxen, col["Status"]).value == "levererad"
     assert ws.cell(vuxen, col["Fil"]).value == "2023-T3/2023-T3_vuxen.xlsx"
-    assert sha256(folder / "2023-T3" / "2023-T3_vuxen.xlsx") == ws.cell(vuxen, col["SHA-256"]).value  # all 64
+    assert (sha256(folder / "2023-T3" / "2023-T3_vuxen.xlsx")
+            == ws.cell(vuxen, col["SHA-256"]).value)  # all 64
     assert ws.cell(vuxen, col["Fel"]).value == 0
     assert "0 fynd" in wb["Valideringslogg"]["A1"].value
 
@@ -311,7 +333,8 @@ def test_same_inputs_give_the_same_bytes(board_2023: tuple[Path, Any], tmp_path:
     assert sha256(first) == sha256(second)
 
 
-def test_master_is_replaced_by_rename_and_leaves_no_temp_files(board_2023: tuple[Path, Any], tmp_path: Path) -> None:
+def test_master_is_replaced_by_rename_and_leaves_no_temp_files(board_2023: tuple[Path, Any],
+                                                               tmp_path: Path) -> None:
     folder = board_2023[0]
     out = tmp_path / "m.xlsx"
     assert run_cli("run", folder, "--out", out).exit_code == 0
@@ -325,11 +348,13 @@ def test_master_is_replaced_by_rename_and_leaves_no_temp_files(board_2023: tuple
     # Not the temp file's owner-only mode: what any new file in the folder would get.
     assert out.stat().st_mode & 0o777 == 0o640
     assert sha256(out) == before
-    leftovers = [p.name for p in list(tmp_path.iterdir()) + list(folder.rglob("*")) if p.name.startswith(".~")]
+    leftovers = [p.name for p in list(tmp_path.iterdir()) + list(folder.rglob("*"))
+                 if p.name.startswith(".~")]
     assert leftovers == []
 
 
-def test_failed_run_leaves_the_previous_master_untouched(board_2023: tuple[Path, Any], tmp_path: Path) -> None:
+def test_failed_run_leaves_the_previous_master_untouched(board_2023: tuple[Path, Any],
+                                                         tmp_path: Path) -> None:
     folder = board_2023[0]
     out = tmp_path / "m.xlsx"
     assert run_cli("run", folder, "--out", out).exit_code == 0
@@ -348,21 +373,26 @@ def test_failed_run_leaves_the_previous_master_untouched(board_2023: tuple[Path,
 
 
 def test_unit_tables_are_summed_and_shares_recomputed(tmp_path: Path) -> None:
-    """A catalog where two units report 'ärenden per källa': counts add up, shares come from the sums."""
+    """A catalog where two units report 'ärenden per källa': counts add up, shares come from the
+    sums."""
     text = (ROOT / "schemas" / "katalog.toml").read_text(encoding="utf-8")
     text = text.replace('id = "arenden_per_kalla"\ntyp = "fordelning"\nflik = "Ärenden per källa"\n'
-                        'rubrik = "Varifrån kommer ärendena"\nbeskrivning = "Avslutade ärenden under perioden '
+                        'rubrik = "Varifrån kommer ärendena"\n'
+                        'beskrivning = "Avslutade ärenden under perioden '
                         'fördelade på varifrån de kom."\nenheter = ["forebyggande"]',
                         'id = "arenden_per_kalla"\ntyp = "fordelning"\nflik = "Ärenden per källa"\n'
-                        'rubrik = "Varifrån kommer ärendena"\nbeskrivning = "Avslutade ärenden under perioden '
+                        'rubrik = "Varifrån kommer ärendena"\n'
+                        'beskrivning = "Avslutade ärenden under perioden '
                         'fördelade på varifrån de kom."\nenheter = ["forebyggande", "barn_unga"]')
     assert 'enheter = ["forebyggande", "barn_unga"]\nrader = ["Polis"' in text
     catalog_path = tmp_path / "katalog.toml"
     catalog_path.write_text(text, encoding="utf-8")
     catalog = load_catalog(catalog_path)
     templates = tmp_path / "mallar"
-    assert run_cli("template", "--period", "2023-T3", "--out", templates, "--katalog", catalog_path).exit_code == 0
-    # Seed 001: Resurscentrum 2009 for one unit and 2011 for the other (counts, rounded shares, SUMMA).
+    assert run_cli("template", "--period", "2023-T3", "--out", templates, "--katalog",
+                   catalog_path).exit_code == 0
+    # Seed 001: Resurscentrum 2009 for one unit and 2011 for the other (counts, rounded shares,
+    # SUMMA).
     polis_to_ovriga = {
         "forebyggande": ([184, 150, 89, 85, 137, 47, 43, 38], [24, 19, 12, 11, 18, 6, 6, 5], 773),
         "barn_unga": ([226, 1244, 101, 76, 201, 101, 43, 42], [11, 61, 5, 4, 10, 5, 2, 2], 2034),
@@ -390,10 +420,12 @@ def test_unit_tables_are_summed_and_shares_recomputed(tmp_path: Path) -> None:
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Kategori")
     col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
     lines = {ws.cell(r, 1).value: r for r in range(header + 1, ws.max_row + 1)}
-    sums = [a + b for a, b in zip(polis_to_ovriga["forebyggande"][0], polis_to_ovriga["barn_unga"][0], strict=True)]
+    sums = [a + b for a, b in zip(polis_to_ovriga["forebyggande"][0],
+                                  polis_to_ovriga["barn_unga"][0], strict=True)]
     grand = 773 + 2034
     assert sum(sums) == grand
-    for label, expected in zip(["Polis", "BUN", "Anhöriga/bekanta", "Sjukvård/Psykiatrivård", "Berörd/Vårdnadshavare",
+    for label, expected in zip(["Polis", "BUN", "Anhöriga/bekanta", "Sjukvård/Psykiatrivård",
+                                "Berörd/Vårdnadshavare",
                                 "Socialtjänsten", "Anonym", "Övriga"], sums, strict=True):
         assert ws.cell(lines[label], col["Totalt"]).value == expected
         assert ws.cell(lines[label], col["Andel"]).value == pytest.approx(expected / grand)
@@ -405,18 +437,21 @@ def test_unit_tables_are_summed_and_shares_recomputed(tmp_path: Path) -> None:
     months = wb["Avslutade per månad"]
     mhead = next(r for r in range(1, 10) if months.cell(r, 1).value == "Avslutade anställningar")
     mcol = {months.cell(mhead, c).value: c for c in range(1, months.max_column + 1)}
-    total_row = next(r for r in range(mhead + 1, months.max_row + 1) if months.cell(r, 1).value == "Totalt")
+    total_row = next(r for r in range(mhead + 1, months.max_row + 1)
+                     if months.cell(r, 1).value == "Totalt")
     for month in ("jan", "sep", "dec"):
-        expected = sum(v[f"tab_avslutade_per_manad_avslutade_anstallningar_{month}"] for v in typed.values())
+        expected = sum(v[f"tab_avslutade_per_manad_avslutade_anstallningar_{month}"]
+                       for v in typed.values())
         assert months.cell(total_row, mcol[month.capitalize()]).value == expected
     staff = wb["Personalomsättning"]
     total = sum(v["tab_personalomsattning_total_antal"] for v in typed.values())
     assert total in [c.value for row in staff.iter_rows() for c in row]
 
 
-def test_incomplete_underlag_is_named_not_judged(tmp_path: Path, catalog: Catalog,
-                                                 template_cache: Callable[[str, str], Path]) -> None:
-    """Vuxensektionen did not deliver: its share of multi-unit sums is missing, and the board must see that."""
+def test_incomplete_underlag_is_named_not_judged(
+        tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path]) -> None:
+    """Vuxensektionen did not deliver: its share of multi-unit sums is missing, and the board must
+    see that."""
     folder = tmp_path / "delad"
     typed = build_board(folder, catalog, template_cache, T3_2023, skip=("vuxen",))
     out = tmp_path / "m.xlsx"
@@ -425,13 +460,17 @@ def test_incomplete_underlag_is_named_not_judged(tmp_path: Path, catalog: Catalo
     wb = openpyxl.load_workbook(out)
     summary = Summary(wb["Sammanställning"], catalog)
     staff = summary.cell("medarbetare_utredning", "2023-T3")
-    assert staff.value == pytest.approx(typed["barn_unga"]["ind_medarbetare_utredning_varde"])  # 98,5 of 170,2
-    assert staff.font.i and staff.comment is not None and "saknar Vuxensektionen" in staff.comment.text
-    for ind_id in ("medarbetare_utredning", "medarbetare_tidiga_insatser", "kostnad_externa_placeringar"):
+    assert staff.value == pytest.approx(
+        typed["barn_unga"]["ind_medarbetare_utredning_varde"])  # 98,5 of 170,2
+    assert (staff.font.i and staff.comment is not None
+            and "saknar Vuxensektionen" in staff.comment.text)
+    for ind_id in ("medarbetare_utredning", "medarbetare_tidiga_insatser",
+                   "kostnad_externa_placeringar"):
         status = summary.cell(ind_id, "Status").value
         assert status == "● Grå\nOfullständigt underlag: saknar Vuxensektionen", ind_id
         assert summary.cell(ind_id, "Trend").value == "– bedömning saknas"
-    assert summary.cell("icke_bistandsbedomda_vuxen", "Status").value == "● Grå\nEj rapporterad: saknar Vuxensektionen"
+    assert (summary.cell("icke_bistandsbedomda_vuxen", "Status").value
+            == "● Grå\nEj rapporterad: saknar Vuxensektionen")
     # Complete indicators keep their status and plain style.
     assert summary.cell("forebyggande_insatser", "Status").value.startswith("● Grön")
     whole = summary.cell("forebyggande_insatser", "2023-T3")
@@ -441,13 +480,15 @@ def test_incomplete_underlag_is_named_not_judged(tmp_path: Path, catalog: Catalo
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Indikator")
     col = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
     row = next(r for r in range(header + 1, ws.max_row + 1)
-               if ws.cell(r, 1).value == next(i.name for i in catalog.indicators if i.id == "medarbetare_utredning"))
+               if ws.cell(r, 1).value
+               == next(i.name for i in catalog.indicators if i.id == "medarbetare_utredning"))
     assert ws.cell(row, col["Vuxensektionen"]).value == "ej rapporterad"
     total = ws.cell(row, col["Nämnden"])
     assert total.comment is not None and "Vuxensektionen" in total.comment.text
     # The chart leaves the partial value out rather than plotting a fall to 98,5.
     with zipfile.ZipFile(out) as archive:
-        charts = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        charts = [archive.read(n).decode("utf-8") for n in archive.namelist()
+                  if n.startswith("xl/charts/chart")]
     staff_chart = next(c for c in charts if "Antal medarbetare som arbetar med utredningar" in c)
     assert "98.5" not in staff_chart
     prevent_chart = next(c for c in charts if "Antal som tar del av förebyggande insatser" in c)

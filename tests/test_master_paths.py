@@ -1,4 +1,5 @@
-"""The master's two writing paths: xlsxwriter's fast internals and its public API give the same cells."""
+"""The master's two writing paths: xlsxwriter's fast internals and its public API give the same
+cells."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ def cells(path: Path) -> dict[str, dict[str, Any]]:
     wb = openpyxl.load_workbook(path)
     out: dict[str, dict[str, Any]] = {}
     for ws in wb.worksheets:
-        out[ws.title] = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+        out[ws.title] = {c.coordinate: c.value for row in ws.iter_rows() for c in row
+                         if c.value is not None}
     return out
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["omaskerad", "maskerad"])
-def test_fast_and_public_paths_write_the_same_cells(tmp_path: Path, catalog: Catalog, masked: bool) -> None:
+def test_fast_and_public_paths_write_the_same_cells(tmp_path: Path, catalog: Catalog,
+                                                    masked: bool) -> None:
     folder = tmp_path / "exempel"
     build_demo_folder(catalog, folder)
     board = run(folder, catalog, mask=masked, write=False).board

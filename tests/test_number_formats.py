@@ -1,9 +1,10 @@
 """Number formats that a Swedish LibreOffice keeps (issue #16, item 8).
 
-A bare space in a format code ("0.0 %", '#,##0 "mnkr"') is read by LibreOffice in a Swedish locale as
-its thousands separator after the last digit, i.e. Excel's scaling comma: one save writes "0.0,%" and
-'#,##0,"mnkr"' back, and from then on 4,2 % shows as 0,0 % and 177,9 mnkr as 0,2 mnkr (the stored
-values stay right). The tool writes the space escaped ("0.0\\ %") or quoted ('#,##0.0" mnkr"').
+A bare space in a format code ("0.0 %", '#,##0 "mnkr"') is read by LibreOffice in a Swedish locale
+as its thousands separator after the last digit, i.e. Excel's scaling comma: one save writes "0.0,%"
+and '#,##0,"mnkr"' back, and from then on 4,2 % shows as 0,0 % and 177,9 mnkr as 0,2 mnkr (the
+stored values stay right). The tool writes the space escaped ("0.0\\ %") or quoted
+('#,##0.0" mnkr"').
 
 The first tests check every format code in the files the tool writes (templates, filled templates,
 a feedback copy, the master and its charts) without LibreOffice. The others save those files with
@@ -11,8 +12,8 @@ LibreOffice in a fresh sv-SE profile and compare, file by file: each cell's numb
 chart's format codes, every sheet as LibreOffice shows it (text of every cell), the Swedish look of
 every share and amount ("4,2 %", "177,9 mnkr", as Swedish Excel shows them), and what the tool reads
 from the saved templates. A control workbook with the old codes shows that the harness sees the
-rewrite. Run once against the old codes (templatestyle.FMT_SHARE "0.0 %", masterstyle "0 %", "0.0 %",
-"0.00 %", '#,##0.0 "mnkr"'), the round-trip tests fail, e.g.:
+rewrite. Run once against the old codes (templatestyle.FMT_SHARE "0.0 %", masterstyle "0 %",
+"0.0 %", "0.00 %", '#,##0.0 "mnkr"'), the round-trip tests fail, e.g.:
 
     sammanställning_2026-T1.xlsx: number formats changed by LibreOffice: {('Sammanställning', 'C9'):
     ('0.00 %', '0.00,%'), ...}
@@ -49,8 +50,10 @@ from conftest import PERIOD, ROOT, fill
 from lo_helpers import SOFFICE, XLSX, convert, convert_sheets_csv
 
 libreoffice = pytest.mark.libreoffice
-needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice Calc (soffice) is not installed on this "
-                                   "machine; .ci/run installs libreoffice-calc-nogui when it is missing")
+needs_soffice = pytest.mark.skipif(SOFFICE is None,
+                                   reason="LibreOffice Calc (soffice) is not installed on this "
+                                          "machine; .ci/run installs libreoffice-calc-nogui when "
+                                          "it is missing")
 
 # The codes the tool wrote before: each has a plain space before its unit.
 OLD_CODES = ["0.0 %", "0.00 %", "0 %", '#,##0 "mnkr"', '#,##0.0 "mnkr"']
@@ -118,8 +121,8 @@ def test_master_number_formats(catalog: Catalog) -> None:
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> dict[str, Path]:
-    """What the tool writes: a template, every unit's filled template, a feedback copy (of a workbook
-    with an error) and the demo's master with its charts. All names differ."""
+    """What the tool writes: a template, every unit's filled template, a feedback copy (of a
+    workbook with an error) and the demo's master with its charts. All names differ."""
     root = tmp_path_factory.mktemp("format_books")
     templates = write_templates(catalog, PERIOD, root / "mallar")
     seeds = load_seeds()
@@ -137,7 +140,8 @@ def books(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> dict[st
     numerator = next(k for k in values if k.endswith("_taljare"))
     values[numerator] = values[numerator.removesuffix("_taljare") + "_namnare"] + 1
     wrong = fill(filled[unit], values, root / "fel" / filled[unit].name)
-    result = CliRunner().invoke(cli, ["check", str(wrong), "--feedback", str(root / "aterkoppling")],
+    result = CliRunner().invoke(cli,
+                                ["check", str(wrong), "--feedback", str(root / "aterkoppling")],
                                 catch_exceptions=False)
     assert result.exit_code == 1, result.output
     (out["aterkoppling"],) = (root / "aterkoppling").glob("*.xlsx")
@@ -154,17 +158,19 @@ def test_no_format_code_the_tool_writes_has_a_bare_space(books: dict[str, Path])
     for path in [*books.values(), *committed]:
         for part, codes in format_codes(path).items():
             assert not [c for c in codes if bare_space(c)], (path.name, part, codes)
-    templates = {c for p in ("mall", "aterkoppling") for c in format_codes(books[p])["xl/styles.xml"]}
+    templates = {c for p in ("mall", "aterkoppling")
+                 for c in format_codes(books[p])["xl/styles.xml"]}
     assert {r"0.0\ %", "#,##0.0"} <= templates, templates
     master = {c for codes in format_codes(books["master"]).values() for c in codes}
     assert {r"0\ %", r"0.0\ %", r"0.00\ %", '#,##0.0" mnkr"', "#,##0", "#,##0.0"} <= master, master
 
 
-# ---- a save by LibreOffice in a Swedish locale ----------------------------------------------------
+# ---- a save by LibreOffice in a Swedish locale ---------------------------------------------------
 
 @pytest.fixture(scope="module")
 def resaved(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every book, and a control workbook with the old codes, saved as .xlsx by LibreOffice (sv-SE)."""
+    """Every book, and a control workbook with the old codes, saved as .xlsx by LibreOffice
+    (sv-SE)."""
     root = tmp_path_factory.mktemp("format_lo")
     control = _control_book(root / "in" / "formatkoder.xlsx")
     keys = [*books, "kontroll"]
@@ -179,7 +185,8 @@ def _control_book(path: Path) -> Path:
     ws = wb.add_worksheet("Koder")
     for row, code in enumerate(OLD_CODES + NEW_CODES):
         ws.write_string(row, 0, code)
-        ws.write_number(row, 1, 0.042 if "%" in code else 1779.4, wb.add_format({"num_format": code}))
+        ws.write_number(row, 1, 0.042 if "%" in code else 1779.4,
+                        wb.add_format({"num_format": code}))
     wb.close()
     return path
 
@@ -218,7 +225,8 @@ def _numbers(path: Path) -> dict[tuple[str, int, int], tuple[Any, str]]:
 def _at(grid: dict[str, list[list[str]]], sheet: str, row: int, col: int) -> str:
     rows = grid[sheet]
     text = rows[row - 1][col - 1] if row <= len(rows) and col <= len(rows[row - 1]) else ""
-    return text.replace("\u00a0", " ")  # LibreOffice groups with a no-break space, as Swedish Excel does
+    # LibreOffice groups with a no-break space, as Swedish Excel does
+    return text.replace("\u00a0", " ")
 
 
 BOOKS = ["mall", "forebyggande", "vuxen", "aterkoppling", "master"]
@@ -231,7 +239,8 @@ def test_swedish_libreoffice_keeps_every_number_format(key: str, books: dict[str
                                                        resaved: dict[str, Path]) -> None:
     before, after = cell_formats(books[key]), cell_formats(resaved[key])
     assert before, key
-    changed = {ref: (code, after.get(ref)) for ref, code in before.items() if after.get(ref) != code}
+    changed = {ref: (code, after.get(ref)) for ref, code in before.items()
+               if after.get(ref) != code}
     assert not changed, f"{books[key].name}: number formats changed by LibreOffice: {changed}"
     charts_before, charts_after = format_codes(books[key]), format_codes(resaved[key])
     for part, codes in charts_before.items():
@@ -255,15 +264,16 @@ def test_swedish_libreoffice_shows_shares_and_amounts_as_before(
     # The look is Swedish Excel's ("4,2 %", "1 931", "177,9 mnkr") with the codes the tool wrote, in
     # the file as written and as saved. A formula's value (a share a template computes) is the one
     # LibreOffice computed on loading, as cached in the saved file.
-    codes = {(sheet, *_rowcol(ref)): code for (sheet, ref), code in cell_formats(books[key]).items()}
+    codes = {(sheet, *_rowcol(ref)): code
+             for (sheet, ref), code in cell_formats(books[key]).items()}
     values = {ref: value for ref, (value, _) in _numbers(resaved[key]).items()}
     values.update({ref: value for ref, (value, _) in _numbers(books[key]).items()})
     kinds = {"%": 0, "mnkr": 0, "#,##0": 0}
     for (sheet, row, col), value in values.items():
         code = codes[(sheet, row, col)]
         expected = excel_sv(value, code)
-        assert (_at(before, sheet, row, col), _at(after, sheet, row, col)) == (expected, expected), \
-            (key, sheet, row, col, value, code)
+        assert ((_at(before, sheet, row, col), _at(after, sheet, row, col))
+                == (expected, expected)), (key, sheet, row, col, value, code)
         kinds = {k: n + (k in code) for k, n in kinds.items()}
     needed = {"master": ["%", "mnkr", "#,##0"], "mall": ["#,##0"]}.get(key, ["%", "#,##0"])
     assert all(kinds[k] for k in needed), kinds
@@ -298,9 +308,9 @@ def test_the_tool_reads_a_template_saved_by_swedish_libreoffice_the_same(
 def test_control_the_old_codes_are_rewritten_and_the_new_kept(
         resaved: dict[str, Path], shown: dict[str, dict[str, list[list[str]]]]) -> None:
     """The harness sees the bug: before the save the old and the new codes look the same (Swedish,
-    "4,2 %"); LibreOffice (sv-SE) turns each old code's space into a scaling comma, so after the save
-    it shows a thousandth, while the new codes come back unchanged. Should a later LibreOffice keep
-    the old codes, this control has done its job and can go."""
+    "4,2 %"); LibreOffice (sv-SE) turns each old code's space into a scaling comma, so after the
+    save it shows a thousandth, while the new codes come back unchanged. Should a later LibreOffice
+    keep the old codes, this control has done its job and can go."""
     saved = openpyxl.load_workbook(resaved["kontroll"])["Koder"]
     before, after = shown["kontroll"], shown["kontroll/lo"]
     for row, (old, new) in enumerate(zip(OLD_CODES, NEW_CODES, strict=True), start=1):

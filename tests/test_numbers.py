@@ -28,7 +28,8 @@ def ok(value: float) -> Parsed:
 
 
 def message(result: Parsed) -> str:
-    """The finding's message for the problem, through the rule's template, without the cell's label."""
+    """The finding's message for the problem, through the rule's template, without the cell's
+    label."""
     assert result.code is not None and result.params is not None
     return finding(result.code, "fil.xlsx", label="X", **result.params).message.removeprefix("X: ")
 
@@ -191,8 +192,9 @@ def test_not_numbers(raw: object, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [(object(), "fel_celltyp"), (b"12", "fel_celltyp"), ([1], "fel_celltyp"), (math.nan, "ogiltigt_tal"),
-     (math.inf, "ogiltigt_tal"), (10**400, "ogiltigt_tal"), (10**5000, "ogiltigt_tal")],
+    [(object(), "fel_celltyp"), (b"12", "fel_celltyp"), ([1], "fel_celltyp"),
+     (math.nan, "ogiltigt_tal"), (math.inf, "ogiltigt_tal"), (10**400, "ogiltigt_tal"),
+     (10**5000, "ogiltigt_tal")],
     ids=["object", "bytes", "list", "nan", "inf", "big_int", "huge_int"],
 )
 def test_odd_objects(raw: object, code: str) -> None:

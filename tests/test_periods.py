@@ -10,7 +10,8 @@ from consolidate.errors import PeriodError
 from consolidate.periods import Period, find_period_in_text, parse_period
 
 SPELLINGS = ("2025-T2", "T2 2025", "2025 T2", "tertial 2 2025", "TERTIAL 2 2025", "Tertial 2 2025",
-             "t2 2025", "2025-t2", "2025T2", "  2025-T2  ", "2025\u00a0T2", "2025 tertial 2", "2025–T2")
+             "t2 2025", "2025-t2", "2025T2", "  2025-T2  ", "2025\u00a0T2", "2025 tertial 2",
+             "2025–T2")
 
 
 @pytest.mark.parametrize("text", SPELLINGS)
@@ -47,7 +48,8 @@ def test_bad_periods_are_refused_in_swedish(text: str) -> None:
 def test_order_is_chronological() -> None:
     texts = ["2025-T1", "2024-T3", "2025-T3", "2024-T1", "2025-T2", "2024-T2"]
     ordered = sorted(parse_period(t) for t in texts)
-    assert [str(p) for p in ordered] == ["2024-T1", "2024-T2", "2024-T3", "2025-T1", "2025-T2", "2025-T3"]
+    assert [str(p) for p in ordered] == ["2024-T1", "2024-T2", "2024-T3", "2025-T1", "2025-T2",
+                                         "2025-T3"]
     assert parse_period("2024-T3") < parse_period("2025-T1") < parse_period("2025-T2")
 
 
@@ -72,19 +74,22 @@ def test_periods_are_values() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("2025-T2_vuxen.xlsx", Period(2025, 2)), ("vuxen T3 2024.xlsx", Period(2024, 3)),
-     ("Uppföljning 2025_t1 (2).xlsx", Period(2025, 1)), ("vuxen.xlsx", None), ("12025-T2.xlsx", None)],
+     ("Uppföljning 2025_t1 (2).xlsx", Period(2025, 1)), ("vuxen.xlsx", None),
+     ("12025-T2.xlsx", None)],
 )
 def test_period_in_a_file_name(name: str, expected: Period | None) -> None:
     assert find_period_in_text(name) == expected
 
 
 def _random_case(text: str, flips: list[bool]) -> str:
-    return "".join(c.upper() if flip else c.lower() for c, flip in zip(text, flips + [False] * len(text)))
+    return "".join(c.upper() if flip else c.lower()
+                   for c, flip in zip(text, flips + [False] * len(text)))
 
 
 @given(st.integers(2000, 2100), st.integers(1, 3), st.lists(st.booleans(), max_size=20),
        st.sampled_from(["{y}-T{t}", "T{t} {y}", "{y} T{t}", "tertial {t} {y}"]))
-def test_every_accepted_spelling_round_trips(year: int, tertial: int, flips: list[bool], form: str) -> None:
+def test_every_accepted_spelling_round_trips(year: int, tertial: int, flips: list[bool],
+                                             form: str) -> None:
     text = _random_case(form.format(y=year, t=tertial), flips)
     period = parse_period(text)
     assert (period.year, period.tertial) == (year, tertial)

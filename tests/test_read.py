@@ -27,8 +27,10 @@ T2 = Period(2025, 2)
 F = "forebyggande"
 FAM = "tab_enkat_familjer_"
 SKOLA = "tab_enkat_skola_"
-Q = ("hur_nojd_ar_du_med_hjalpen_radgivningen__andel", "hur_nojd_ar_du_med_det_bemotande_du_fatt_andel",
-     "hur_val_har_hjalpen_radgivningen_uppfyll_andel", "tank_dig_den_basta_radgivning_man_kan_fa_andel")
+Q = ("hur_nojd_ar_du_med_hjalpen_radgivningen__andel",
+     "hur_nojd_ar_du_med_det_bemotande_du_fatt_andel",
+     "hur_val_har_hjalpen_radgivningen_uppfyll_andel",
+     "tank_dig_den_basta_radgivning_man_kan_fa_andel")
 _REF = re.compile(r"^(?P<sheet>'(?:[^']|'')+'|[^!]+)!\$(?P<col>[A-Z]+)\$(?P<row>\d+)$")
 
 
@@ -77,7 +79,8 @@ def typed(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
           template_cache: Callable[[str, str], Path]) -> tuple[Checked, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("tal")
     f_values = {**base_values(catalog, F, T2), **{k: v for k, (v, _) in TYPED.items()}}
-    b_values = {**base_values(catalog, "barn_unga", T2), **{k: v for k, (v, _) in TYPED_MNKR.items()}}
+    b_values = {**base_values(catalog, "barn_unga", T2),
+                **{k: v for k, (v, _) in TYPED_MNKR.items()}}
     paths = [fill(template_cache(F, str(T2)), f_values, folder / "forebyggande.xlsx"),
              fill(template_cache("barn_unga", str(T2)), b_values, folder / "barn_unga.xlsx")]
     # The same files once more through an openpyxl round trip.
@@ -101,7 +104,8 @@ def test_mnkr_typed_with_its_unit(typed: tuple[Checked, dict[str, Any]]) -> None
     assert got["ind_medarbetare_utredning_varde"][2] == 89.4
 
 
-def test_percent_as_text_equals_percent_cell_fraction(typed: tuple[Checked, dict[str, Any]]) -> None:
+def test_percent_as_text_equals_percent_cell_fraction(
+        typed: tuple[Checked, dict[str, Any]]) -> None:
     got = values_of(typed[1]["forebyggande.xlsx"])
     assert got[FAM + Q[0]][2] == got[FAM + Q[1]][2] == got[FAM + Q[2]][2] == 0.042
 
@@ -117,7 +121,8 @@ def test_values_keep_sheet_and_cell(typed: tuple[Checked, dict[str, Any]]) -> No
     assert got["tab_arenden_per_kalla_bun_andel"] == ("Ärenden per källa", "C7", 0.61)
     assert got["tab_arenden_per_kalla_summa_antal"] == ("Ärenden per källa", "B14", 2034.0)
     assert got["ind_forebyggande_insatser_varde"][:2] == ("Indikatorer", "D6")
-    assert got["tab_avslutade_per_manad_avslutade_anstallningar_aug"] == ("Avslutade per månad", "I6", 10.0)
+    assert got["tab_avslutade_per_manad_avslutade_anstallningar_aug"] == ("Avslutade per månad",
+                                                                          "I6", 10.0)
     # Months after the period are read as empty, not as 0.
     assert got["tab_avslutade_per_manad_avslutade_anstallningar_sep"][2] is None
 
@@ -131,8 +136,10 @@ def test_round_trip_reads_the_same(typed: tuple[Checked, dict[str, Any]]) -> Non
 
 # --- Inserted rows and columns, renamed and deleted sheets, names, merges, formulas ---------------
 
-def shift_names(wb: Any, sheet: str, *, row_at: int = 0, rows: int = 0, col_at: int = 0, cols: int = 0) -> None:
-    """Move defined names the way Excel does when rows or columns are inserted (openpyxl does not)."""
+def shift_names(wb: Any, sheet: str, *, row_at: int = 0, rows: int = 0, col_at: int = 0,
+                cols: int = 0) -> None:
+    """Move defined names the way Excel does when rows or columns are inserted (openpyxl does
+    not)."""
     from openpyxl.utils import column_index_from_string, get_column_letter
 
     for dn in wb.defined_names.values():
@@ -238,7 +245,8 @@ def set_meta(key: str, value: str) -> Callable[[Any], None]:
 def add_external_link(path: Path) -> None:
     """A link to another workbook, as Excel stores one (the reader never follows it)."""
     with zipfile.ZipFile(path, "a") as z:
-        z.writestr("xl/externalLinks/externalLink1.xml", b'<externalLink xmlns="http://schemas.openxmlformats.'
+        z.writestr("xl/externalLinks/externalLink1.xml",
+                   b'<externalLink xmlns="http://schemas.openxmlformats.'
                    b'org/spreadsheetml/2006/main"><externalBook/></externalLink>')
 
 
@@ -246,9 +254,11 @@ POST = {
     "formel_med_varde": cache_formula_value, "extern_lank": add_external_link,
     # Attributes in single quotes are valid XML: the formula is still found.
     "formel_enkla_citat": edit_sheet_xml("Ärenden per källa", b'<c r="B6"', b"<c r='B6'"),
-    # An empty, formatted cell in the sheet's last row and column holds nothing: no grid, no refusal.
+    # An empty, formatted cell in the sheet's last row and column holds nothing: no grid, no
+    # refusal.
     "tom_cell_langst_bort": edit_sheet_xml("Ärenden per källa", b"</sheetData>",
-                                           b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'),
+                                           b'<row r="1048576"><c r="XFD1048576" '
+                                           b's="0"/></row></sheetData>'),
 }
 
 # name, edit of the workbook, value changes, expected (code, sheet, cell) findings,
@@ -259,7 +269,8 @@ STRUCTURE: list[tuple[str, Callable[[Any], None] | None, dict[str, Any], list[tu
      [("andel_antal", "Ärenden per källa", "C9")],
      {"tab_arenden_per_kalla_polis_antal": ("Ärenden per källa", "B8", 226.0),
       "tab_arenden_per_kalla_summa_antal": ("Ärenden per källa", "B16", 2034.0)}),
-    ("rad_och_kolumn_i_tabellen", insert_inside, {"tab_arenden_per_kalla_anhoriga_bekanta_andel": 0.07},
+    ("rad_och_kolumn_i_tabellen", insert_inside,
+     {"tab_arenden_per_kalla_anhoriga_bekanta_andel": 0.07},
      [("andel_antal", "Ärenden per källa", "D9")],
      {"tab_arenden_per_kalla_bun_andel": ("Ärenden per källa", "D7", 0.61),
       "tab_arenden_per_kalla_anhoriga_bekanta_antal": ("Ärenden per källa", "C9", 101.0),
@@ -267,11 +278,13 @@ STRUCTURE: list[tuple[str, Callable[[Any], None] | None, dict[str, Any], list[tu
     ("kolumn_indikatorer", insert_column, {"ind_forebyggande_insatser_varde": 25000},
      [("orimligt", "Indikatorer", "E6")],
      {"ind_medarbetare_tidiga_insatser_varde": ("Indikatorer", "E7", 62.3)}),
-    ("flik_omdopt_som_excel", lambda wb: rename_sheet(wb, "Enkät skola", "Skolenkät", like_excel=True),
+    ("flik_omdopt_som_excel",
+     lambda wb: rename_sheet(wb, "Enkät skola", "Skolenkät", like_excel=True),
      {SKOLA + Q[0]: "150 %", SKOLA + Q[1]: 0.12},
      [("flik_omdopt", "Skolenkät", ""), ("andel_intervall", "Skolenkät", "B6")],
      {SKOLA + "svar_antal": ("Skolenkät", "B10", 9.0), SKOLA + Q[1]: ("Skolenkät", "B7", 0.12)}),
-    ("flik_omdopt_namn_kvar", lambda wb: rename_sheet(wb, "Enkät skola", "Skolenkät", like_excel=False), {},
+    ("flik_omdopt_namn_kvar",
+     lambda wb: rename_sheet(wb, "Enkät skola", "Skolenkät", like_excel=False), {},
      [("flik_saknas", "Enkät skola", "")], {}),
     ("flik_borttagen_som_excel", lambda wb: delete_sheet(wb, "Enkät skola", like_excel=True),
      {"tab_tillbud_skador_tillbud_antal": 14},
@@ -299,8 +312,8 @@ STRUCTURE: list[tuple[str, Callable[[Any], None] | None, dict[str, Any], list[tu
     ("procent_42", None, {FAM + Q[0]: 64}, [("procent_skala", "Enkät familjer", "B6")], {}),
     ("procent_0_64", None, {FAM + Q[0]: "0,64"}, [], {FAM + Q[0]: ("Enkät familjer", "B6", 0.64)}),
     # A template from another version of the catalog whose cells are this period's: read as it is.
-    ("annan_katalog", set_meta("katalog", "0123456789abcdef"), {"tab_tillbud_skador_tillbud_antal": 14},
-     [("varav_storre", "Tillbud och skador", "B7")],
+    ("annan_katalog", set_meta("katalog", "0123456789abcdef"),
+     {"tab_tillbud_skador_tillbud_antal": 14}, [("varav_storre", "Tillbud och skador", "B7")],
      {"tab_tillbud_skador_total_antal": ("Tillbud och skador", "B6", 13.0)}),
     ("extern_lank", None, {}, [("extern_lank", "", "")],
      {"ind_forebyggande_insatser_varde": ("Indikatorer", "D6", 1412.0)}),
@@ -345,11 +358,13 @@ def test_structure_messages(structure: dict[str, tuple[Any, list[Finding]]]) -> 
         assert len(hits) == 1
         return hits[0]
 
-    assert "öppna och spara" in only("formel").message.lower() and "excel" in only("formel").message.lower()
+    assert ("öppna och spara" in only("formel").message.lower()
+            and "excel" in only("formel").message.lower())
     assert "inte som 0" in only("formel").message
     assert only("formel").severity == "fel"
     renamed = only("flik_omdopt_som_excel")
-    assert renamed.severity == "varning" and "Enkät skola" in renamed.message and "Skolenkät" in renamed.message
+    assert (renamed.severity == "varning" and "Enkät skola" in renamed.message
+            and "Skolenkät" in renamed.message)
     gone = only("flik_borttagen_som_excel")
     assert gone.severity == "fel" and "'Enkät skola'" in gone.message
     assert "B7:C7" in only("sammanfogad").message
@@ -465,7 +480,8 @@ def test_messages_name_the_fix(bad_folder: tuple[Path, Checked]) -> None:
     assert "version 1" in by_file["gammal_mall.xlsx"].message
 
 
-def test_real_password_protected_workbook(tmp_path: Path, filled: Callable[..., Path], catalog: Catalog) -> None:
+def test_real_password_protected_workbook(tmp_path: Path, filled: Callable[..., Path],
+                                          catalog: Catalog) -> None:
     crypto = pytest.importorskip("msoffcrypto.format.ooxml")
     plain_file = filled("vuxen", "2025-T2", {"ind_icke_bistandsbedomda_vuxen_varde": 50})
     target = tmp_path / "skyddad.xlsx"
@@ -478,10 +494,12 @@ def test_real_password_protected_workbook(tmp_path: Path, filled: Callable[..., 
 
 def test_period_from_the_checked_folder_itself(filled: Callable[..., Path], tmp_path: Path,
                                                catalog: Catalog) -> None:
-    """Checking the folder 2025-T1 directly, or the file alone, still notices a 2025-T2 template in it."""
+    """Checking the folder 2025-T1 directly, or the file alone, still notices a 2025-T2 template in
+    it."""
     path = filled("barn_unga", "2025-T2", base_values(catalog, "barn_unga", T2),
                   name="barn_unga.xlsx", folder=tmp_path / "2025-T1")
-    for sub in (read_submission(path, catalog, tmp_path / "2025-T1"), read_submission(path, catalog)):
+    for sub in (read_submission(path, catalog, tmp_path / "2025-T1"),
+                read_submission(path, catalog)):
         assert [f.code for f in sub.findings] == ["fel_period"]
     right = filled("barn_unga", "2025-T2", base_values(catalog, "barn_unga", T2),
                    name="barn_unga.xlsx", folder=tmp_path / "2025-T2")

@@ -36,7 +36,8 @@ def test_a_bug_in_the_reader_becomes_internt_fel(valid: Path, catalog: Catalog,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(RAISE_BUGS)
     sub = read_submission(valid, NoCatalog(), valid.parent)  # type: ignore[arg-type]
-    assert [(f.code, f.severity, f.value) for f in sub.findings] == [("internt_fel", "fel", "AttributeError")]
+    assert ([(f.code, f.severity, f.value) for f in sub.findings]
+            == [("internt_fel", "fel", "AttributeError")])
     found = sub.findings[0]
     assert found.file == valid.name and not sub.readable and sub.cells == ()
     assert "AttributeError" in found.message and "inte i filen" in found.message

@@ -45,11 +45,13 @@ def shared(tmp_path: Path, demo_source: Path) -> Path:
     return folder
 
 
-def test_check_with_feedback_changes_no_input(shared: Path, tmp_path: Path, invoke: Callable[..., Any],
+def test_check_with_feedback_changes_no_input(shared: Path, tmp_path: Path,
+                                              invoke: Callable[..., Any],
                                               unchanged: Callable[[Path], None]) -> None:
     unchanged(shared)
     before = snapshot(shared)
-    for target in (tmp_path / "återkoppling", shared / "2025-T2"):  # elsewhere, and beside the inputs
+    # elsewhere, and beside the inputs
+    for target in (tmp_path / "återkoppling", shared / "2025-T2"):
         result = invoke("check", shared, "--feedback", target, "--katalog", CATALOG)
         assert result.exit_code == 1, result.output  # the demo has a faulty unit
         assert list(target.glob("*_återkoppling.xlsx"))
@@ -64,7 +66,8 @@ def test_run_with_export_changes_no_input(shared: Path, tmp_path: Path, invoke: 
     unchanged(shared)
     before = snapshot(shared)
     for period in ("2025-T2", "2025-T1", "2023-T3"):
-        result = invoke("run", shared, "--period", period, "--export", tmp_path / "export", "--katalog", CATALOG)
+        result = invoke("run", shared, "--period", period, "--export", tmp_path / "export",
+                        "--katalog", CATALOG)
         assert result.exit_code in (0, 1), result.output
     # Twice more (the latest period, 2026-T1): a run reads the previous master (and skips it) and
     # replaces only that.
@@ -73,11 +76,12 @@ def test_run_with_export_changes_no_input(shared: Path, tmp_path: Path, invoke: 
     after = snapshot(shared)
     assert {p: v for p, v in after.items() if p in before} == before
     assert sorted(p.name for p in set(after) - set(before)) == [
-        "sammanställning_2023-T3.xlsx", "sammanställning_2025-T1.xlsx", "sammanställning_2025-T2.xlsx",
-        "sammanställning_2026-T1.xlsx"]
+        "sammanställning_2023-T3.xlsx", "sammanställning_2025-T1.xlsx",
+        "sammanställning_2025-T2.xlsx", "sammanställning_2026-T1.xlsx"]
 
 
-def test_single_files_checked_by_path_are_not_changed(shared: Path, tmp_path: Path, invoke: Callable[..., Any],
+def test_single_files_checked_by_path_are_not_changed(shared: Path, tmp_path: Path,
+                                                      invoke: Callable[..., Any],
                                                       unchanged: Callable[[Path], None]) -> None:
     files = sorted((shared / "2026-T1").glob("*.xlsx"))  # with the demo's faulty file
     unchanged(shared)
@@ -87,40 +91,48 @@ def test_single_files_checked_by_path_are_not_changed(shared: Path, tmp_path: Pa
     assert snapshot(shared) == before
 
 
-def test_read_only_files_on_the_share_can_be_checked_and_run(shared: Path, tmp_path: Path,
-                                                             invoke: Callable[..., Any],
-                                                             unchanged: Callable[[Path], None]) -> None:
+def test_read_only_files_on_the_share_can_be_checked_and_run(
+        shared: Path, tmp_path: Path, invoke: Callable[..., Any],
+        unchanged: Callable[[Path], None]) -> None:
     """Submissions are often read-only for the controller: nothing needs write access to them."""
     for path in shared.rglob("*.xlsx"):
         path.chmod(0o444)
     unchanged(shared)
     before = snapshot(shared)
-    assert invoke("check", shared, "--feedback", tmp_path / "ut", "--katalog", CATALOG).exit_code == 1
-    assert invoke("run", shared, "--out", tmp_path / "m.xlsx", "--katalog", CATALOG).exit_code in (0, 1)
+    assert invoke("check", shared, "--feedback", tmp_path / "ut", "--katalog",
+                  CATALOG).exit_code == 1
+    assert invoke("run", shared, "--out", tmp_path / "m.xlsx", "--katalog",
+                  CATALOG).exit_code in (0, 1)
     assert snapshot(shared) == before
 
 
-def test_demo_never_deletes_files_it_did_not_write(tmp_path: Path, template_cache: Callable[[str, str], Path],
-                                                   catalog: Catalog, invoke: Callable[..., Any]) -> None:
+def test_demo_never_deletes_files_it_did_not_write(tmp_path: Path,
+                                                   template_cache: Callable[[str, str], Path],
+                                                   catalog: Catalog,
+                                                   invoke: Callable[..., Any]) -> None:
     from conftest import fill
 
     folder = tmp_path / "delad mapp"
     period = Period(2025, 2)
-    real = fill(template_cache("vuxen", str(period)), unit_values(catalog, load_seeds(), "vuxen", period),
+    real = fill(template_cache("vuxen", str(period)),
+                unit_values(catalog, load_seeds(), "vuxen", period),
                 folder / "2025-T2" / "2025-T2_vuxen.xlsx")
     digest = sha256(real)
     invoke("demo", folder, "--katalog", CATALOG)
     assert real.exists() and sha256(real) == digest
     result = invoke("demo", folder, "--katalog", CATALOG)
-    assert result.exit_code == 2 and result.stderr.startswith("Fel:") and "ingen exempelmapp" in result.stderr
-    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == ["2025-T2", "2025-T2/2025-T2_vuxen.xlsx"]
+    assert (result.exit_code == 2 and result.stderr.startswith("Fel:")
+            and "ingen exempelmapp" in result.stderr)
+    assert (sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+            == ["2025-T2", "2025-T2/2025-T2_vuxen.xlsx"])
 
 
 def test_demo_again_removes_only_what_it_wrote(tmp_path: Path, invoke: Callable[..., Any]) -> None:
     folder = tmp_path / "exempel"
     assert invoke("demo", folder, "--katalog", CATALOG).exit_code == 0
     written = snapshot(folder)
-    own = [folder / "2025-T2" / "2025-T2_myren_anteckningar.xlsx", folder / "mina anteckningar.xlsx"]
+    own = [folder / "2025-T2" / "2025-T2_myren_anteckningar.xlsx",
+           folder / "mina anteckningar.xlsx"]
     for path in own:
         shutil.copy(folder / "2025-T2" / "2025-T2_myren.xlsx", path)
     digests = {path: sha256(path) for path in own}

@@ -1,4 +1,5 @@
-"""`consolidate run` on a shared folder: register, exit codes, skipped files, history, pooled shares."""
+"""`consolidate run` on a shared folder: register, exit codes, skipped files, history, pooled
+shares."""
 
 from __future__ import annotations
 
@@ -29,12 +30,14 @@ STODBOENDE = "Beläggningsgraden i stödboende och träningslägenheter ska öka
 def board(folder: Path, catalog: Catalog, template: Callable[[str, str], Path], period: Period,
           change: dict[str, dict[str, Any]] | None = None, skip: tuple[str, ...] = (),
           subfolder: bool = True) -> dict[str, dict[str, Any]]:
-    """One workbook per unit, filled from the seed figures with some cells changed; returns what was typed."""
+    """One workbook per unit, filled from the seed figures with some cells changed; returns what was
+    typed."""
     typed = {}
     for unit in NAMES:
         if unit in skip:
             continue
-        values = {**unit_values(catalog, load_seeds(), unit, period), **(change or {}).get(unit, {})}
+        values = {**unit_values(catalog, load_seeds(), unit, period),
+                  **(change or {}).get(unit, {})}
         target = (folder / str(period) if subfolder else folder) / f"{period}_{unit}.xlsx"
         fill(template(unit, str(period)), values, target)
         typed[unit] = values
@@ -58,7 +61,8 @@ def sheet_rows(path: Path, sheet: str, first: str) -> tuple[Any, dict[str, int],
     return ws, col, list(range(header + 1, ws.max_row + 1))
 
 
-def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
+def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: Catalog,
+                                                       template_cache: Callable[[str, str], Path],
                                                        invoke: Callable[..., Result],
                                                        unchanged: Callable[[Path], None]) -> None:
     folder = tmp_path / "delad"
@@ -68,12 +72,14 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
         "vuxen": {"ind_icke_bistandsbedomda_vuxen_varde": "ca 40"},  # not a number: an error
     })
     values = unit_values(catalog, load_seeds(), "forebyggande", T2)
-    newer = fill(template_cache("forebyggande", str(T2)), {**values, "ind_forebyggande_insatser_varde": 1100},
+    newer = fill(template_cache("forebyggande", str(T2)),
+                 {**values, "ind_forebyggande_insatser_varde": 1100},
                  folder / "2025-T2" / "2025-T2_forebyggande_rättad.xlsx")
     older = folder / "2025-T2" / "2025-T2_forebyggande.xlsx"
     # Myren sent a valid file, then a newer one with an error: the valid one is used.
-    bad_myren = fill(template_cache("myren", str(T2)), {**unit_values(catalog, load_seeds(), "myren", T2),
-                                                        "ind_belaggning_myren_namnare": -5},
+    bad_myren = fill(template_cache("myren", str(T2)),
+                     {**unit_values(catalog, load_seeds(), "myren", T2),
+                      "ind_belaggning_myren_namnare": -5},
                      folder / "2025-T2" / "2025-T2_myren_ny.xlsx")
     good_myren = folder / "2025-T2" / "2025-T2_myren.xlsx"
     os.utime(older, (1_750_000_000, 1_750_000_000))
@@ -89,17 +95,19 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
 
     states = {unit: sorted(e["status"] for e in entries) for unit, entries in reg.items()}
     assert states == {"forebyggande": ["dubblett", "levererad"], "barn_unga": ["levererad"],
-                      "vuxen": ["underkänd"], "myren": ["dubblett", "levererad"], "beroende": ["levererad"],
-                      "socialpsykiatri": ["saknas"]}
-    used = {unit: next(e for e in entries if e["status"] == "levererad") for unit, entries in reg.items()
-            if any(e["status"] == "levererad" for e in entries)}
+                      "vuxen": ["underkänd"], "myren": ["dubblett", "levererad"],
+                      "beroende": ["levererad"], "socialpsykiatri": ["saknas"]}
+    used = {unit: next(e for e in entries if e["status"] == "levererad")
+            for unit, entries in reg.items() if any(e["status"] == "levererad" for e in entries)}
     assert used["forebyggande"]["fil"] == "2025-T2/2025-T2_forebyggande_rättad.xlsx"
     assert used["myren"]["fil"] == "2025-T2/2025-T2_myren.xlsx"
     old_entry = next(e for e in reg["forebyggande"] if e["status"] == "dubblett")
-    assert old_entry["fil"] == "2025-T2/2025-T2_forebyggande.xlsx" and "nyare" in old_entry["anmarkning"]
+    assert (old_entry["fil"] == "2025-T2/2025-T2_forebyggande.xlsx"
+            and "nyare" in old_entry["anmarkning"])
     bad_entry = next(e for e in reg["myren"] if e["status"] == "dubblett")
     assert bad_entry["fil"] == "2025-T2/2025-T2_myren_ny.xlsx"
-    fel_in_bad = [f for f in json.loads(result.stdout)["fynd"] if f["fil"] == bad_entry["fil"] and f["allvarlighet"] == "fel"]
+    fel_in_bad = [f for f in json.loads(result.stdout)["fynd"]
+                  if f["fil"] == bad_entry["fil"] and f["allvarlighet"] == "fel"]
     assert bad_entry["fel"] == len(fel_in_bad) >= 1
     assert "2025-T2_myren.xlsx" in bad_entry["anmarkning"]
     for entries in reg.values():
@@ -112,7 +120,8 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
 
     # The master uses the newer valid file's figure and lists every file in Inlämning.
     ws, col, rows = sheet_rows(out, "Per enhet", "Indikator")
-    line = next(r for r in rows if ws.cell(r, 1).value == "Antal som tar del av förebyggande insatser")
+    line = next(r for r in rows
+                if ws.cell(r, 1).value == "Antal som tar del av förebyggande insatser")
     assert ws.cell(line, col["Förebyggande enheten"]).value == 1100
     ws, col, rows = sheet_rows(out, "Inlämning", "Enhet")
     listed = {(ws.cell(r, col["Fil"]).value, ws.cell(r, col["Status"]).value) for r in rows}
@@ -120,11 +129,14 @@ def test_register_delivered_missing_rejected_duplicate(tmp_path: Path, catalog: 
     assert ("2025-T2/2025-T2_forebyggande_rättad.xlsx", "levererad") in listed
     assert ("", "saknas") in listed
     vuxen = next(r for r in rows if ws.cell(r, col["Fil"]).value == "2025-T2/2025-T2_vuxen.xlsx")
-    assert ws.cell(vuxen, col["Status"]).value == "underkänd" and ws.cell(vuxen, col["Fel"]).value == 1
-    assert sha256(folder / "2025-T2" / "2025-T2_vuxen.xlsx").startswith(ws.cell(vuxen, col["SHA-256"]).value)
+    assert (ws.cell(vuxen, col["Status"]).value == "underkänd"
+            and ws.cell(vuxen, col["Fel"]).value == 1)
+    assert sha256(folder / "2025-T2" / "2025-T2_vuxen.xlsx").startswith(
+        ws.cell(vuxen, col["SHA-256"]).value)
     # Every finding is in the log, with file and cell; the left-out duplicate is named there too.
     ws, col, rows = sheet_rows(out, "Valideringslogg", "Allvarlighet")
-    log = [(ws.cell(r, col["Fil"]).value, ws.cell(r, col["Cell"]).value, ws.cell(r, col["Allvarlighet"]).value)
+    log = [(ws.cell(r, col["Fil"]).value, ws.cell(r, col["Cell"]).value,
+            ws.cell(r, col["Allvarlighet"]).value)
            for r in rows]
     found = json.loads(result.stdout)["fynd"]
     assert len(log) == len(found)
@@ -147,7 +159,8 @@ def summary_figures(path: Path) -> list[tuple[Any, ...]]:
     return [tuple(ws.cell(r, c).value for c in range(2, col["Trend"] + 1)) for r in rows]
 
 
-def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
+def test_exit_0_and_own_outputs_skipped_on_rerun(tmp_path: Path, catalog: Catalog,
+                                                 template_cache: Callable[[str, str], Path],
                                                  invoke: Callable[..., Result]) -> None:
     folder = tmp_path / "delad"
     board(folder, catalog, template_cache, T2, subfolder=False)
@@ -194,10 +207,11 @@ def test_nothing_written_exit_2(tmp_path: Path, invoke: Callable[..., Result]) -
 
 
 @pytest.mark.parametrize("where", ["out", "export"])
-def test_a_wrong_output_place_is_said_before_any_file_is_read(tmp_path: Path, catalog: Catalog,
-                                                             template_cache: Callable[[str, str], Path],
-                                                             where: str) -> None:
-    """A controller who mistypes --out or --export hears it at once, not after every file is read."""
+def test_a_wrong_output_place_is_said_before_any_file_is_read(
+        tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
+        where: str) -> None:
+    """A controller who mistypes --out or --export hears it at once, not after every file is
+    read."""
     from consolidate.errors import UsageError
     from consolidate.run import run
 
@@ -215,8 +229,8 @@ def test_a_wrong_output_place_is_said_before_any_file_is_read(tmp_path: Path, ca
     assert not (tmp_path / "m.xlsx").exists()
 
 
-def test_more_units_than_excel_has_columns_is_said_before_reading(tmp_path: Path, catalog: Catalog,
-                                                                    template_cache: Callable[[str, str], Path]) -> None:
+def test_more_units_than_excel_has_columns_is_said_before_reading(
+        tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path]) -> None:
     """The master shows units side by side; a catalog too large for Excel's 16 384 columns gets a
     Swedish message, not a damaged workbook."""
     import dataclasses
@@ -227,7 +241,8 @@ def test_more_units_than_excel_has_columns_is_said_before_reading(tmp_path: Path
 
     folder = tmp_path / "delad"
     board(folder, catalog, template_cache, T2, subfolder=False)
-    extra = tuple(Unit(f"enhet_{i:05d}", f"Enhet {i}", "") for i in range(MAX_UNITS + 1 - len(catalog.units)))
+    extra = tuple(Unit(f"enhet_{i:05d}", f"Enhet {i}", "")
+                  for i in range(MAX_UNITS + 1 - len(catalog.units)))
     huge = dataclasses.replace(catalog, units=catalog.units + extra)
     read: list[int] = []
     with pytest.raises(UsageError, match="16 384 kolumner") as raised:
@@ -237,14 +252,17 @@ def test_more_units_than_excel_has_columns_is_said_before_reading(tmp_path: Path
     assert len(catalog.units) <= MAX_UNITS  # the real catalog is far from the limit
 
 
-def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path],
+def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog,
+                                   template_cache: Callable[[str, str], Path],
                                    invoke: Callable[..., Result]) -> None:
     folder = tmp_path / "delad"
     t1 = board(folder, catalog, template_cache, T1)
     # Two units of very different size: 10 % of 1 000 days and 96,7 % of 6 000 days.
     t2 = board(folder, catalog, template_cache, T2, change={
-        "beroende": {"ind_belaggning_stodboende_taljare": 100, "ind_belaggning_stodboende_namnare": 1000},
-        "socialpsykiatri": {"ind_belaggning_stodboende_taljare": 5800, "ind_belaggning_stodboende_namnare": 6000},
+        "beroende": {"ind_belaggning_stodboende_taljare": 100,
+                     "ind_belaggning_stodboende_namnare": 1000},
+        "socialpsykiatri": {"ind_belaggning_stodboende_taljare": 5800,
+                            "ind_belaggning_stodboende_namnare": 6000},
     })
     result = invoke("run", folder)
     assert result.exit_code == 0, result.output
@@ -258,8 +276,10 @@ def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog, template_ca
     mean_of_percentages = (100 / 1000 + 5800 / 6000) / 2
     assert ws.cell(stod, col["2025-T2"]).value == pytest.approx(pooled)
     assert abs(pooled - mean_of_percentages) > 0.3
-    t1_pooled = ((t1["beroende"]["ind_belaggning_stodboende_taljare"] + t1["socialpsykiatri"]["ind_belaggning_stodboende_taljare"])
-                 / (t1["beroende"]["ind_belaggning_stodboende_namnare"] + t1["socialpsykiatri"]["ind_belaggning_stodboende_namnare"]))
+    t1_pooled = ((t1["beroende"]["ind_belaggning_stodboende_taljare"]
+                  + t1["socialpsykiatri"]["ind_belaggning_stodboende_taljare"])
+                 / (t1["beroende"]["ind_belaggning_stodboende_namnare"]
+                    + t1["socialpsykiatri"]["ind_belaggning_stodboende_namnare"]))
     assert ws.cell(stod, col["2025-T1"]).value == pytest.approx(t1_pooled)
     # 84,3 % is below nuläge 92 % (ökning wanted): röd, and down since T1.
     assert t1_pooled > pooled + 0.01
@@ -268,20 +288,26 @@ def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog, template_ca
     # Sums across units, per period.
     prevent = line["Antal som tar del av förebyggande insatser"]
     for period, typed in (("2025-T1", t1), ("2025-T2", t2)):
-        expected = typed["forebyggande"]["ind_forebyggande_insatser_varde"] + typed["barn_unga"]["ind_forebyggande_insatser_varde"]
+        expected = (typed["forebyggande"]["ind_forebyggande_insatser_varde"]
+                    + typed["barn_unga"]["ind_forebyggande_insatser_varde"])
         assert ws.cell(prevent, col[period]).value == expected
-    staff = next(r for name, r in line.items() if name.startswith("Antal medarbetare som arbetar med förebyggande"))
-    expected = sum(t2[u]["ind_medarbetare_tidiga_insatser_varde"] for u in ("forebyggande", "barn_unga", "vuxen"))
+    staff = next(r for name, r in line.items()
+                 if name.startswith("Antal medarbetare som arbetar med förebyggande"))
+    expected = sum(t2[u]["ind_medarbetare_tidiga_insatser_varde"]
+                   for u in ("forebyggande", "barn_unga", "vuxen"))
     assert ws.cell(staff, col["2025-T2"]).value == pytest.approx(expected)
 
     # --period picks an earlier current period: later periods are left out.
     earlier = invoke("run", folder, "--period", "2025-T1")
     assert earlier.exit_code == 0, earlier.output
-    ws, col, rows = sheet_rows(folder / "sammanställning_2025-T1.xlsx", "Sammanställning", "Målområde")
+    ws, col, rows = sheet_rows(folder / "sammanställning_2025-T1.xlsx", "Sammanställning",
+                               "Målområde")
     assert "2025-T1" in col and "2025-T2" not in col
     stod = next(r for r in rows if str(ws.cell(r, 2).value).startswith(STODBOENDE))
     assert ws.cell(stod, col["2025-T1"]).value == pytest.approx(t1_pooled)
-    per_unit, pcol, prow = sheet_rows(folder / "sammanställning_2025-T1.xlsx", "Per enhet", "Indikator")
+    per_unit, pcol, prow = sheet_rows(folder / "sammanställning_2025-T1.xlsx", "Per enhet",
+                                      "Indikator")
     r = next(r for r in prow if str(per_unit.cell(r, 1).value).startswith(STODBOENDE))
     assert per_unit.cell(r, pcol["Beroendeenheten"]).value == pytest.approx(
-        t1["beroende"]["ind_belaggning_stodboende_taljare"] / t1["beroende"]["ind_belaggning_stodboende_namnare"])
+        t1["beroende"]["ind_belaggning_stodboende_taljare"]
+        / t1["beroende"]["ind_belaggning_stodboende_namnare"])

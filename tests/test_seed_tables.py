@@ -1,4 +1,5 @@
-"""The real tables of the seed reports typed into the templates validate clean; one wrong cell is caught there.
+"""The real tables of the seed reports typed into the templates validate clean; one wrong cell is
+caught there.
 
 Figures are copied by hand from ../shared/seeds/001_…txt (Resurscentrum 2009–2011) and
 002_…txt (uppföljningsrapport aug 2019), not read through the product.
@@ -23,8 +24,10 @@ from conftest import fill
 UNIT = "forebyggande"
 SOURCES = ("polis", "bun", "anhoriga_bekanta", "sjukvard_psykiatrivard", "berord_vardnadshavare",
            "socialtjansten", "anonym", "ovriga")
-QUESTIONS = ("hur_nojd_ar_du_med_hjalpen_radgivningen__andel", "hur_nojd_ar_du_med_det_bemotande_du_fatt_andel",
-             "hur_val_har_hjalpen_radgivningen_uppfyll_andel", "tank_dig_den_basta_radgivning_man_kan_fa_andel")
+QUESTIONS = ("hur_nojd_ar_du_med_hjalpen_radgivningen__andel",
+             "hur_nojd_ar_du_med_det_bemotande_du_fatt_andel",
+             "hur_val_har_hjalpen_radgivningen_uppfyll_andel",
+             "tank_dig_den_basta_radgivning_man_kan_fa_andel")
 MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 # 001: "Varifrån kommer ärendena" (Ärenden, Andel %), SUMMA row; 2009's shares add up to 101 %.
@@ -42,16 +45,19 @@ FAMILIES = {2009: ([86, 86, 77, 62], 14), 2010: ([88, 88, 88, 88], 8), 2011: ([6
 SCHOOL = {2009: ([83, 100, 83, 67], 6), 2010: ([68, 94, 78, 73], 19), 2011: ([64, 82, 64, 55], 9)}
 # 002: "Antal medarbetare som avslutat sin anställning på SOF", per month.
 LEFT = {2018: [7, 7, 5, 6, 10, 6, 6, 6, 9, 7, 8, 5], 2019: [5, 7, 6, 4, 6, 8, 6, 10]}
-# 002, August 2019: 10 left = 1 pension + 7 own request + 2 other; 13 incidents, 6 tillbud, 1 injury with absence.
+# 002, August 2019: 10 left = 1 pension + 7 own request + 2 other; 13 incidents, 6 tillbud, 1 injury
+# with absence.
 TURNOVER = (10, 1, 7, 2)
 INCIDENTS = (13, 6, 1)
 
-# Which template each seed year goes into: 2018's twelve months need a T3 template, 2019's jan–aug a T2.
+# Which template each seed year goes into: 2018's twelve months need a T3 template, 2019's jan–aug a
+# T2.
 FILES = {2009: ("2018-T3", 2018), 2010: ("2019-T2", 2019), 2011: ("2019-T3", None)}
 
 
 def unit_tables(year: int, last_month: int, months: int = 2019) -> dict[str, Any]:
-    """The unit tables of one seed year as typed into a template whose period ends with last_month."""
+    """The unit tables of one seed year as typed into a template whose period ends with
+    last_month."""
     counts, shares, total = CASES_BY_SOURCE[year]
     values: dict[str, Any] = {
         "tab_arenden_per_kalla_summa_antal": total,
@@ -112,42 +118,51 @@ def wrong_cells() -> list[Wrong]:
         for i, row in enumerate(SOURCES):
             # A share two points off is caught at that share.
             new_share = shares[i] + 2 if shares[i] < 50 else shares[i] - 2
-            out.append(Wrong(f"{year}-andel-{row}", year, {f"tab_arenden_per_kalla_{row}_andel": new_share / 100},
+            out.append(Wrong(f"{year}-andel-{row}", year,
+                             {f"tab_arenden_per_kalla_{row}_andel": new_share / 100},
                              "andel_antal", "Ärenden per källa", cell_of(6 + i, "C")))
-            # A count one off: the parts no longer add up to SUMMA (the share of that row may also stop matching).
-            out.append(Wrong(f"{year}-antal-{row}", year, {f"tab_arenden_per_kalla_{row}_antal": counts[i] + 1},
+            # A count one off: the parts no longer add up to SUMMA (the share of that row may also
+            # stop matching).
+            out.append(Wrong(f"{year}-antal-{row}", year,
+                             {f"tab_arenden_per_kalla_{row}_antal": counts[i] + 1},
                              "summa", "Ärenden per källa", "B14", also=(cell_of(6 + i, "C"),)))
-        out.append(Wrong(f"{year}-summa", year, {"tab_arenden_per_kalla_summa_antal": total - 1}, "summa",
-                         "Ärenden per källa", "B14", also=tuple(cell_of(6 + i, "C") for i in range(8))))
-        out.append(Wrong(f"{year}-summa-andel", year, {"tab_arenden_per_kalla_summa_andel": 0.99}, "andel_summa",
-                         "Ärenden per källa", "C14"))
-        out.append(Wrong(f"{year}-service", year, {"tab_service_myndighet_service_antal": SERVICE[year][0] + 1},
+        out.append(Wrong(f"{year}-summa", year, {"tab_arenden_per_kalla_summa_antal": total - 1},
+                         "summa", "Ärenden per källa", "B14",
+                         also=tuple(cell_of(6 + i, "C") for i in range(8))))
+        out.append(Wrong(f"{year}-summa-andel", year, {"tab_arenden_per_kalla_summa_andel": 0.99},
+                         "andel_summa", "Ärenden per källa", "C14"))
+        out.append(Wrong(f"{year}-service", year,
+                         {"tab_service_myndighet_service_antal": SERVICE[year][0] + 1},
                          "summa", "Service och myndighet", "B8"))
         out.append(Wrong(f"{year}-inledda", year,
-                         {"tab_inledda_utredningar_inledda_utredningar_antal": sum(SERVICE[year]) + 1},
+                         {"tab_inledda_utredningar_inledda_utredningar_antal":
+                          sum(SERVICE[year]) + 1},
                          "varav_storre", "Inledda utredningar", "B7"))
         for table, sheet in (("enkat_familjer", "Enkät familjer"), ("enkat_skola", "Enkät skola")):
             for i, question in enumerate(QUESTIONS):
                 out.append(Wrong(f"{year}-{table}-{i}", year, {f"tab_{table}_{question}": None},
                                  "enkat_andel_saknas", sheet, cell_of(6 + i)))
-            out.append(Wrong(f"{year}-{table}-skala", year, {f"tab_{table}_{QUESTIONS[0]}": 64}, "procent_skala",
-                             sheet, "B6"))
+            out.append(Wrong(f"{year}-{table}-skala", year, {f"tab_{table}_{QUESTIONS[0]}": 64},
+                             "procent_skala", sheet, "B6"))
     for year in (2009, 2010):
         last = {2009: 12, 2010: 8}[year]
         for m in range(last):
             out.append(Wrong(f"{year}-manad-{MONTHS[m]}", year,
                              {f"tab_avslutade_per_manad_avslutade_anstallningar_{MONTHS[m]}": None},
                              "manad_saknas", "Avslutade per månad", f"{'BCDEFGHIJKLM'[m]}6"))
-    out.append(Wrong("2010-manad-sep", 2010, {"tab_avslutade_per_manad_avslutade_anstallningar_sep": 9},
+    out.append(Wrong("2010-manad-sep", 2010,
+                     {"tab_avslutade_per_manad_avslutade_anstallningar_sep": 9},
                      "framtida_manad", "Avslutade per månad", "J6"))
     for i, row in enumerate(("pensionsavgang", "egen_begaran", "annan_orsak")):
-        out.append(Wrong(f"personal-{row}", 2010, {f"tab_personalomsattning_{row}_antal": TURNOVER[i + 1] + 1},
+        out.append(Wrong(f"personal-{row}", 2010,
+                         {f"tab_personalomsattning_{row}_antal": TURNOVER[i + 1] + 1},
                          "varav_summa", "Personalomsättning", "B6"))
-    out.append(Wrong("personal-total", 2010, {"tab_personalomsattning_total_antal": 11}, "varav_summa",
-                     "Personalomsättning", "B6"))
-    out.append(Wrong("tillbud-storre", 2010, {"tab_tillbud_skador_tillbud_antal": 14}, "varav_storre",
-                     "Tillbud och skador", "B7"))
-    out.append(Wrong("skador-storre", 2010, {"tab_tillbud_skador_skador_som_lett_till_franvaro_antal": 14},
+    out.append(Wrong("personal-total", 2010, {"tab_personalomsattning_total_antal": 11},
+                     "varav_summa", "Personalomsättning", "B6"))
+    out.append(Wrong("tillbud-storre", 2010, {"tab_tillbud_skador_tillbud_antal": 14},
+                     "varav_storre", "Tillbud och skador", "B7"))
+    out.append(Wrong("skador-storre", 2010,
+                     {"tab_tillbud_skador_skador_som_lett_till_franvaro_antal": 14},
                      "varav_storre", "Tillbud och skador", "B8"))
     out.append(Wrong("personal-del-storre", 2011, {"tab_personalomsattning_egen_begaran_antal": 12},
                      "varav_storre", "Personalomsättning", "B8", also=("B6",)))
@@ -159,8 +174,10 @@ def wrong_cells() -> list[Wrong]:
 WRONG = wrong_cells()
 
 
-def fill_variants(template: Path, base: dict[str, Any], variants: list[tuple[Path, dict[str, Any]]]) -> list[Path]:
-    """Like conftest.fill, typing the base values once and saving one workbook per one-cell change."""
+def fill_variants(template: Path, base: dict[str, Any],
+                  variants: list[tuple[Path, dict[str, Any]]]) -> list[Path]:
+    """Like conftest.fill, typing the base values once and saving one workbook per one-cell
+    change."""
     wb = openpyxl.load_workbook(template)
 
     def cell(name: str) -> Any:
@@ -184,7 +201,8 @@ def seeds_checked(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
                   template_cache: Callable[[str, str], Path]) -> dict[str, list[Finding]]:
     """The three clean seed files and every one-cell change, all in one check."""
     folder = tmp_path_factory.mktemp("seeds")
-    paths = [fill(template_cache(UNIT, FILES[year][0]), seed_values(year), folder / f"seed{year}_{UNIT}.xlsx")
+    paths = [fill(template_cache(UNIT, FILES[year][0]), seed_values(year),
+                  folder / f"seed{year}_{UNIT}.xlsx")
              for year in FILES]
     for year in FILES:
         variants = [(folder / f"{w.id}_{UNIT}.xlsx", w.changes) for w in WRONG if w.year == year]
@@ -208,8 +226,10 @@ def test_seed_tables_validate_clean(year: int, seeds_checked: dict[str, list[Fin
 
 
 @pytest.mark.parametrize("wrong", WRONG, ids=[w.id for w in WRONG])
-def test_one_wrong_cell_is_caught_there(wrong: Wrong, seeds_checked: dict[str, list[Finding]]) -> None:
+def test_one_wrong_cell_is_caught_there(wrong: Wrong,
+                                        seeds_checked: dict[str, list[Finding]]) -> None:
     found = seeds_checked[f"{wrong.id}_{UNIT}.xlsx"]
-    assert [(f.sheet, f.cell, f.severity) for f in found if f.code == wrong.code] == [(wrong.sheet, wrong.cell, "fel")]
+    assert ([(f.sheet, f.cell, f.severity) for f in found if f.code == wrong.code]
+            == [(wrong.sheet, wrong.cell, "fel")])
     allowed = {(wrong.sheet, wrong.cell)} | {(wrong.sheet, c) for c in wrong.also}
     assert {(f.sheet, f.cell) for f in found} <= allowed, found

@@ -37,8 +37,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], P
     out: dict[tuple[str, int], Path] = {}
     for tertial in (1, 2, 3):
         folder = tmp_path_factory.mktemp(f"mallar_t{tertial}")
-        result = CliRunner().invoke(cli, ["template", "--period", f"2025-T{tertial}", "--out", str(folder)],
-                                    catch_exceptions=False)
+        result = CliRunner().invoke(cli, ["template", "--period", f"2025-T{tertial}", "--out",
+                                          str(folder)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         for unit in UNITS:
             out[(unit, tertial)] = folder / f"2025-T{tertial}_{unit}.xlsx"
@@ -124,8 +124,10 @@ def test_one_template_per_unit(invoke: Callable[..., Result], tmp_path: Path) ->
         assert str(out / f"2025-T2_{unit}.xlsx") in result.stdout
 
 
-def test_one_unit_and_another_spelling_of_the_period(invoke: Callable[..., Result], tmp_path: Path) -> None:
-    result = invoke("template", "--period", "tertial 2 2025", "--unit", "vuxen", "--out", tmp_path / "m")
+def test_one_unit_and_another_spelling_of_the_period(invoke: Callable[..., Result],
+                                                     tmp_path: Path) -> None:
+    result = invoke("template", "--period", "tertial 2 2025", "--unit", "vuxen", "--out",
+                    tmp_path / "m")
     assert result.exit_code == 0, result.output
     assert [p.name for p in (tmp_path / "m").iterdir()] == ["2025-T2_vuxen.xlsx"]
     meta = dict(openpyxl.load_workbook(tmp_path / "m" / "2025-T2_vuxen.xlsx")["_meta"].values)
@@ -185,10 +187,11 @@ def test_templates_are_readable_by_others(written: dict[tuple[str, int], Path]) 
     assert not [p for p in written[("vuxen", 2)].parent.iterdir() if p.name.startswith(".")]
 
 
-# --- inside every template -------------------------------------------------------------------------
+# --- inside every template ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_defined_name_for_every_input_cell(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_defined_name_for_every_input_cell(book: Callable[[str, int], Workbook], unit: str,
+                                           tertial: int) -> None:
     wb = book(unit, tertial)
     names = named_cells(wb)
     assert set(names) == expected_names(CATALOG, unit, tertial)
@@ -199,7 +202,8 @@ def test_defined_name_for_every_input_cell(book: Callable[[str, int], Workbook],
 
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_named_cells_sit_beside_their_labels(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_named_cells_sit_beside_their_labels(book: Callable[[str, int], Workbook], unit: str,
+                                             tertial: int) -> None:
     """Each named cell is in the row of what it asks for, under the right column heading."""
     wb = book(unit, tertial)
     names = named_cells(wb)
@@ -209,7 +213,8 @@ def test_named_cells_sit_beside_their_labels(book: Callable[[str, int], Workbook
     for name, (sheet, row, col) in names.items():
         ws = wb[sheet]
         if name.startswith("ind_"):
-            ind_id, field = re.fullmatch(r"ind_(.+)_([a-z]+)", name).groups()  # type: ignore[union-attr]
+            ind_id, field = re.fullmatch(  # type: ignore[union-attr]
+                r"ind_(.+)_([a-z]+)", name).groups()
             assert sheet == "Indikatorer"
             assert ws.cell(row, 2).value == indicators[ind_id].name
             assert ws.cell(header_row(ws, "Målområde"), col).value == heads[field]
@@ -229,11 +234,13 @@ def test_named_cells_sit_beside_their_labels(book: Callable[[str, int], Workbook
             assert label == rows[item]
             assert ws.cell(header_row(ws, "Serie"), col).value == field.capitalize()
         else:
-            assert label.strip() == (table.total_label if item == "total" else f"varav {rows[item].lower()}")
+            assert label.strip() == (table.total_label if item == "total"
+                                     else f"varav {rows[item].lower()}")
 
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_protection_and_only_inputs_unlocked(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_protection_and_only_inputs_unlocked(book: Callable[[str, int], Workbook], unit: str,
+                                             tertial: int) -> None:
     wb = book(unit, tertial)
     by_sheet: dict[str, set[str]] = {}
     for sheet, row, col in named_cells(wb).values():
@@ -266,7 +273,8 @@ def _expected_rule(name: str) -> tuple[str, str | None, tuple[str, ...], str]:
 
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_validation_on_every_input_cell(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_validation_on_every_input_cell(book: Callable[[str, int], Workbook], unit: str,
+                                        tertial: int) -> None:
     wb = book(unit, tertial)
     names = named_cells(wb)
     covered = {ws.title: validations(ws) for ws in wb.worksheets}
@@ -290,7 +298,8 @@ def _expected_format(name: str) -> str:
     indicators = {i.id: i for i in CATALOG.indicators}
     if name.endswith("_kommentar"):
         return "@"
-    if name.startswith("ind_") and name.endswith("_varde") and indicators[name[4:-6]].kind in ("årsarbetare", "mnkr"):
+    if (name.startswith("ind_") and name.endswith("_varde")
+            and indicators[name[4:-6]].kind in ("årsarbetare", "mnkr")):
         return "#,##0.0"
     if name.endswith("_andel"):
         return r"0.0\ %"
@@ -298,7 +307,8 @@ def _expected_format(name: str) -> str:
 
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_number_formats_of_input_cells(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_number_formats_of_input_cells(book: Callable[[str, int], Workbook], unit: str,
+                                       tertial: int) -> None:
     wb = book(unit, tertial)
     for name, (sheet, row, col) in named_cells(wb).items():
         assert wb[sheet].cell(row, col).number_format == _expected_format(name), name
@@ -323,7 +333,8 @@ def test_hidden_meta_sheet(book: Callable[[str, int], Workbook], unit: str, tert
 
 
 @pytest.mark.parametrize(("unit", "tertial"), CASES)
-def test_instructions_first_and_in_swedish(book: Callable[[str, int], Workbook], unit: str, tertial: int) -> None:
+def test_instructions_first_and_in_swedish(book: Callable[[str, int], Workbook], unit: str,
+                                           tertial: int) -> None:
     wb = book(unit, tertial)
     assert wb.sheetnames[0] == "Instruktioner"
     assert wb.active is not None and wb.active.title == "Instruktioner"
@@ -343,7 +354,8 @@ def test_annual_indicator_only_in_the_third_tertial(book: Callable[[str, int], W
     for unit in annual[0].units:
         for tertial in (1, 2, 3):
             wb = book(unit, tertial)
-            shown = [ws.cell(r, 2).value for ws in [wb["Indikatorer"]] for r in range(1, ws.max_row + 1)]
+            shown = [ws.cell(r, 2).value for ws in [wb["Indikatorer"]]
+                     for r in range(1, ws.max_row + 1)]
             assert ("ind_stod_hemmaplan_varde" in wb.defined_names) == (tertial == 3)
             assert (annual[0].name in shown) == (tertial == 3)
 
@@ -360,7 +372,8 @@ def _turns_red(ws: Worksheet, ref: str) -> bool:
         if ref in cf.sqref:
             for rule in cf.rules:
                 fill = rule.dxf.fill if rule.dxf else None
-                if rule.type == "expression" and fill is not None and str(fill.bgColor.rgb).upper().endswith("F8CBAD"):
+                if (rule.type == "expression" and fill is not None
+                        and str(fill.bgColor.rgb).upper().endswith("F8CBAD")):
                     return True
     return False
 
@@ -370,7 +383,8 @@ def test_live_checks_of_a_distribution(book: Callable[[str, int], Workbook]) -> 
     names = named_cells(wb)
     ws = wb["Ärenden per källa"]
     col = _check_col(ws, "Kategori")
-    first, last = names["tab_arenden_per_kalla_polis_antal"][1], names["tab_arenden_per_kalla_ovriga_antal"][1]
+    first, last = (names["tab_arenden_per_kalla_polis_antal"][1],
+                   names["tab_arenden_per_kalla_ovriga_antal"][1])
     summa = names["tab_arenden_per_kalla_summa_antal"][1]
     assert summa == last + 1 and ws.cell(summa, 1).value == "SUMMA"
     formula = str(ws.cell(summa, col).value).replace("$", "")
@@ -384,7 +398,8 @@ def test_live_checks_of_a_distribution(book: Callable[[str, int], Workbook]) -> 
     for row in range(first, summa + 1):
         assert _turns_red(ws, f"{get_column_letter(col)}{row}"), row
     plain = wb["Service och myndighet"]
-    names_rows = (names["tab_service_myndighet_service_antal"][1], names["tab_service_myndighet_summa_antal"][1])
+    names_rows = (names["tab_service_myndighet_service_antal"][1],
+                  names["tab_service_myndighet_summa_antal"][1])
     check = str(plain.cell(names_rows[1], _check_col(plain, "Kategori")).value).replace("$", "")
     assert f"SUM(B{names_rows[0]}:B{names_rows[1] - 1})<>B{names_rows[1]}" in check
 
@@ -394,7 +409,8 @@ def test_live_check_of_a_complete_varav(book: Callable[[str, int], Workbook]) ->
     names = named_cells(wb)
     ws = wb["Personalomsättning"]
     total = names["tab_personalomsattning_total_antal"][1]
-    parts = [names[f"tab_personalomsattning_{r}_antal"][1] for r in ("pensionsavgang", "egen_begaran", "annan_orsak")]
+    parts = [names[f"tab_personalomsattning_{r}_antal"][1]
+             for r in ("pensionsavgang", "egen_begaran", "annan_orsak")]
     assert parts == [total + 1, total + 2, total + 3]
     formula = str(ws.cell(total, 3).value).replace("$", "")
     assert f"SUM(B{parts[0]}:B{parts[-1]})<>B{total}" in formula
@@ -421,7 +437,8 @@ def test_live_check_of_indicator_shares(book: Callable[[str, int], Workbook]) ->
 
 
 @pytest.mark.parametrize(("tertial", "last_month"), [(1, "Apr"), (2, "Aug"), (3, "Dec")])
-def test_live_check_of_the_monthly_series(book: Callable[[str, int], Workbook], tertial: int, last_month: str) -> None:
+def test_live_check_of_the_monthly_series(book: Callable[[str, int], Workbook], tertial: int,
+                                          last_month: str) -> None:
     wb = book("vuxen", tertial)
     ws = wb["Avslutade per månad"]
     head = header_row(ws, "Serie")
@@ -429,5 +446,6 @@ def test_live_check_of_the_monthly_series(book: Callable[[str, int], Workbook], 
     jan = next(c for c in range(1, ws.max_column + 1) if ws.cell(head, c).value == "Jan")
     row = named_cells(wb)["tab_avslutade_per_manad_avslutade_anstallningar_jan"][1]
     formula = str(ws.cell(row, _check_col(ws, "Serie")).value)
-    assert f"COUNT({get_column_letter(jan)}{row}:{get_column_letter(col)}{row})<{col - jan + 1}" in formula
+    assert (f"COUNT({get_column_letter(jan)}{row}:{get_column_letter(col)}{row})<{col - jan + 1}"
+            in formula)
     assert f"jan–{last_month.lower()}" in formula

@@ -1,4 +1,5 @@
-"""Every value rule on real workbooks: each finding points at the right sheet and cell, in Swedish."""
+"""Every value rule on real workbooks: each finding points at the right sheet and cell, in
+Swedish."""
 
 from __future__ import annotations
 
@@ -46,78 +47,79 @@ class Case:
 
 
 CASES = [
-    Case("saknas_tom", F, {"ind_forebyggande_insatser_varde": None}, "saknas", "fel", "Indikatorer", ("D6",),
-         ("Antal som tar del av förebyggande insatser", "saknas", "Skriv 0")),
-    Case("saknas_streck", F, {"ind_forebyggande_insatser_varde": "-"}, "saknas", "fel", "Indikatorer", ("D6",),
-         ('"-"', "saknas")),
-    Case("saknas_tabell", F, {"tab_arenden_per_kalla_polis_antal": None}, "saknas", "fel", "Ärenden per källa",
-         ("B6",), ("Polis",)),
-    Case("saknas_varav", M, {"tab_personalomsattning_total_antal": None}, "saknas", "fel", "Personalomsättning",
-         ("B6",), ("Avslutade anställningar",)),
-    Case("heltal", F, {"ind_forebyggande_insatser_varde": 1931.5}, "heltal", "fel", "Indikatorer", ("D6",),
-         ("1 931,5", "heltal")),
+    Case("saknas_tom", F, {"ind_forebyggande_insatser_varde": None}, "saknas", "fel", "Indikatorer",
+         ("D6",), ("Antal som tar del av förebyggande insatser", "saknas", "Skriv 0")),
+    Case("saknas_streck", F, {"ind_forebyggande_insatser_varde": "-"}, "saknas", "fel",
+         "Indikatorer", ("D6",), ('"-"', "saknas")),
+    Case("saknas_tabell", F, {"tab_arenden_per_kalla_polis_antal": None}, "saknas", "fel",
+         "Ärenden per källa", ("B6",), ("Polis",)),
+    Case("saknas_varav", M, {"tab_personalomsattning_total_antal": None}, "saknas", "fel",
+         "Personalomsättning", ("B6",), ("Avslutade anställningar",)),
+    Case("heltal", F, {"ind_forebyggande_insatser_varde": 1931.5}, "heltal", "fel", "Indikatorer",
+         ("D6",), ("1 931,5", "heltal")),
     Case("heltal_tabell", F, {"tab_service_myndighet_service_antal": 1421.5}, "heltal", "fel",
          "Service och myndighet", ("B6",), ("1 421,5",), also=("B8",)),
-    Case("negativ", F, {"tab_tillbud_skador_tillbud_antal": -1}, "negativ", "fel", "Tillbud och skador", ("B7",),
-         ("-1", "negativt")),
-    Case("negativ_indikator", F, {"ind_forebyggande_insatser_varde": -5}, "negativ", "fel", "Indikatorer",
-         ("D6",), ("-5",)),
-    Case("andel_over_100", F, {SURVEY_Q1: "150 %"}, "andel_intervall", "fel", "Enkät familjer", ("B6",),
-         ("150 %", "0–100 %")),
-    Case("andel_negativ", F, {SURVEY_Q1: "-5 %"}, "andel_intervall", "fel", "Enkät familjer", ("B6",),
-         ("-5 %",)),
-    Case("orimligt", F, {"ind_forebyggande_insatser_varde": 25000}, "orimligt", "varning", "Indikatorer",
-         ("D6",), ("25 000", "0–20 000")),
-    Case("orimligt_kvot", B, {"ind_andel_barn_utredning_taljare": 3000}, "orimligt", "varning", "Indikatorer",
-         ("D7",), ("24 %", "0 %–20 %")),
-    Case("summa", F, {"tab_service_myndighet_service_antal": 1422}, "summa", "fel", "Service och myndighet",
-         ("B8",), ("1 975", "1 974", "SUMMA")),
+    Case("negativ", F, {"tab_tillbud_skador_tillbud_antal": -1}, "negativ", "fel",
+         "Tillbud och skador", ("B7",), ("-1", "negativt")),
+    Case("negativ_indikator", F, {"ind_forebyggande_insatser_varde": -5}, "negativ", "fel",
+         "Indikatorer", ("D6",), ("-5",)),
+    Case("andel_over_100", F, {SURVEY_Q1: "150 %"}, "andel_intervall", "fel", "Enkät familjer",
+         ("B6",), ("150 %", "0–100 %")),
+    Case("andel_negativ", F, {SURVEY_Q1: "-5 %"}, "andel_intervall", "fel", "Enkät familjer",
+         ("B6",), ("-5 %",)),
+    Case("orimligt", F, {"ind_forebyggande_insatser_varde": 25000}, "orimligt", "varning",
+         "Indikatorer", ("D6",), ("25 000", "0–20 000")),
+    Case("orimligt_kvot", B, {"ind_andel_barn_utredning_taljare": 3000}, "orimligt", "varning",
+         "Indikatorer", ("D7",), ("24 %", "0 %–20 %")),
+    Case("summa", F, {"tab_service_myndighet_service_antal": 1422}, "summa", "fel",
+         "Service och myndighet", ("B8",), ("1 975", "1 974", "SUMMA")),
     Case("summa_fordelning", F, {"tab_arenden_per_kalla_summa_antal": 2035}, "summa", "fel",
          "Ärenden per källa", ("B14",), ("2 034", "2 035")),
-    Case("andel_antal", F, {"tab_arenden_per_kalla_bun_andel": 0.63}, "andel_antal", "fel", "Ärenden per källa",
-         ("C7",), ("63 %", "1 244", "2 034", "61,2 %")),
+    Case("andel_antal", F, {"tab_arenden_per_kalla_bun_andel": 0.63}, "andel_antal", "fel",
+         "Ärenden per källa", ("C7",), ("63 %", "1 244", "2 034", "61,2 %")),
     Case("andel_antal_text", F, {"tab_arenden_per_kalla_polis_andel": "9 %"}, "andel_antal", "fel",
          "Ärenden per källa", ("C6",), ("9 %", "226", "11,1 %")),
     Case("andel_summa", F, {"tab_arenden_per_kalla_summa_andel": 0.98}, "andel_summa", "fel",
          "Ärenden per källa", ("C14",), ("98 %", "100 %")),
-    Case("varav_storre", F, {"tab_tillbud_skador_tillbud_antal": 14}, "varav_storre", "fel", "Tillbud och skador",
-         ("B7",), ("14", "13")),
+    Case("varav_storre", F, {"tab_tillbud_skador_tillbud_antal": 14}, "varav_storre", "fel",
+         "Tillbud och skador", ("B7",), ("14", "13")),
     Case("varav_summa", F, {"tab_personalomsattning_egen_begaran_antal": 8}, "varav_summa", "fel",
          "Personalomsättning", ("B6",), ("11", "10")),
     Case("varav_summa_total", M, {"tab_personalomsattning_total_antal": 2}, "varav_summa", "fel",
          "Personalomsättning", ("B6",), ("1", "2")),
-    Case("taljare_storre", B, {"ind_andel_insats_under_utredning_taljare": 250}, "taljare_storre", "fel",
-         "Indikatorer", ("D8",), ("250", "200")),
-    Case("namnare_noll", B, {"ind_utredningar_90_dagar_barn_taljare": 0, "ind_utredningar_90_dagar_barn_namnare": 0},
+    Case("taljare_storre", B, {"ind_andel_insats_under_utredning_taljare": 250}, "taljare_storre",
+         "fel", "Indikatorer", ("D8",), ("250", "200")),
+    Case("namnare_noll", B,
+         {"ind_utredningar_90_dagar_barn_taljare": 0, "ind_utredningar_90_dagar_barn_namnare": 0},
          "namnare_noll", "fel", "Indikatorer", ("E9",), ("nämnaren är 0",)),
-    Case("negativ_taljare", B, {"ind_andel_barn_utredning_taljare": -5}, "negativ", "fel", "Indikatorer", ("D7",),
-         ("-5",)),
-    Case("negativ_namnare", B, {"ind_andel_barn_utredning_namnare": -12500}, "negativ", "fel", "Indikatorer",
-         ("E7",), ("-12 500",)),
-    Case("taljare_storre_myren", M, {"ind_belaggning_myren_taljare": 7301}, "taljare_storre", "fel", "Indikatorer",
-         ("D6",), ("7 301", "7 300")),
-    Case("manad_saknas", F, {MONTH + "aug": None}, "manad_saknas", "fel", "Avslutade per månad", ("I6",),
-         ("aug", "2025-T2")),
-    Case("manad_saknas_jan", V, {MONTH + "jan": None}, "manad_saknas", "fel", "Avslutade per månad", ("B6",),
-         ("jan",)),
-    Case("framtida_manad", F, {MONTH + "sep": 3}, "framtida_manad", "fel", "Avslutade per månad", ("J6",),
-         ("sep", "2025-T2")),
+    Case("negativ_taljare", B, {"ind_andel_barn_utredning_taljare": -5}, "negativ", "fel",
+         "Indikatorer", ("D7",), ("-5",)),
+    Case("negativ_namnare", B, {"ind_andel_barn_utredning_namnare": -12500}, "negativ", "fel",
+         "Indikatorer", ("E7",), ("-12 500",)),
+    Case("taljare_storre_myren", M, {"ind_belaggning_myren_taljare": 7301}, "taljare_storre", "fel",
+         "Indikatorer", ("D6",), ("7 301", "7 300")),
+    Case("manad_saknas", F, {MONTH + "aug": None}, "manad_saknas", "fel", "Avslutade per månad",
+         ("I6",), ("aug", "2025-T2")),
+    Case("manad_saknas_jan", V, {MONTH + "jan": None}, "manad_saknas", "fel", "Avslutade per månad",
+         ("B6",), ("jan",)),
+    Case("framtida_manad", F, {MONTH + "sep": 3}, "framtida_manad", "fel", "Avslutade per månad",
+         ("J6",), ("sep", "2025-T2")),
     Case("enkat_utan_svar", F, {SCHOOL + "svar_antal": 0}, "enkat_utan_svar", "fel", "Enkät skola",
          ("B6", "B7", "B8", "B9"), ("enkäter är 0",)),
-    Case("enkat_andel_saknas", F, {SCHOOL_Q3: None}, "enkat_andel_saknas", "fel", "Enkät skola", ("B8",),
-         ("9 enkäter",)),
-    Case("ej_tal", V, {"ind_icke_bistandsbedomda_vuxen_varde": "ca 40"}, "ej_tal", "fel", "Indikatorer", ("D6",),
-         ('"ca 40"',)),
-    Case("ej_tal_tabell", F, {"tab_tillbud_skador_total_antal": "tretton"}, "ej_tal", "fel", "Tillbud och skador",
-         ("B6",), ('"tretton"',)),
-    Case("tvetydig_punkt", F, {"ind_forebyggande_insatser_varde": "2.500"}, "tvetydig_punkt", "fel", "Indikatorer",
-         ("D6",), ('"2.500"', "2 500", "2,5")),
+    Case("enkat_andel_saknas", F, {SCHOOL_Q3: None}, "enkat_andel_saknas", "fel", "Enkät skola",
+         ("B8",), ("9 enkäter",)),
+    Case("ej_tal", V, {"ind_icke_bistandsbedomda_vuxen_varde": "ca 40"}, "ej_tal", "fel",
+         "Indikatorer", ("D6",), ('"ca 40"',)),
+    Case("ej_tal_tabell", F, {"tab_tillbud_skador_total_antal": "tretton"}, "ej_tal", "fel",
+         "Tillbud och skador", ("B6",), ('"tretton"',)),
+    Case("tvetydig_punkt", F, {"ind_forebyggande_insatser_varde": "2.500"}, "tvetydig_punkt", "fel",
+         "Indikatorer", ("D6",), ('"2.500"', "2 500", "2,5")),
     Case("procent_skala", F, {"tab_arenden_per_kalla_bun_andel": 61}, "procent_skala", "fel",
          "Ärenden per källa", ("C7",), ("6 100 %", "61 %")),
-    Case("procent_skala_text", F, {SURVEY_Q1: "64"}, "procent_skala", "fel", "Enkät familjer", ("B6",),
-         ('"64"', "6 400 %")),
-    Case("fel_enhet", B, {"ind_kostnad_externa_placeringar_varde": "110 400 tkr"}, "fel_enhet", "fel",
-         "Indikatorer", ("D12",), ('"110 400 tkr"', "110,4")),
+    Case("procent_skala_text", F, {SURVEY_Q1: "64"}, "procent_skala", "fel", "Enkät familjer",
+         ("B6",), ('"64"', "6 400 %")),
+    Case("fel_enhet", B, {"ind_kostnad_externa_placeringar_varde": "110 400 tkr"}, "fel_enhet",
+         "fel", "Indikatorer", ("D12",), ('"110 400 tkr"', "110,4")),
     Case("fel_enhet_procent", F, {"tab_tillbud_skador_total_antal": "13 %"}, "fel_enhet", "fel",
          "Tillbud och skador", ("B6",), ('"13 %"',)),
 ]
@@ -130,13 +132,16 @@ KNOWN: dict[str, dict[str, Any]] = {
         **unit_tables(2011, 8)},
     B: {"ind_forebyggande_insatser_varde": 519, "ind_andel_barn_utredning_taljare": 525,
         "ind_andel_barn_utredning_namnare": 12500, "ind_andel_insats_under_utredning_taljare": 34,
-        "ind_andel_insats_under_utredning_namnare": 200, "ind_utredningar_90_dagar_barn_taljare": 40,
+        "ind_andel_insats_under_utredning_namnare": 200,
+        "ind_utredningar_90_dagar_barn_taljare": 40,
         "ind_utredningar_90_dagar_barn_namnare": 200, "ind_medarbetare_utredning_varde": 98.5,
-        "ind_medarbetare_tidiga_insatser_varde": 24.0, "ind_kostnad_externa_placeringar_varde": 112.4},
+        "ind_medarbetare_tidiga_insatser_varde": 24.0,
+        "ind_kostnad_externa_placeringar_varde": 112.4},
     V: {"ind_icke_bistandsbedomda_vuxen_varde": 35},
     M: {"ind_belaggning_myren_taljare": 4599, "ind_belaggning_myren_namnare": 7300,
         "tab_personalomsattning_total_antal": 1, "tab_personalomsattning_pensionsavgang_antal": 0,
-        "tab_personalomsattning_egen_begaran_antal": 0, "tab_personalomsattning_annan_orsak_antal": 1},
+        "tab_personalomsattning_egen_begaran_antal": 0,
+        "tab_personalomsattning_annan_orsak_antal": 1},
 }
 
 
@@ -155,7 +160,8 @@ def checked(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
                           folder / f"giltig_{unit}.xlsx"))
     for case in CASES:
         values = {**base_values(catalog, case.unit, T2), **case.changes}
-        paths.append(fill(template_cache(case.unit, str(T2)), values, folder / f"{case.id}_{case.unit}.xlsx"))
+        paths.append(fill(template_cache(case.unit, str(T2)), values,
+                          folder / f"{case.id}_{case.unit}.xlsx"))
     result = check_files(paths, catalog, folder)
     return {sub.file: result.of(sub) for sub in result.submissions}
 
@@ -169,7 +175,8 @@ def test_valid_files_have_no_findings(checked: dict[str, list[Finding]]) -> None
 def test_rule_points_at_the_cell(case: Case, checked: dict[str, list[Finding]]) -> None:
     found = checked[f"{case.id}_{case.unit}.xlsx"]
     hits = [f for f in found if f.code == case.code]
-    assert sorted((f.sheet, f.cell) for f in hits) == sorted((case.sheet, c) for c in case.cells), found
+    assert (sorted((f.sheet, f.cell) for f in hits)
+            == sorted((case.sheet, c) for c in case.cells)), found
     for hit in hits:
         assert hit.severity == case.severity
         assert hit.unit == case.unit and hit.period == "2025-T2"
@@ -181,7 +188,8 @@ def test_rule_points_at_the_cell(case: Case, checked: dict[str, list[Finding]]) 
 
 
 def test_one_finding_per_problem(checked: dict[str, list[Finding]]) -> None:
-    """A negative share is out of range; it is not also reported as a negative count or as implausible."""
+    """A negative share is out of range; it is not also reported as a negative count or as
+    implausible."""
     for name in ("andel_negativ_forebyggande.xlsx", "negativ_indikator_forebyggande.xlsx",
                  "negativ_taljare_barn_unga.xlsx", "negativ_namnare_barn_unga.xlsx",
                  "ej_tal_vuxen.xlsx", "saknas_tabell_forebyggande.xlsx"):
@@ -195,10 +203,11 @@ def test_a_missing_part_does_not_also_break_the_sum(checked: dict[str, list[Find
 
 def test_every_value_rule_is_covered() -> None:
     covered = {c.code for c in CASES} | {"hopp", "tkr_mnkr"}
-    value_rules = {"saknas", "heltal", "negativ", "andel_intervall", "orimligt", "summa", "andel_antal",
+    value_rules = {"saknas", "heltal", "negativ", "andel_intervall", "orimligt", "summa",
+                   "andel_antal",
                    "andel_summa", "varav_storre", "varav_summa", "taljare_storre", "namnare_noll",
-                   "manad_saknas", "framtida_manad", "enkat_utan_svar", "enkat_andel_saknas", "hopp",
-                   "tkr_mnkr", "ej_tal", "tvetydig_punkt", "procent_skala", "fel_enhet"}
+                   "manad_saknas", "framtida_manad", "enkat_utan_svar", "enkat_andel_saknas",
+                   "hopp", "tkr_mnkr", "ej_tal", "tvetydig_punkt", "procent_skala", "fel_enhet"}
     assert value_rules <= set(RULES)
     assert value_rules <= covered
 
@@ -210,12 +219,17 @@ def jumps(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
     folder = tmp_path_factory.mktemp("hopp")
     t1 = Period(2025, 1)
     before = {**base_values(catalog, B, t1), "ind_forebyggande_insatser_varde": 400,
-              "ind_kostnad_externa_placeringar_varde": 110.4, "ind_medarbetare_utredning_varde": 89.4,
-              "ind_medarbetare_tidiga_insatser_varde": 25.8, "ind_andel_barn_utredning_taljare": 547,
-              "ind_andel_barn_utredning_namnare": 12500, "ind_andel_insats_under_utredning_taljare": 56,
-              "ind_andel_insats_under_utredning_namnare": 200, "ind_utredningar_90_dagar_barn_taljare": 52,
+              "ind_kostnad_externa_placeringar_varde": 110.4,
+              "ind_medarbetare_utredning_varde": 89.4,
+              "ind_medarbetare_tidiga_insatser_varde": 25.8,
+              "ind_andel_barn_utredning_taljare": 547,
+              "ind_andel_barn_utredning_namnare": 12500,
+              "ind_andel_insats_under_utredning_taljare": 56,
+              "ind_andel_insats_under_utredning_namnare": 200,
+              "ind_utredningar_90_dagar_barn_taljare": 52,
               "ind_utredningar_90_dagar_barn_namnare": 200}
-    now = {**base_values(catalog, B, T2), **{k: v for k, v in before.items() if k.startswith("ind_")},
+    now = {**base_values(catalog, B, T2),
+           **{k: v for k, v in before.items() if k.startswith("ind_")},
            "ind_forebyggande_insatser_varde": 1000, "ind_kostnad_externa_placeringar_varde": 110400,
            "ind_andel_insats_under_utredning_taljare": 140}
     # vuxen: T1 typed in tkr, T2 right in mnkr.
@@ -245,7 +259,8 @@ def test_tkr_mnkr_mixup_warns_both_ways(jumps: dict[str, list[Finding]]) -> None
     now = jumps["2025-T2/2025-T2_barn_unga.xlsx"]
     mix = [f for f in now if f.code == "tkr_mnkr"]
     assert [(f.sheet, f.cell, f.severity) for f in mix] == [("Indikatorer", "D12", "varning")]
-    assert "110 400" in plain(mix[0].message) and "större" in mix[0].message and "110,4" in plain(mix[0].message)
+    assert ("110 400" in plain(mix[0].message) and "större" in mix[0].message
+            and "110,4" in plain(mix[0].message))
     # A factor 1 000 is reported as a mix-up, not also as a jump.
     assert not [f for f in now if f.code == "hopp" and f.cell == "D12"]
     smaller = [f for f in jumps["2025-T2/2025-T2_vuxen.xlsx"] if f.code == "tkr_mnkr"]
@@ -255,6 +270,7 @@ def test_tkr_mnkr_mixup_warns_both_ways(jumps: dict[str, list[Finding]]) -> None
 
 def test_jumps_only_against_the_previous_tertial(jumps: dict[str, list[Finding]]) -> None:
     """The earlier file has nothing to compare with; only warnings, no errors, anywhere."""
-    assert not [f for f in jumps["2025-T1/2025-T1_barn_unga.xlsx"] if f.code in ("hopp", "tkr_mnkr")]
+    assert not [f for f in jumps["2025-T1/2025-T1_barn_unga.xlsx"]
+                if f.code in ("hopp", "tkr_mnkr")]
     for found in jumps.values():
         assert all(f.severity == "varning" for f in found), found

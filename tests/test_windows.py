@@ -45,7 +45,8 @@ def sha256(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """PARALLEL_FROM + 8 workbooks with different figures and a few mistakes (the bench's generator)."""
+    """PARALLEL_FROM + 8 workbooks with different figures and a few mistakes (the bench's
+    generator)."""
     spec = importlib.util.spec_from_file_location("bench_gen", ROOT / "bench" / "gen.py")
     assert spec is not None and spec.loader is not None
     gen = importlib.util.module_from_spec(spec)
@@ -63,7 +64,8 @@ def _children(pid: int) -> list[str]:
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
             for child in task.read_text().split():
-                found.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                found.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+                             .decode(errors="replace"))
         except OSError:
             continue  # ended while we looked
     return found
@@ -75,9 +77,11 @@ def entry_point() -> list[str]:
     return [script] if script else [sys.executable, "-m", "consolidate"]
 
 
-def run_watched(method: str, many: Any, out: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def run_watched(method: str, many: Any,
+                out: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """The real `consolidate run` in its own process; its children are watched while it runs."""
-    args = [*entry_point(), "run", str(many.folder), "--katalog", str(many.catalog_path), "--out", str(out)]
+    args = [*entry_point(), "run", str(many.folder), "--katalog", str(many.catalog_path), "--out",
+            str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=environment(CONSOLIDATE_START_METHOD=method))
     seen: list[str] = []
@@ -91,19 +95,23 @@ def run_watched(method: str, many: Any, out: Path) -> tuple[subprocess.Completed
 
 def sheet_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     wb = openpyxl.load_workbook(path)
-    return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
+    return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()]
+            for ws in wb.worksheets}
 
 
-@pytest.mark.skipif(not CHILDREN.exists(), reason="watches the worker processes through /proc/PID/task/*/children")
+@pytest.mark.skipif(not CHILDREN.exists(),
+                    reason="watches the worker processes through /proc/PID/task/*/children")
 def test_spawned_workers_give_the_same_master_as_forked_ones(many: Any, tmp_path: Path) -> None:
     assert len(list(many.folder.glob("*.xlsx"))) >= PARALLEL_FROM
     fork, fork_children = run_watched("fork", many, tmp_path / "fork.xlsx")
     spawn, spawn_children = run_watched("spawn", many, tmp_path / "spawn.xlsx")
     for done in (fork, spawn):
-        assert done.returncode == 1, done.stderr  # written; the generated mistakes reject a few units
+        # written; the generated mistakes reject a few units
+        assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr
     # Both runs really read in worker processes, each started its own way.
-    assert any(str(many.folder) in c and "spawn_main" not in c for c in fork_children), fork_children
+    assert any(str(many.folder) in c and "spawn_main" not in c
+               for c in fork_children), fork_children
     assert any("spawn_main" in c for c in spawn_children), spawn_children
     assert not any("spawn_main" in c for c in fork_children)
     assert fork.stdout.replace("fork.xlsx", "spawn.xlsx") == spawn.stdout
@@ -111,17 +119,20 @@ def test_spawned_workers_give_the_same_master_as_forked_ones(many: Any, tmp_path
 
 
 def test_a_start_method_that_does_not_exist_is_said_in_swedish(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "consolidate", "run", str(tmp_path)], capture_output=True,
-                          text=True, env=environment(CONSOLIDATE_START_METHOD="tråd"), timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-m", "consolidate", "run", str(tmp_path)],
+                          capture_output=True, text=True,
+                          env=environment(CONSOLIDATE_START_METHOD="tråd"), timeout=60, check=False)
     assert done.returncode == 2
-    assert "Fel: CONSOLIDATE_START_METHOD=tråd går inte här" in done.stderr and "spawn" in done.stderr
+    assert ("Fel: CONSOLIDATE_START_METHOD=tråd går inte här" in done.stderr
+            and "spawn" in done.stderr)
 
 
 # ---- a cp1252 console --------------------------------------------------------------------------
 
 def test_the_fallback_keeps_what_cp1252_has_and_replaces_the_rest() -> None:
     text = "Åsa – 1\u00a0931 ▲▼► ≤ ≥ ● 1\u202f931 ő 📊"
-    assert text.encode("cp1252", errors=HANDLER).decode("cp1252") == "Åsa – 1\u00a0931 ^v> <= >= * 1 931 o ?"
+    assert (text.encode("cp1252", errors=HANDLER).decode("cp1252")
+            == "Åsa – 1\u00a0931 ^v> <= >= * 1 931 o ?")
 
 
 @pytest.fixture
@@ -144,8 +155,9 @@ def awkward(tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str
 
 def test_real_commands_print_to_a_cp1252_console(awkward: Path, tmp_path: Path) -> None:
     def cp1252(*args: str) -> tuple[int, str, str]:
-        done = subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True, cwd=tmp_path,
-                              env=environment(PYTHONIOENCODING="cp1252"), timeout=180, check=False)
+        done = subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True,
+                              cwd=tmp_path, env=environment(PYTHONIOENCODING="cp1252"), timeout=180,
+                              check=False)
         out, err = done.stdout.decode("cp1252"), done.stderr.decode("cp1252")  # strict: must decode
         assert "Traceback" not in err and "UnicodeEncodeError" not in err, err
         return done.returncode, out, err
@@ -158,12 +170,14 @@ def test_real_commands_print_to_a_cp1252_console(awkward: Path, tmp_path: Path) 
     code, out, err = cp1252("check", folder, "--json")
     assert code == 1 and "≤" not in out and '"<= 1"' in out
     code, out, err = cp1252("run", folder)
-    assert code == 1 and f"Huvudarbetsbok: {Path(folder) / MASTER}" in out and "underkända: 1" in out
+    assert (code == 1 and f"Huvudarbetsbok: {Path(folder) / MASTER}" in out
+            and "underkända: 1" in out)
     for args in (("--help",), ("run", "--help"), ("katalog",), ("--version",), ("init", "Nämnd Å"),
                  ("template", "--period", "2025-T2", "--out", "mallar"), ("demo", "Exempel Ä")):
         code, out, err = cp1252(*args)
         assert code == 0, (args, err)
-        assert out.strip() and ("ä" in out + err or "å" in out + err or "ö" in out + err), (args, out, err)
+        assert out.strip() and ("ä" in out + err or "å" in out + err or "ö" in out + err), \
+            (args, out, err)
 
 
 # ---- a master open in Excel --------------------------------------------------------------------
@@ -172,27 +186,32 @@ def _immutable(path: Path, on: bool) -> bool:
     """chattr +i: even root cannot replace the file, as Windows refuses while Excel has it open."""
     if shutil.which("chattr") is None:
         return False
-    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, check=False)
+    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True,
+                          check=False)
     return done.returncode == 0
 
 
-def test_a_master_open_in_excel_is_left_intact_and_said_in_swedish(awkward: Path, tmp_path: Path) -> None:
+def test_a_master_open_in_excel_is_left_intact_and_said_in_swedish(awkward: Path,
+                                                                   tmp_path: Path) -> None:
     folder = Path(awkward.name)  # relative, as the user typed it
-    first = subprocess.run([sys.executable, "-m", "consolidate", "run", str(folder)], capture_output=True,
-                           text=True, cwd=tmp_path, env=environment(), timeout=180, check=False)
+    first = subprocess.run([sys.executable, "-m", "consolidate", "run", str(folder)],
+                           capture_output=True, text=True, cwd=tmp_path, env=environment(),
+                           timeout=180, check=False)
     assert first.returncode == 1, first.stderr
     master = awkward / MASTER
     before = sha256(master)
     if not _immutable(master, True):
         pytest.skip("chattr +i does not work here (needs CAP_LINUX_IMMUTABLE and ext4/xfs/btrfs)")
     try:
-        again = subprocess.run([sys.executable, "-m", "consolidate", "run", str(folder)], capture_output=True,
-                               text=True, cwd=tmp_path, env=environment(), timeout=180, check=False)
+        again = subprocess.run([sys.executable, "-m", "consolidate", "run", str(folder)],
+                               capture_output=True, text=True, cwd=tmp_path, env=environment(),
+                               timeout=180, check=False)
     finally:
         _immutable(master, False)
     assert again.returncode == 2
     assert again.stderr.startswith(f"Fel: {folder / MASTER} kan inte ersättas"), again.stderr
-    assert "Stäng sammanställningen i Excel och kör igen" in again.stderr and "Traceback" not in again.stderr
+    assert ("Stäng sammanställningen i Excel och kör igen" in again.stderr
+            and "Traceback" not in again.stderr)
     assert sha256(master) == before
     assert [p.name for p in awkward.iterdir() if p.name.startswith(".~")] == []
 
