@@ -8,16 +8,16 @@ if TYPE_CHECKING:
     from .api import (
         check,
         consolidate_folder,
-        export,
         load_catalog,
         mail_master,
         make_templates,
+        write_export,
         write_master,
     )
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load_catalog", "make_templates", "check", "consolidate_folder",
-           "write_master", "export", "mail_master"]
+           "write_master", "write_export", "mail_master"]
 
 
 def __getattr__(name: str) -> Any:

@@ -59,7 +59,7 @@ def write_master(board: Board, path: str | Path) -> Path:
     return write(board, Path(path))
 
 
-def export(board: Board, folder: str | Path) -> list[Path]:
+def write_export(board: Board, folder: str | Path) -> list[Path]:
     """Writes the board's long data as Parquet and CSV into folder; returns the two paths."""
     from .export import export_long
 

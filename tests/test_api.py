@@ -52,3 +52,16 @@ def test_the_board_model_without_a_workbook(tmp_path: Path, catalog: Catalog) ->
     assert row.judgement.status == "grå"
     report = consolidate.check([folder / "2026-T1"], catalog)
     assert report.errors == 2
+
+
+def test_no_entry_point_is_shadowed_by_a_submodule() -> None:
+    """Importing a submodule sets it as an attribute of the package: an entry point with a module's
+    name would turn into that module once the module is imported (export.py did so to export())."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(consolidate.__path__):
+        importlib.import_module(f"consolidate.{module.name}")
+    for name in consolidate.__all__:
+        assert callable(getattr(consolidate, name)) or name == "__version__", name
+        assert name not in {m.name for m in pkgutil.iter_modules(consolidate.__path__)}, name
