@@ -12,6 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, TypeVar
 
+from .deadlines import Deadlines
 from .periods import Period
 from .span import ALWAYS, FIRST, Span
 
@@ -179,6 +180,7 @@ class Settings:
     suppression_limit: int
     jump_warning: float
     mask_mail: bool = False  # everything mailed to the board must be masked
+    deadlines: Deadlines = Deadlines()
 
 
 _Reported = TypeVar("_Reported", Indicator, Table)

@@ -16,7 +16,7 @@ from .span import FIRST, Span
 _YEAR = re.compile(r"^\d{4}$")
 
 _KEYS = {
-    "": ("version", "namnd", "installningar", "enhet", "indikator", "tabell"),
+    "": ("version", "namnd", "installningar", "inlamning", "enhet", "indikator", "tabell"),
     "namnd": ("id", "namn", "kommun", "forvaltning", "kontakt"),
     "installningar": ("exempelperiod", "roj_grans", "hopp_varning", "maskera_utskick"),
     "enhet": ("id", "namn", "epost", "fran", "till", "ersatts_av"),

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import tomllib
+from dataclasses import replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -47,6 +48,7 @@ from .catalog_entry import (
     span_of,
     targets_of,
 )
+from .deadlines import DeadlineError, Deadlines, parse_deadlines
 from .errors import CatalogError, PeriodError, os_reason
 from .periods import parse_period
 
@@ -71,6 +73,7 @@ def build(data: dict[str, Any], lines: _Lines | None = None) -> Catalog:
     )
     settings = _settings(_Entry("[installningar]", data.get("installningar", {}), lines,
                                 "installningar"))
+    settings = replace(settings, deadlines=_deadlines(data, lines))
 
     units, unit_entries = _entries(data, "enhet", lines, _unit)
     if not units:
@@ -104,6 +107,14 @@ def _settings(entry: _Entry) -> Settings:
         raise entry.fail("hopp_varning", "ska vara större än 0, t.ex. 0.5 (= 50 %).")
     return Settings(example_period=example, suppression_limit=limit, jump_warning=jump,
                     mask_mail=entry.flag("maskera_utskick"))
+
+
+def _deadlines(data: dict[str, Any], lines: _Lines | None) -> Deadlines:
+    try:
+        return parse_deadlines(data.get("inlamning"))
+    except DeadlineError as exc:
+        entry = _Entry("[inlamning]", {}, lines, "inlamning")
+        raise entry.fail(exc.key, exc.problem) from None
 
 
 def _entries(data: dict[str, Any], section: str, lines: _Lines | None,

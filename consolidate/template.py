@@ -10,6 +10,7 @@ from typing import Any
 
 from .atomic import write_atomically
 from .catalog import Catalog, Indicator, Table
+from .deadlines import sv_date
 from .errors import UsageError
 from .layout import (
     COL_BASELINE,
@@ -178,6 +179,7 @@ def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> No
                     "men byt inte namn på flikarna och ta inte bort celler.")),
         (fmt.text, "7. Spara som Excel-arbetsbok (.xlsx) och lämna filen i den gemensamma mappen."),
         (fmt.text, ""),
+        *_deadline_line(fmt, catalog, layout),
         (fmt.muted, (f"Frågor: {catalog.board.contact}. Mallversion {TEMPLATE_VERSION}, "
                      f"katalog {catalog.fingerprint}.")),
     ]
@@ -188,6 +190,13 @@ def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> No
             ws.set_row(row, 15 * (len(text) // 85 + 1) + 2)
     ws.protect("", {"select_locked_cells": True})
     ws.activate()
+
+
+def _deadline_line(fmt: Formats, catalog: Catalog, layout: Layout) -> list[tuple[Any, str]]:
+    due = catalog.settings.deadlines.due(layout.period)
+    if due is None:
+        return []
+    return [(fmt.title, f"Lämna in senast {sv_date(due)}."), (fmt.text, "")]
 
 
 def _value_format(fmt: Formats, ind: Indicator) -> Any:

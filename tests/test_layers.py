@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "consolidate"
-BOTTOM = {"errors", "periods", "numbers", "svformat", "span", "catalog", "model", "boardmodel",
-          "findings", "atomic"}
+BOTTOM = {"errors", "periods", "deadlines", "numbers", "svformat", "span", "catalog", "model",
+          "boardmodel", "findings", "atomic"}
 MAX_LINES = 420
 
 
