@@ -147,7 +147,8 @@ class _Writer:
             return (value, fmt), None
         comment = None
         if cell.incomplete:
-            have = [u.name for u in self.c.units if u.id in {p.unit for p in cell.parts}]
+            reported = {p.unit for p in cell.parts}
+            have = [u.name for u in self.c.units if u.id in reported]
             comment = (f"Ofullständigt underlag: {lacking_text(self.c, cell)}. "
                        f"Värdet gäller bara {names_text(have)}.")
         return (value, self.f.num(num_format(ind), bold=bold, italic=cell.incomplete)), comment
