@@ -81,8 +81,9 @@ def xlsxwriter_print(ws: Any, unit: str, period: str, *, title_row: int | None =
     ws.fit_to_pages(1, 0)
     ws.set_margins(**MARGINS)
     head, foot = head_and_foot(unit, period)
-    ws.set_header(head, {"margin": HEAD_MARGIN})
-    ws.set_footer(foot, {"margin": HEAD_MARGIN})
+    # Head and foot keep their size on a sheet printed smaller to fit the page's width.
+    ws.set_header(head, {"margin": HEAD_MARGIN, "scale_with_doc": False})
+    ws.set_footer(foot, {"margin": HEAD_MARGIN, "scale_with_doc": False})
     if title_row is not None:
         ws.repeat_rows(title_row)
 
@@ -97,6 +98,7 @@ def openpyxl_print(ws: Any, unit: str, period: str, *, title_row: int | None = N
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins = PageMargins(header=HEAD_MARGIN, footer=HEAD_MARGIN, **MARGINS)
+    ws.HeaderFooter.scaleWithDoc = False
     for item, part in zip((ws.oddHeader, ws.oddFooter), _parts(unit, period), strict=True):
         for side in (item.left, item.center, item.right):
             side.text = None

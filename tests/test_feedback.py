@@ -17,6 +17,7 @@ from consolidate.catalog import Catalog
 from consolidate.feedback import write_feedback
 from consolidate.periods import Period
 from consolidate.run import check_files
+from test_template import assert_prints_a4_landscape
 from test_validate import base_values
 
 from conftest import ROOT
@@ -168,12 +169,7 @@ def test_the_letter_prints_on_a4_landscape_in_one_font(round1: dict[str, Any],
         assert ws.column_dimensions[letter_].width >= max(map(len, words)), letter_
     unit = catalog.unit("forebyggande").name
     for sheet in (s for s in wb.worksheets if s.sheet_state == "visible"):
-        setup = sheet.page_setup
-        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9), sheet.title
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
-        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0), sheet.title
-        assert sheet.oddHeader.left.text == f"{unit} – T2 2025", sheet.title
-        assert sheet.oddHeader.right.text == "&A", sheet.title
+        assert_prints_a4_landscape(sheet, f"{unit} – T2 2025")
 
 
 def test_text_that_looks_like_a_formula_stays_text(round1: dict[str, Any]) -> None:
