@@ -122,7 +122,8 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
         del wb[FEEDBACK_SHEET]
     said = {key: str(cell.value or "") for key, cell in meta.items()}
     head = _letter_head(source, said, catalog)
-    letter = write_letter(wb, head, letter_rows(findings, _field_labels(wb, said, catalog)))
+    rows = letter_rows(findings, _field_labels(wb, said, catalog), wb.sheetnames)
+    letter = write_letter(wb, head, rows)
     for ws in wb.worksheets:
         if ws is not letter and ws.sheet_state == "visible":
             openpyxl_print(ws, head.unit, head.heading)

@@ -91,12 +91,18 @@ def letter_lines(head: LetterHead, rows: Sequence[LetterRow]) -> list[tuple[str,
     return lines
 
 
-def letter_rows(findings: Sequence[Finding],
-                labels: Mapping[tuple[str, str], str]) -> list[LetterRow]:
-    """One row per finding, fel before varningar, each in reading order; the field named as the
-    template names it, and the message without that name in front."""
+def letter_rows(findings: Sequence[Finding], labels: Mapping[tuple[str, str], str],
+                sheets: Sequence[str] = ()) -> list[LetterRow]:
+    """One row per finding, fel before varningar, each in reading order (the sheets in the
+    workbook's order); the field named as the template names it, and the message without that
+    name in front."""
+    order = {name: index for index, name in enumerate(sheets)}
+
+    def key(f: Finding) -> tuple[bool, int, tuple[str, str, int, int, str, str]]:
+        return f.severity != Severity.ERROR, order.get(f.sheet, len(order)), sort_key(f)
+
     rows = []
-    for item in sorted(findings, key=lambda f: (f.severity != Severity.ERROR, sort_key(f))):
+    for item in sorted(findings, key=key):
         label = labels.get((item.sheet, item.cell), "")
         rows.append(LetterRow(item.severity, label or item.title, item.sheet, item.cell,
                               _without(item.message, label)))

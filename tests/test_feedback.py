@@ -300,3 +300,25 @@ def test_warnings_only_is_accepted_and_no_deadline_is_promised_without_one(
     assert "Filen är godkänd och kommer med i sammanställningen." in lines
     assert not any("senast" in line or "Rätta" in line for line in lines)
     assert [r[0] for r in rows] == ["Varning"]
+
+
+def test_findings_are_listed_fel_first_in_the_order_of_the_sheets(
+        tmp_path: Path, filled: Callable[..., Path], catalog: Catalog,
+        invoke: Callable[..., Result]) -> None:
+    values = {**base_values(catalog, "forebyggande", T2),
+              "tab_personalomsattning_egen_begaran_antal": 12,  # fel on a late sheet
+              "tab_arenden_per_kalla_bun_andel": 0.63,  # fel on the second
+              "ind_forebyggande_insatser_varde": 25000}  # varning on the first
+    source = filled("forebyggande", "2025-T2", values, folder=tmp_path / "inlamning")
+    wb = openpyxl.load_workbook(source)
+    wb["Tillbud och skador"]["B6"].value = "några"  # fel on the last sheet
+    wb.save(source)
+    assert invoke("check", source, "--feedback", tmp_path / "ut").exit_code == 1
+    ws = openpyxl.load_workbook(tmp_path / "ut" / "2025-T2_forebyggande_återkoppling.xlsx")[
+        "Återkoppling"]
+    _, _, rows = letter(ws)
+    order = [ws.title for ws in openpyxl.load_workbook(source).worksheets]
+    places = [(r[0], r[2].split("!")[0]) for r in rows]
+    errors = [sheet for severity, sheet in places if severity == "Fel"]
+    assert [severity for severity, _ in places] == ["Fel"] * len(errors) + ["Varning"]
+    assert errors == sorted(errors, key=order.index) and len(set(errors)) >= 3, places
