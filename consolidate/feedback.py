@@ -167,7 +167,7 @@ def _mark(wb: Any, findings: Sequence[Finding]) -> None:
 
 
 def _letter_head(source: Path, meta: dict[str, str], catalog: Catalog | None) -> LetterHead:
-    unit_id, period_text = meta.get("enhet", ""), meta.get("period", "")
+    unit_id, period_text = meta.get("enhet", ""), meta.get("period", "") or "okänd period"
     try:
         period = parse_period(period_text)
     except PeriodError:
