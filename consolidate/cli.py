@@ -136,7 +136,7 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None,
             if sub.readable:
                 try:
                     out = write_feedback(Path(sub.path), checked.of(sub), feedback_dir,
-                                         inputs=files, value_digest=sub.digest)
+                                         inputs=files, value_digest=sub.digest, catalog=catalog)
                 except OSError as exc:  # the folder was checked; a disk can still fill, a copy be
                                         # open
                     failed.append(f"Fel: Återkopplingskopian för {sub.file} kunde inte skrivas i "

@@ -42,12 +42,15 @@ from .errors import ConsolidateError, MailError, UsageError
 @click.option("--feedback", "--aterkoppling", "feedback_dir", type=click.Path(path_type=Path),
               metavar="MAPP",
               help="Skicka i stället återkopplingskopiorna i MAPP till varje enhets kontaktadress.")
+@click.option("--attach-all", "--bifoga-alla", "attach_all", is_flag=True,
+              help="Med --feedback: bifoga kopian även till enheter utan fel och varningar (annars "
+                   "får de ett kort kvitto utan bilaga).")
 @catalog_option
 @help_option
 def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: str | None,
          smtp: str | None, security: str | None, user: str | None, timeout: float,
          outbox: Path | None, force: bool, mask: bool, feedback_dir: Path | None,
-         catalog_path: Path | None) -> None:
+         attach_all: bool, catalog_path: Path | None) -> None:
     """Skicka huvudarbetsboken med e-post, eller återkoppling till enheterna.
 
     Utan --smtp skrivs meddelandet som en .eml-fil i utkorgen (öppnas i Outlook och
@@ -55,6 +58,9 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
     from .errors import MailError
 
     try:
+        if attach_all and feedback_dir is None:
+            raise UsageError("--bifoga-alla gäller återkopplingskopior: "
+                             "ange också --feedback MAPP.")
         catalog = load(catalog_path, feedback_dir or master)
         sender = sender or catalog.board.contact
         messages: list[Any] = []
@@ -64,7 +70,7 @@ def mail(master: Path | None, to: tuple[str, ...], cc: tuple[str, ...], sender: 
 
             batch = build_feedback_messages(feedback_dir,
                                             {u.id: (u.name, u.email) for u in catalog.units},
-                                            sender=sender)
+                                            sender=sender, attach_all=attach_all)
             messages = [fm.message for fm in batch.messages]
             problems = list(batch.problems)
             box = outbox or feedback_dir.parent / "utkorg"

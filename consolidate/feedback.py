@@ -1,4 +1,5 @@
-"""Feedback copies for unit heads: wrong cells coloured and commented, findings listed first."""
+"""Feedback copies for unit heads: wrong cells coloured and commented, a letter with the findings
+first."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
-from .errors import UsageError, os_reason
-from .layout import FEEDBACK_SHEET, META_SHEET
+from .catalog import Catalog
+from .deadlines import sv_date
+from .errors import PeriodError, UsageError, os_reason
+from .feedbackletter import EDGE, MARK, LetterHead, letter_rows, write_letter
+from .layout import FEEDBACK_SHEET, META_SHEET, build_layout
 from .model import Finding, Severity
+from .periods import parse_period
+from .printsetup import openpyxl_print
 
-RED = "FFC7CE"
-YELLOW = "FFEB9C"
+RED = MARK[Severity.ERROR]
+YELLOW = MARK[Severity.WARNING]
 INPUT = "FFF2CC"  # the template's fill of input cells (template.INPUT_FILL)
 AUTHOR = "consolidate"
 _SUFFIX = "_återkoppling"
@@ -43,29 +49,17 @@ def _anchor(ws: Any, ref: str) -> Any:
 def _clear_earlier_marks(wb: Any) -> None:
     """A returned feedback copy: remove our old comments and colours so only current findings
     show."""
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import Border, PatternFill, Side
 
     plain = PatternFill("solid", start_color=INPUT, end_color=INPUT)
+    thin = Side(style="thin")  # the template's input cells: border 1
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.comment is not None and cell.comment.author == AUTHOR:
                     cell.comment = None
                     cell.fill = plain
-
-
-def _link(cell: Any, sheet: str, ref: str) -> Any:
-    """An in-workbook link (location, not an external target), as Excel writes one."""
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    return Hyperlink(ref=cell.coordinate, location="'" + sheet.replace("'", "''") + "'!" + ref)
-
-
-def _text(cell: Any, value: str) -> None:
-    """Write text as text: openpyxl would make a formula of a string starting with '='."""
-    cell.value = value
-    if cell.data_type == "f":
-        cell.data_type = "s"
+                    cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
 
 def check_feedback_dir(out_dir: Path) -> None:
@@ -96,15 +90,16 @@ def feedback_target(source: Path, out_dir: Path, inputs: Collection[Path] = ()) 
 
 
 def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
-                   inputs: Collection[Path] = (), value_digest: str = "") -> Path | None:
+                   inputs: Collection[Path] = (), value_digest: str = "",
+                   catalog: Catalog | None = None) -> Path | None:
     """Write a feedback copy of `source` into out_dir; the source file is only read.
 
-    Returns None when openpyxl cannot open the workbook as the reader did (its findings say why
-    when it is broken), or when the copy would land on a submitted file: `source` itself (a
-    returned feedback copy checked in place) or any of `inputs` (pass every checked file)."""
+    With the catalog, the letter names the fields as the template does and says the deadline and
+    whom to ask. Returns None when openpyxl cannot open the workbook as the reader did (its
+    findings say why when it is broken), or when the copy would land on a submitted file:
+    `source` itself (a returned feedback copy checked in place) or any of `inputs` (pass every
+    checked file)."""
     import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
 
     target_path = feedback_target(source, out_dir, inputs)
     if target_path is None:
@@ -120,9 +115,40 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
         # openpyxl sees no sheets in a package the reader read (Strict Open XML, say): a copy of it
         # would be the feedback sheet alone, the unit's own sheets lost.
         return None
+    meta = {str(k.value): v for k, v in wb[META_SHEET].iter_rows(min_col=1, max_col=2)}
     _clear_earlier_marks(wb)
-    red = PatternFill("solid", start_color=RED, end_color=RED)
-    yellow = PatternFill("solid", start_color=YELLOW, end_color=YELLOW)
+    _mark(wb, findings)
+    if FEEDBACK_SHEET in wb.sheetnames:
+        del wb[FEEDBACK_SHEET]
+    said = {key: str(cell.value or "") for key, cell in meta.items()}
+    head = _letter_head(source, said, catalog)
+    rows = letter_rows(findings, _field_labels(wb, said, catalog), wb.sheetnames)
+    letter = write_letter(wb, head, rows)
+    for ws in wb.worksheets:
+        if ws is not letter and ws.sheet_state == "visible":
+            openpyxl_print(ws, head.unit, head.heading)
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    if "typ" in meta:
+        meta["typ"].value = "återkoppling"
+    if value_digest:
+        # Lets a later run skip this copy until a unit head changes a value in it.
+        if "vardehash" in meta:
+            meta["vardehash"].value = value_digest
+        else:
+            wb[META_SHEET].append(["vardehash", value_digest])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_atomically(target_path, wb.save)
+
+
+def _mark(wb: Any, findings: Sequence[Finding]) -> None:
+    """Each finding's cell red (fel) or yellow (varning) with a strong edge, so the mark shows on
+    the template's pale yellow input cells and on paper, and a comment saying what the letter
+    says."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Border, PatternFill, Side
+
     by_cell: dict[tuple[str, str], list[Finding]] = {}
     for item in findings:
         if item.sheet and item.cell and item.sheet in wb.sheetnames:
@@ -131,48 +157,48 @@ def write_feedback(source: Path, findings: Sequence[Finding], out_dir: Path,
         cell = _anchor(wb[sheet], ref)
         worst = (Severity.ERROR if any(i.severity == Severity.ERROR for i in items)
                  else Severity.WARNING)
-        cell.fill = red if worst == Severity.ERROR else yellow
+        cell.fill = PatternFill("solid", start_color=MARK[worst], end_color=MARK[worst])
+        edge = Side(style="medium", color=EDGE[worst])
+        cell.border = Border(left=edge, right=edge, top=edge, bottom=edge)
         text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in items)
         comment = Comment(text, AUTHOR)
         comment.width, comment.height = 320, 40 + 18 * (len(text) // 45 + len(items))
         cell.comment = comment
-    if FEEDBACK_SHEET in wb.sheetnames:
-        del wb[FEEDBACK_SHEET]
-    ws = wb.create_sheet(FEEDBACK_SHEET, 0)
-    heads = ["Allvarlighet", "Flik", "Cell", "Regel", "Meddelande"]
-    for col, head in enumerate(heads, start=1):
-        ws.cell(row=1, column=col, value=head).font = Font(bold=True)
-    for row, item in enumerate(findings, start=2):
-        ws.cell(row=row, column=1, value=str(item.severity)).fill = (
-            red if item.severity == Severity.ERROR else yellow)
-        _text(ws.cell(row=row, column=2), item.sheet)
-        target = ws.cell(row=row, column=3)
-        _text(target, item.cell)
-        if item.sheet in wb.sheetnames and item.cell:
-            target.hyperlink = _link(target, item.sheet, item.cell)
-            target.font = Font(color="0563C1", underline="single")
-        _text(ws.cell(row=row, column=4), item.title)
-        _text(ws.cell(row=row, column=5), item.message)
-    if not findings:
-        ws.cell(row=2, column=5, value="Inga fel eller varningar. Tack!")
-    for letter, width in zip("ABCDE", (12, 22, 8, 30, 100), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    wb.active = 0
-    for other in wb.worksheets[1:]:
-        other.sheet_view.tabSelected = False
-    if META_SHEET in wb.sheetnames:
-        meta = wb[META_SHEET]
-        keys: dict[Any, Any] = {}
-        for key_cell, value_cell in meta.iter_rows(min_col=1, max_col=2):
-            keys[key_cell.value] = value_cell
-            if key_cell.value == "typ":
-                value_cell.value = "återkoppling"
-        if value_digest:
-            # Lets a later run skip this copy until a unit head changes a value in it.
-            if "vardehash" in keys:
-                keys["vardehash"].value = value_digest
-            else:
-                meta.append(["vardehash", value_digest])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return write_atomically(target_path, wb.save)
+
+
+def _letter_head(source: Path, meta: dict[str, str], catalog: Catalog | None) -> LetterHead:
+    unit_id, period_text = meta.get("enhet", ""), meta.get("period", "") or "okänd period"
+    try:
+        period = parse_period(period_text)
+    except PeriodError:
+        period = None
+    unit = meta.get("enhetsnamn") or unit_id or "okänd enhet"
+    if catalog is None:
+        return LetterHead(unit, period.label if period else period_text,
+                          period.heading if period else period_text, "", source.name)
+    if catalog.has_unit(unit_id):
+        unit = catalog.unit(unit_id).name
+    due = catalog.settings.deadlines.due(period) if period else None
+    return LetterHead(unit, period.label if period else period_text,
+                      period.heading if period else period_text,
+                      f"{catalog.board.name}, {catalog.board.municipality}", source.name,
+                      sv_date(due) if due else "", catalog.board.contact)
+
+
+def _field_labels(wb: Any, meta: dict[str, str],
+                  catalog: Catalog | None) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the field's label in the template, found through the workbook's defined
+    names, so a cell that moved with an inserted row keeps its name."""
+    try:
+        period = parse_period(meta.get("period", ""))
+    except PeriodError:
+        return {}
+    if catalog is None or not catalog.has_unit(meta.get("enhet", "")):
+        return {}
+    labels = {c.name: c.label for c in build_layout(catalog, meta["enhet"], period).cells}
+    found: dict[tuple[str, str], str] = {}
+    for name, defined in wb.defined_names.items():
+        if name in labels:
+            for sheet, ref in defined.destinations:
+                found[(sheet, ref.replace("$", ""))] = labels[name]
+    return found

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
-from .catalog import Catalog, Indicator, Table
+from .catalog import Catalog, Table
 from .deadlines import sv_date
 from .errors import UsageError
 from .layout import (
     COL_BASELINE,
     COL_CHECK,
+    COL_COMMENT,
     COL_DENOM,
     COL_GOAL,
     COL_MEASURE,
@@ -37,7 +38,8 @@ from .layout import (
 )
 from .periods import MONTHS, Period
 from .plan import absence
-from .templatestyle import VALIDATION, Formats
+from .printsetup import fit_width, row_height, xlsxwriter_print
+from .templatestyle import VALIDATION, Formats, heading, measure_text, value_format, value_text
 
 _OS_REASONS = {
     errno.ENOTDIR: "är ingen mapp (en del av sökvägen är en fil)",
@@ -105,7 +107,7 @@ def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
     _instructions(wb, fmt, catalog, layout)
     _indicator_sheet(wb, fmt, catalog, layout)
     for block in layout.tables:
-        _table_sheet(wb, fmt, layout, block)
+        _table_sheet(wb, fmt, catalog, layout, block)
     for cell in layout.cells:
         wb.define_name(cell.name, f"='{cell.sheet}'!${col_letter(cell.col)}${cell.row + 1}")
     meta = wb.add_worksheet(META_SHEET)
@@ -139,26 +141,20 @@ def _input(ws: Any, fmt: Formats, cell: InputCell) -> None:
     ws.data_validation(cell.row, cell.col, cell.row, cell.col, dict(VALIDATION[cell.kind]))
 
 
-def _setup(ws: Any) -> None:
+def _setup(ws: Any, layout: Layout, unit: str) -> None:
     ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True,
                     "insert_columns": True, "select_locked_cells": True,
                     "select_unlocked_cells": True})
     ws.freeze_panes(FIRST_ROW, 0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(HEADER_ROW)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.set_footer("&L&F&R&P (&N)")
+    xlsxwriter_print(ws, unit, layout.period.heading, title_row=HEADER_ROW)
 
 
 def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> None:
     ws = wb.add_worksheet(INSTRUCTION_SHEET)
     unit = catalog.unit(layout.unit_id)
-    ws.set_column(0, 0, 88)
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.6, right=0.6, top=0.7, bottom=0.7)
+    width = 125
+    ws.set_column(0, 0, width)
+    xlsxwriter_print(ws, unit.name, layout.period.heading)
     lines = [
         (fmt.title, f"Tertialuppföljning {layout.period.label} – {unit.name}"),
         (fmt.text, (f"{catalog.board.name}, {catalog.board.municipality}. Mallen gäller bara "
@@ -185,9 +181,8 @@ def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> No
     ]
     for row, (style, text) in enumerate(lines):
         ws.write_string(row, 0, text, style)
-        if len(text) > 85:
-            # Wrapped lines need the room; Excel does not grow rows written by a library.
-            ws.set_row(row, 15 * (len(text) // 85 + 1) + 2)
+        big = style is fmt.title
+        ws.set_row(row, row_height([(text, width)], bold=big, size=14 if big else 11))
     ws.protect("", {"select_locked_cells": True})
     ws.activate()
 
@@ -199,93 +194,86 @@ def _deadline_line(fmt: Formats, catalog: Catalog, layout: Layout) -> list[tuple
     return [(fmt.title, f"Lämna in senast {sv_date(due)}."), (fmt.text, "")]
 
 
-def _value_format(fmt: Formats, ind: Indicator) -> Any:
-    if ind.in_percent:
-        return fmt.shown["%2" if ind.decimals >= 2 else "%"]
-    return fmt.shown[str(min(ind.decimals, 2))]
-
-
-def _sv_value(ind: Indicator, value: float | None) -> str:
-    if value is None:
-        return ind.target_text or ""
-    if ind.in_percent:
-        return f"{value * 100:.{max(ind.decimals, 0)}f} %".replace(".", ",")
-    return f"{value:,.{ind.decimals}f}".replace(",", " ").replace(".", ",")
-
-
 def _indicator_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> None:
     ws = wb.add_worksheet(INDICATOR_SHEET)
     unit = catalog.unit(layout.unit_id)
-    ws.write_string(0, 0, f"Indikatorer – {unit.name}, {layout.period.label}", fmt.title)
-    ws.write_string(1, 0, "Fyll i periodens utfall i de gula cellerna. "
-                          "Andelar anges som täljare och nämnare.", fmt.muted)
     heads = ["Målområde", "Indikator", "Mäts som", "Värde / täljare", "Nämnare", "Andel (beräknas)",
              "Nuläge", "Börläge", "Kommentar till nämnden", "Kontroll"]
-    widths = [30, 45, 34, 14, 14, 12, 12, 14, 40, 30]
-    for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
-        ws.write_string(HEADER_ROW, col, head, fmt.head)
-        ws.set_column(col, col, width)
-    ws.set_row(HEADER_ROW, 30)
+    # What the locked columns show, row by row: their widths follow what they hold.
+    shown = [{COL_GOAL: ind.goal_area, COL_NAME: ind.name, COL_MEASURE: measure_text(ind),
+              COL_BASELINE: value_text(ind, ind.baseline),
+              COL_TARGET: f"{value_text(ind, ind.target)} ({ind.target_year})"}
+             for ind in layout.indicators]
+    fitted = {COL_GOAL: (14, 26), COL_NAME: (20, 40), COL_MEASURE: (14, 30), COL_BASELINE: (9, 14),
+              COL_TARGET: (10, 16)}
+    widths = [fit_width([heads[col], *(r[col] for r in shown)], *fitted[col]) if col in fitted
+              else {COL_COMMENT: 30.0, COL_CHECK: 26.0}.get(col, 12.0)
+              for col in range(len(heads))]
+    heading(ws, fmt, f"Indikatorer – {unit.name}, {layout.period.label}",
+            "Fyll i periodens utfall i de gula cellerna. Andelar anges som täljare och nämnare.",
+            widths)
+    _heads(ws, fmt, heads, widths)
     by_id = {c.scope + ":" + c.field: c for c in layout.indicator_cells}
-    for offset, ind in enumerate(layout.indicators):
+    for offset, (ind, texts) in enumerate(zip(layout.indicators, shown, strict=True)):
         row = FIRST_ROW + offset
-        ws.set_row(row, 45)
-        ws.write_string(row, COL_GOAL, ind.goal_area, fmt.label)
-        ws.write_string(row, COL_NAME, ind.name, fmt.label)
+        ws.set_row(row, row_height([(text, widths[col]) for col, text in texts.items()],
+                                   least=34))
+        for col, text in texts.items():
+            ws.write_string(row, col, text, fmt.label)
         if ind.is_share:
-            measure = f"Täljare: {ind.numerator_label}. Nämnare: {ind.denominator_label}."
             _input(ws, fmt, by_id[ind.id + ":taljare"])
             _input(ws, fmt, by_id[ind.id + ":namnare"])
             v, d = f"{col_letter(COL_VALUE)}{row + 1}", f"{col_letter(COL_DENOM)}{row + 1}"
             ws.write_formula(row, COL_SHARE,
                              f'=IF(AND(ISNUMBER({v}),ISNUMBER({d}),{d}>0),{v}/{d},"")',
-                             _value_format(fmt, ind), "")
+                             value_format(fmt, ind), "")
             ws.write_formula(row, COL_CHECK,
                              f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),'
                              f'IF({v}>{d},"Täljaren är större än nämnaren",'
                              f'IF({d}=0,"Nämnaren är 0","")),"")', fmt.check, "")
         else:
-            measure = {"antal": "Antal (heltal)", "årsarbetare": "Årsarbetare",
-                       "mnkr": "Miljoner kronor (mnkr)", "dygn": "Dygn",
-                       "procent": "Procent"}[ind.kind]
             _input(ws, fmt, by_id[ind.id + ":varde"])
             ws.write_blank(row, COL_DENOM, None, fmt.label)
             ws.write_blank(row, COL_SHARE, None, fmt.label)
             ws.write_blank(row, COL_CHECK, None, fmt.check)
-        ws.write_string(row, COL_MEASURE, measure, fmt.label)
-        ws.write_string(row, COL_BASELINE, _sv_value(ind, ind.baseline), fmt.label)
-        ws.write_string(row, COL_TARGET, f"{_sv_value(ind, ind.target)} ({ind.target_year})",
-                        fmt.label)
         _input(ws, fmt, by_id[ind.id + ":kommentar"])
     last = FIRST_ROW + max(len(layout.indicators), 1) - 1
     ws.conditional_format(FIRST_ROW, COL_CHECK, last, COL_CHECK,
                           {"type": "formula",
                            "criteria": f"=LEN(${col_letter(COL_CHECK)}{FIRST_ROW + 1})>0",
                            "format": fmt.red})
-    _setup(ws)
+    _setup(ws, layout, unit.name)
 
 
-def _table_sheet(wb: Any, fmt: Formats, layout: Layout, block: TableBlock) -> None:
+def _table_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout,
+                 block: TableBlock) -> None:
     table = block.table
     ws = wb.add_worksheet(table.sheet)
-    ws.write_string(0, 0, table.title, fmt.title)
-    ws.write_string(1, 0, table.description, fmt.muted)
     cells = {(c.item, c.field): c for c in block.cells}
     if table.kind == "fordelning":
-        _distribution(ws, fmt, table, cells)
+        widths = _distribution(ws, fmt, table, cells)
     elif table.kind == "enkat":
-        _survey(ws, fmt, table, cells)
+        widths = _survey(ws, fmt, table, cells)
     elif table.kind == "manad":
-        _monthly(ws, fmt, table, cells, layout.period)
+        widths = _monthly(ws, fmt, table, cells, layout.period)
     else:
-        _varav(ws, fmt, table, cells)
-    _setup(ws)
+        widths = _varav(ws, fmt, table, cells)
+    heading(ws, fmt, table.title, table.description, widths)
+    _setup(ws, layout, catalog.unit(layout.unit_id).name)
 
 
-def _heads(ws: Any, fmt: Formats, heads: list[str], widths: list[int]) -> None:
+def _heads(ws: Any, fmt: Formats, heads: list[str], widths: list[float]) -> list[float]:
     for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
         ws.write_string(HEADER_ROW, col, head, fmt.head)
         ws.set_column(col, col, width)
+    ws.set_row(HEADER_ROW, row_height(zip(heads, widths), bold=True, least=20))
+    return widths
+
+
+def _label(ws: Any, row: int, text: str, width: float, style: Any) -> None:
+    """A row's label in the first column, the row as tall as the label needs."""
+    ws.write_string(row, 0, text, style)
+    ws.set_row(row, row_height([(text, width)], least=20))
 
 
 def _red_when_text(ws: Any, fmt: Formats, first: int, last: int, col: int) -> None:
@@ -294,15 +282,17 @@ def _red_when_text(ws: Any, fmt: Formats, first: int, last: int, col: int) -> No
 
 
 def _distribution(ws: Any, fmt: Formats, table: Table,
-                  cells: dict[tuple[str, str], InputCell]) -> None:
+                  cells: dict[tuple[str, str], InputCell]) -> list[float]:
     check_col = 3 if table.with_share else 2
     heads = ["Kategori", table.count_label] + (["Andel"] if table.with_share else []) + ["Kontroll"]
-    _heads(ws, fmt, heads, [32, 14] + ([12] if table.with_share else []) + [40])
+    first = fit_width(["Kategori", "SUMMA", *(r.label for r in table.rows)], 16, 40)
+    widths = _heads(ws, fmt, heads, [first, fit_width([table.count_label], 12, 20)]
+                    + ([12.0] if table.with_share else []) + [36.0])
     summa_row = FIRST_ROW + len(table.rows)
     total = f"$B${summa_row + 1}"
     for offset, trow in enumerate(table.rows):
         row = FIRST_ROW + offset
-        ws.write_string(row, 0, trow.label, fmt.label)
+        _label(ws, row, trow.label, first, fmt.label)
         _input(ws, fmt, cells[(trow.id, "antal")])
         if table.with_share:
             _input(ws, fmt, cells[(trow.id, "andel")])
@@ -316,7 +306,7 @@ def _distribution(ws: Any, fmt: Formats, table: Table,
                              fmt.check, "")
         else:
             ws.write_blank(row, check_col, None, fmt.check)
-    ws.write_string(summa_row, 0, "SUMMA", fmt.bold_label)
+    _label(ws, summa_row, "SUMMA", first, fmt.bold_label)
     _input(ws, fmt, cells[("summa", "antal")])
     first, last = FIRST_ROW + 1, summa_row
     parts = f"SUM(B{first}:B{last})"
@@ -334,32 +324,36 @@ def _distribution(ws: Any, fmt: Formats, table: Table,
                      f'"Delarna blir "&{parts}&", inte SUMMA",'
                      f'{otherwise})', fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, summa_row, check_col)
+    return widths
 
 
-def _survey(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
-    _heads(ws, fmt, ["Fråga", "Mycket nöjd / helt nöjd", "Kontroll"], [70, 16, 40])
+def _survey(ws: Any, fmt: Formats, table: Table,
+            cells: dict[tuple[str, str], InputCell]) -> list[float]:
+    first = fit_width(["Antal inkomna enkäter", *(r.label for r in table.rows)], 30, 70)
+    widths = _heads(ws, fmt, ["Fråga", "Mycket nöjd / helt nöjd", "Kontroll"], [first, 16, 34])
     for offset, trow in enumerate(table.rows):
         row = FIRST_ROW + offset
-        ws.set_row(row, 30)
-        ws.write_string(row, 0, trow.label, fmt.label)
+        _label(ws, row, trow.label, first, fmt.label)
         _input(ws, fmt, cells[(trow.id, "andel")])
         ws.write_blank(row, 2, None, fmt.check)
     row = FIRST_ROW + len(table.rows)
-    ws.write_string(row, 0, "Antal inkomna enkäter", fmt.bold_label)
+    _label(ws, row, "Antal inkomna enkäter", first, fmt.bold_label)
     _input(ws, fmt, cells[("svar", "antal")])
     answers = f"B{FIRST_ROW + 1}:B{row}"
     ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),B{row + 1}=0,COUNT({answers})>0),'
                              f'"Inga enkäter men andelar ifyllda","")', fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, row, 2)
+    return widths
 
 
 def _monthly(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell],
-             period: Period) -> None:
+             period: Period) -> list[float]:
     heads = ["Serie"] + [m.capitalize() for m in MONTHS] + ["Summa", "Kontroll"]
-    _heads(ws, fmt, heads, [30] + [8] * 12 + [10, 36])
+    first = fit_width([r.label for r in table.rows], 16, 34)
+    widths = _heads(ws, fmt, heads, [first] + [8.0] * 12 + [10.0, 20.0])
     for offset, trow in enumerate(table.rows):
         row = FIRST_ROW + offset
-        ws.write_string(row, 0, trow.label, fmt.label)
+        _label(ws, row, trow.label, first, fmt.label)
         for month in MONTHS:
             _input(ws, fmt, cells[(trow.id, month)])
         ws.write_formula(row, 13, f"=SUM(B{row + 1}:M{row + 1})", fmt.shown["0"], 0)
@@ -368,16 +362,20 @@ def _monthly(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], I
                                   f'"Fyll i jan–{MONTHS[period.last_month - 1]}","")',
                                   fmt.check, "")
     _red_when_text(ws, fmt, FIRST_ROW, FIRST_ROW + len(table.rows) - 1, 14)
+    return widths
 
 
-def _varav(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], InputCell]) -> None:
-    _heads(ws, fmt, ["", "Antal", "Kontroll"], [40, 12, 40])
-    ws.write_string(FIRST_ROW, 0, table.total_label or "Totalt", fmt.bold_label)
+def _varav(ws: Any, fmt: Formats, table: Table,
+           cells: dict[tuple[str, str], InputCell]) -> list[float]:
+    first = fit_width([table.total_label or "Totalt",
+                       *(f"   varav {r.label.lower()}" for r in table.rows)], 24, 50)
+    widths = _heads(ws, fmt, ["", "Antal", "Kontroll"], [first, 12, 32])
+    _label(ws, FIRST_ROW, table.total_label or "Totalt", first, fmt.bold_label)
     _input(ws, fmt, cells[("total", "antal")])
     total = f"$B${FIRST_ROW + 1}"
     for offset, trow in enumerate(table.rows, start=1):
         row = FIRST_ROW + offset
-        ws.write_string(row, 0, f"   varav {trow.label.lower()}", fmt.label)
+        _label(ws, row, f"   varav {trow.label.lower()}", first, fmt.label)
         _input(ws, fmt, cells[(trow.id, "antal")])
         ws.write_formula(row, 2, f'=IF(AND(ISNUMBER(B{row + 1}),ISNUMBER({total}),'
                                  f'B{row + 1}>{total}),'
@@ -392,3 +390,4 @@ def _varav(ws: Any, fmt: Formats, table: Table, cells: dict[tuple[str, str], Inp
     else:
         ws.write_blank(FIRST_ROW, 2, None, fmt.check)
     _red_when_text(ws, fmt, FIRST_ROW, last, 2)
+    return widths

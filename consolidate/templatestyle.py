@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .catalog import Indicator
+from .printsetup import row_height
+
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#1F4E79"
 CHECK_RED = "#F8CBAD"
@@ -74,7 +77,7 @@ class Formats:
 
     def __init__(self, wb: Any) -> None:
         base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": True})
         self.text = wb.add_format({**base, "text_wrap": True})
         self.muted = wb.add_format({**base, "italic": True, "font_color": "#595959",
                                     "text_wrap": True})
@@ -97,3 +100,41 @@ class Formats:
                               ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE),
                               ("text", "@"))
         }
+
+
+def heading(ws: Any, fmt: Formats, title: str, description: str, widths: list[float]) -> None:
+    """A sheet's title and the line under it, each across the table's columns and wrapped, the
+    rows as tall as the text needs (a long line in one narrow column was cut off on paper)."""
+    total = sum(widths)
+    for row, text, style in ((0, title, fmt.title), (1, description, fmt.muted)):
+        if len(widths) > 1:
+            ws.merge_range(row, 0, row, len(widths) - 1, text, style)
+        else:
+            ws.write_string(row, 0, text, style)
+        big = style is fmt.title
+        ws.set_row(row, row_height([(text, total)], bold=big, size=14 if big else 11))
+
+
+def value_format(fmt: Formats, ind: Indicator) -> Any:
+    if ind.in_percent:
+        return fmt.shown["%2" if ind.decimals >= 2 else "%"]
+    return fmt.shown[str(min(ind.decimals, 2))]
+
+
+def value_text(ind: Indicator, value: float | None) -> str:
+    """A nuläge or börläge as the template shows it: '1 931', '4,2 %'."""
+    if value is None:
+        return ind.target_text or ""
+    if ind.in_percent:
+        return f"{value * 100:.{max(ind.decimals, 0)}f} %".replace(".", ",")
+    return f"{value:,.{ind.decimals}f}".replace(",", " ").replace(".", ",")
+
+
+_MEASURES = {"antal": "Antal (heltal)", "årsarbetare": "Årsarbetare",
+             "mnkr": "Miljoner kronor (mnkr)", "dygn": "Dygn", "procent": "Procent"}
+
+
+def measure_text(ind: Indicator) -> str:
+    if ind.is_share:
+        return f"Täljare: {ind.numerator_label}. Nämnare: {ind.denominator_label}."
+    return _MEASURES[ind.kind]

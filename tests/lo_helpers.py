@@ -11,7 +11,9 @@ import struct
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 INSTALL_HINT = ("apt-get install -y --no-install-recommends libreoffice-calc-nogui poppler-utils "
@@ -168,3 +170,40 @@ def png_size(path: Path) -> tuple[int, int]:
         raise LibreOfficeError(f"{path} is not a PNG file")
     width, height = struct.unpack(">II", head[16:24])
     return width, height
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Page:
+    """One PDF page in points: its size and every word with its box (pdftotext -bbox)."""
+
+    width: float
+    height: float
+    words: tuple[Word, ...]
+
+    def band(self, top: float, bottom: float) -> list[Word]:
+        """The words whose box lies between two heights (0 at the top of the page)."""
+        return [w for w in self.words if w.y0 >= top and w.y1 <= bottom]
+
+
+def pdf_words(pdf: Path) -> list[Page]:
+    """Every page of a PDF with its words' boxes, in reading order."""
+    done = _run([_tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(pdf), "-"], timeout=60)
+    if done.returncode != 0:
+        raise LibreOfficeError(f"pdftotext -bbox failed on {pdf}: {done.stderr}")
+    root = ElementTree.fromstring(done.stdout)
+    pages = []
+    for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
+        words = tuple(Word(w.text or "", *(float(w.attrib[k])
+                                           for k in ("xMin", "yMin", "xMax", "yMax")))
+                      for w in page.iter("{http://www.w3.org/1999/xhtml}word"))
+        pages.append(Page(float(page.attrib["width"]), float(page.attrib["height"]), words))
+    return pages

@@ -508,7 +508,8 @@ UNITS = {"barn": ("Barn och unga", "barn@exempelkommun.se"),
          "vuxen": ("Vuxna", "Vuxenchef <vuxen@exempelkommun.se>")}
 
 
-def test_feedback_messages(tmp_path: Path) -> None:
+def test_feedback_messages_from_copies_written_before_the_letter(tmp_path: Path) -> None:
+    """Copies whose Återkoppling sheet is the bare table of earlier versions are still mailed."""
     folder = tmp_path / "återkoppling"
     folder.mkdir()
     make_feedback(folder / "barn_2025-T2_återkoppling.xlsx", "barn", [
@@ -529,8 +530,9 @@ def test_feedback_messages(tmp_path: Path) -> None:
     assert "okand_2025-T2_återkoppling.xlsx" in batch.problems[0]
     assert "finns inte i katalogen" in batch.problems[0]
     barn, ren, vuxen = (m.message for m in batch.messages)
-    assert batch.messages[1].findings == ()
-    assert "hittade inget att anmärka på" in body(ren, "plain")
+    assert batch.messages[1].findings == () and not batch.messages[1].attached
+    assert "Vi har tagit emot er tertialuppföljning" in body(ren, "plain")
+    assert list(ren.iter_attachments()) == []
     assert barn["To"] == "barn@exempelkommun.se"
     assert vuxen["To"].addresses[0].addr_spec == "vuxen@exempelkommun.se"
     assert barn["Subject"] == "Återkoppling på er tertialuppföljning 2025-T2 – Barn och unga"
@@ -538,11 +540,10 @@ def test_feedback_messages(tmp_path: Path) -> None:
     assert "hittade 1 fel och 1 varning" in plain
     assert "Indikatorer!D7: Värde saknas för antal placerade barn." in plain
     assert "Indikatorer!D9: Väntetiden ökade kraftigt." in plain
-    assert "Rätta de markerade cellerna" in plain and "ursprungliga arbetsbok" in plain
-    assert "inga fel, bara varningar" in body(vuxen, "plain")
     name, _, data = attachment(barn)
     assert name == "barn_2025-T2_återkoppling.xlsx"
     assert data == (folder / "barn_2025-T2_återkoppling.xlsx").read_bytes()
+    assert attachment(vuxen)[0] == "vuxen_2025-T2_återkoppling.xlsx"
 
 
 def test_feedback_bad_files_are_problems(tmp_path: Path) -> None:

@@ -449,3 +449,41 @@ def test_live_check_of_the_monthly_series(book: Callable[[str, int], Workbook], 
     assert (f"COUNT({get_column_letter(jan)}{row}:{get_column_letter(col)}{row})<{col - jan + 1}"
             in formula)
     assert f"jan–{last_month.lower()}" in formula
+
+
+def assert_prints_a4_landscape(ws: Worksheet, head: str) -> None:
+    """A sheet's print setup: A4 landscape, one page wide, `head` on the left of the running head
+    and the sheet's name on its right."""
+    setup = ws.page_setup
+    assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9), ws.title
+    assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+    # OOXML's default for a missing fitToWidth or fitToHeight is 1
+    assert tuple(1 if n is None else int(n)
+                 for n in (setup.fitToWidth, setup.fitToHeight)) == (1, 0), ws.title
+    assert ws.oddHeader.left.text == head, ws.title
+    assert ws.oddHeader.right.text == "&A" and ws.oddHeader.left.font == "Calibri,Regular"
+
+
+@pytest.mark.parametrize(("unit", "tertial"), CASES)
+def test_every_sheet_prints_a4_landscape_at_page_width_in_one_font(
+        unit: str, tertial: int, book: Callable[[str, int], Workbook]) -> None:
+    """Unit and period in the running head, the column heads frozen and repeated on paper, one
+    font, and every locked text's longest word narrower than its column."""
+    wb = book(unit, tertial)
+    name = CATALOG.unit(unit).name
+    for ws in (s for s in wb.worksheets if s.sheet_state == "visible"):
+        assert_prints_a4_landscape(ws, f"{name} – T{tertial} 2025")
+        fonts = {cell.font.name for row in ws.iter_rows() for cell in row if cell.value}
+        assert fonts == {"Calibri"}, (ws.title, fonts)
+        if ws.title == "Instruktioner":
+            continue
+        assert ws.freeze_panes == "A6" and ws.print_title_rows == "$5:$5", ws.title
+        merged = {str(r) for r in ws.merged_cells.ranges}
+        for row in ws.iter_rows(min_row=5):
+            for cell in row:
+                if cell.data_type == "s" and cell.value:
+                    width = ws.column_dimensions[get_column_letter(cell.column)].width
+                    longest = max(len(w) for w in str(cell.value).split())
+                    assert width >= longest, (ws.title, cell.coordinate, width, cell.value)
+        # Title and hint span the table, so a long one wraps instead of being cut at column A.
+        assert {r.split(":")[0] for r in merged} >= {"A1", "A2"}, (ws.title, merged)
