@@ -62,6 +62,7 @@ def compare(board: Board, data: KoladaData) -> Board:
     for (kpi, place, y), value in data.values.items():
         series[(kpi, place)][y] = value
     work = _Work(catalog, data, series, year, findings)
+    work.masked = board.masked
     rows = {}
     linked = [r.indicator for r in board.rows if r.indicator.kolada]
     if not linked:
@@ -93,6 +94,7 @@ class _Work:
         spec = catalog.comparison
         self.spec = spec
         self.absent: set[Place] = set()
+        self.masked = False
 
     def _places(self) -> list[tuple[Place, str, tuple[str, ...]]]:
         """(column, its name in messages, the Kolada ids it is made of)."""
@@ -158,7 +160,7 @@ class _Work:
         if group:
             count = self.data.counts.get((kpi, place, year), 0)
             note = f"Koladas ovägda medel för kommungruppen {place}" + (
-                f" ({count} kommuner med värde)" if count > 1 else "")
+                f" ({count} kommuner med värde)" if count > 1 and not self.masked else "")
         return Compared(self.series[(kpi, place)][year], year, note)
 
     def _mean(self, kpi: str, ids: tuple[str, ...]) -> Compared:
@@ -170,9 +172,11 @@ class _Work:
         for year in years:
             have = [found[year] for i in ids if year in (found := self.series.get((kpi, i), {}))]
             if len(have) >= need:
+                # A masked file shows no small number in a comment, of whatever it counts.
+                of = ("de liknande kommuner som har värde" if self.masked
+                      else f"{len(have)} av {len(ids)} kommuner")
                 return Compared(sum(have) / len(have), year,
-                                f"ovägt medel av {len(have)} av {len(ids)} kommuner, räknat av "
-                                "consolidate ur Koladas värden")
+                                f"ovägt medel av {of}, räknat av consolidate ur Koladas värden")
         return Compared(None)
 
     def _check(self, ind: Indicator, name: str, found: Compared) -> None:

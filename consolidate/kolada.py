@@ -125,7 +125,7 @@ def read_json(text: str, data: KoladaData) -> None:
         problem = _record(record, data)
         if problem:
             bad.append(f"post {number}: {problem}")
-    bad_rows(data, bad, len(records), "poster")
+    bad_rows(data, bad, len(records), ("post", "poster"))
 
 
 def _page_notes(page: dict[str, Any], data: KoladaData) -> None:

@@ -59,7 +59,7 @@ def read_csv(text: str, data: KoladaData, names: Mapping[str, str]) -> None:
                                                    f"(t.ex. \"{titles[0]}\"); exportera med "
                                                    "nyckeltalens id, eller hämta med --hamta"))
         return
-    bad_rows(data, bad, used, "rader")
+    bad_rows(data, bad, used, ("rad", "rader"))
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -133,8 +133,11 @@ def number(text: str) -> tuple[float | None, bool]:
     plain = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if plain.casefold() in _MISSING:
         return None, True
-    if "," in plain:
-        plain = plain.replace(".", "").replace(",", ".")
+    if "," in plain and "." in plain:  # the last of the two is the decimal sign: 4.790,5 or 4,790.5
+        comma_last = plain.rfind(",") > plain.rfind(".")
+        plain = plain.replace(".", "").replace(",", ".") if comma_last else plain.replace(",", "")
+    elif "," in plain:
+        plain = plain.replace(",", ".")
     try:
         return float(plain), True
     except ValueError:

@@ -54,13 +54,16 @@ def year_of(period: Any) -> int | None:
     return int(text) if _YEAR.match(text) else None
 
 
-def bad_rows(data: KoladaData, bad: list[str], total: int, what: str) -> None:
+def bad_rows(data: KoladaData, bad: list[str], total: int, what: tuple[str, str]) -> None:
+    """Say what could not be read: the whole file, or how many of its rows (`what`: the word for
+    one and for several, e.g. ("rad", "rader"))."""
     if not bad:
         if not data.seen and not any(f.code == "jamforelse_fil" for f in data.findings):
             data.findings.append(unusable(data.source, "den innehåller inga värden"))
         return
     if len(bad) == total:
-        data.findings.append(unusable(data.source, f"ingen av dess {what} kan läsas ({bad[0]})"))
+        data.findings.append(unusable(data.source, f"ingen av dess {what[1]} kan läsas ({bad[0]})"))
         return
     data.findings.append(finding("jamforelse_rader", data.source, file_name=data.source,
-                                 count=len(bad), what=what, example=bad[0]))
+                                 count=len(bad), what=what[len(bad) > 1],
+                                 example=bad[0]))
