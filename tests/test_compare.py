@@ -419,3 +419,19 @@ def test_a_masked_master_with_comparisons_leaks_no_small_count(
     assert not A.clear_leaks(masked, A.truth_of(plain))
     result = A.audit(masked)
     assert result.ok, result.report()
+
+
+def test_the_library_gives_the_comparison_in_the_board_model(shared: tuple[Path, Path, Catalog],
+                                                             tmp_path: Path) -> None:
+    from consolidate import consolidate_folder
+    from consolidate.comparemodel import Place
+
+    folder, _, catalog = shared
+    board = consolidate_folder(folder, catalog, comparison=kolada_json(tmp_path / "k.json", ROWS))
+    assert board.comparison is not None
+    row = board.comparison.rows[SHARE]
+    country = row.get(Place.COUNTRY)
+    assert country is not None and (country.value, country.year) == (pytest.approx(0.045), 2025)
+    peers = row.get(Place.SIMILAR)
+    assert peers is not None and (peers.value, peers.year) == (pytest.approx(0.05), 2024)
+    assert not (folder / "sammanställning_2025-T3.xlsx").exists()  # nothing written
