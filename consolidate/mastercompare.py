@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .boardmodel import Board, IndicatorRow
+from .catalog import Indicator
 from .comparemodel import Compared, Comparison, Place, RowComparison
 from .masterstyle import num_format
 
@@ -16,12 +17,31 @@ _LINE = {Place.OWN: "#7F7F7F", Place.COUNTRY: "#548235", Place.SIMILAR: "#BF8F00
 
 
 def summary_heads(board: Board) -> list[tuple[str, int]]:
-    """The comparison's columns on Sammanställning (none without a comparison)."""
+    """The comparison's columns on Sammanställning (none without a comparison), wide enough for
+    the longest figure: a number that does not fit its column shows as ####."""
     comparison = board.comparison
     if comparison is None:
         return []
     tail = " (exempeldata)" if comparison.example else ""
-    return [(f"{heading}{tail}", WIDTH) for _, heading in comparison.columns]
+    indicators = {r.indicator.id: r.indicator for r in board.rows}
+    width = WIDTH
+    for row in comparison.rows.values():
+        ind = indicators.get(row.indicator)
+        for _, figure in row.figures:
+            if ind is not None and figure.value is not None:
+                width = max(width, min(40, _shown_length(ind, row, figure) + 4))
+    return [(f"{heading}{tail}", width) for _, heading in comparison.columns]
+
+
+def _shown_length(ind: Indicator, row: RowComparison, figure: Compared) -> int:
+    """About how many characters Excel shows for a comparison figure ("4 532,5 kr/vårddygn
+    (2025)")."""
+    percent = row.link.unit is None and ind.in_percent
+    decimals = row.decimals if row.link.unit is not None else ind.decimals
+    number = f"{abs(figure.value or 0) * (100 if percent else 1):,.{decimals}f}"
+    suffix = f" {row.link.unit}" if row.link.unit else " %" if percent else (
+        " mnkr" if ind.kind == "mnkr" else "")
+    return len(number) + len(suffix) + len(" (2025)")
 
 
 def figure_format(row: IndicatorRow, comparison: RowComparison, year: int) -> str:
@@ -47,8 +67,8 @@ def write_summary_cells(ws: Any, row: int, col: int, board: Board, item: Indicat
     found = comparison.rows.get(item.indicator.id)
     for offset, (place, _) in enumerate(comparison.columns):
         at = col + offset
-        if found is None:  # no Kolada id: nothing to compare
-            ws.write_blank(row, at, None, f.na)
+        if found is None:  # no Kolada id: nothing to compare, an empty cell
+            ws.write_blank(row, at, None, f.wrap)
             continue
         if not found.shown:
             ws.write_string(row, at, NOT_COMPARABLE, f.center)

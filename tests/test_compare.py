@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import openpyxl
 import pytest
 from click.testing import Result
@@ -27,6 +28,8 @@ from test_master import Summary, build_board
 
 import audit as A
 
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "rapport.schema.json")
+                    .read_text(encoding="utf-8"))
 PERIOD = Period(2025, 3)
 SHARE = "andel_barn_utredning"           # a share with two decimals: 0.00 %
 COST = "kostnad_externa_placeringar"     # N33100, in Kolada's unit kr/vårddygn
@@ -108,7 +111,9 @@ def run(invoke: Callable[..., Result], shared: tuple[Path, Path, Catalog], out: 
     assert result.exit_code == 0, result.output  # every unit delivered: comparisons never change it
     assert "Traceback" not in result.output
     assert out.is_file()
-    return result, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, SCHEMA)  # the comparison's warnings are findings like any other
+    return result, report
 
 
 def comparison_findings(report: dict[str, Any]) -> dict[str, list[str]]:
