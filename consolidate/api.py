@@ -40,14 +40,17 @@ def check(paths: Sequence[str | Path], catalog: Catalog) -> Report:
 
 
 def consolidate_folder(folder: str | Path, catalog: Catalog, period: str | None = None,
-                       mask: bool = False) -> Board:
+                       mask: bool = False, comparison: str | Path | None = None) -> Board:
     """Reads every submission in the shared folder and returns the board model for the period
     (the latest in the folder when None): per indicator and period the value, the units' parts,
     who is missing or rejected, status and trend; the unit tables; the register and every finding
-    (`board.register`, `board.report`). Nothing is written. `mask` hides small counts."""
+    (`board.register`, `board.report`). Nothing is written. `mask` hides small counts;
+    `comparison`, a file from Kolada, gives `board.comparison` (Kolada's figures beside the
+    board's)."""
     from .run import run
 
-    board = run(Path(folder), catalog, period=period, mask=mask, write=False).board
+    board = run(Path(folder), catalog, period=period, mask=mask, write=False,
+                comparison=Path(comparison) if comparison is not None else None).board
     assert board is not None
     return board
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog, Indicator, Table, Unit
+from .comparemodel import Comparison
 from .model import Checked, RegisterEntry, Report, Submission, UnitState
 from .periods import Period
 
@@ -172,6 +173,7 @@ class Board:
     data: pl.DataFrame               # every filled cell of the accepted files, long, with a mark
     masked: bool = False
     units: tuple[Unit, ...] = ()     # the units in the period's plan: those expected to hand in
+    comparison: Comparison | None = None  # Kolada's figures beside the board's (public, unmasked)
     source: RunResult | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -12,6 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, TypeVar
 
+from .compare_spec import ComparisonSpec
 from .deadlines import Deadlines
 from .periods import Period
 from .span import ALWAYS, FIRST, Span
@@ -209,6 +210,7 @@ class Catalog:
     fingerprint: str
     path: str = field(default="", compare=False)  # as the user gave it, or where it was found
     origin: Origin = field(default=Origin.OPTION, compare=False)
+    comparison: ComparisonSpec = ComparisonSpec()  # [jamforelse]: Kolada's municipality and peers
 
     # Hashing all units and indicators on every cached call is quadratic for a region's
     # thousands of units; the content is fixed once loaded, so hash what identifies it.

@@ -16,15 +16,18 @@ from .span import FIRST, Span
 _YEAR = re.compile(r"^\d{4}$")
 
 _KEYS = {
-    "": ("version", "namnd", "installningar", "inlamning", "enhet", "indikator", "tabell"),
+    "": ("version", "namnd", "installningar", "inlamning", "jamforelse", "enhet", "indikator",
+         "tabell"),
     "namnd": ("id", "namn", "kommun", "forvaltning", "kontakt"),
     "installningar": ("exempelperiod", "roj_grans", "hopp_varning", "maskera_utskick"),
+    "jamforelse": ("kommun", "liknande", "liknande_grupp", "liknande_namn"),
     "enhet": ("id", "namn", "epost", "fran", "till", "ersatts_av"),
     "indikator": (
         "id", "avsnitt", "malomrade", "namn", "typ", "taljare", "namnare", "enheter",
         "sammanvagning", "nulage", "nulage_datum", "utfall", "borlage", "borlage_text",
         "borlage_ar", "uppfoljning", "riktning", "rimligt", "tolerans", "decimaler", "anmarkning",
-        "kolada", "fran", "till", "tidigare_namn",
+        "kolada", "kolada_jamforbar", "kolada_skillnad", "kolada_enhet", "fran", "till",
+        "tidigare_namn",
     ),
     "tabell": (
         "id", "typ", "flik", "rubrik", "beskrivning", "enheter", "rader", "antal_rubrik", "andel",

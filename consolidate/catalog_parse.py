@@ -35,6 +35,7 @@ from .catalog import (
     Unit,
     slug,
 )
+from .catalog_compare import comparison_spec
 from .catalog_entry import (
     _KEYS,
     _Entry,
@@ -89,7 +90,8 @@ def build(data: dict[str, Any], lines: _Lines | None = None) -> Catalog:
     check_reporting(units, indicators, ind_entries, "indikatorn")
     check_reporting(units, tables, table_entries, "tabellen")
     fingerprint = _fingerprint(units, indicators, tables)
-    return Catalog(board, settings, units, indicators, tables, fingerprint)
+    return Catalog(board, settings, units, indicators, tables, fingerprint,
+                   comparison=comparison_spec(data, lines, indicators, ind_entries))
 
 
 def _settings(entry: _Entry) -> Settings:
@@ -363,6 +365,7 @@ def load_catalog(path: Path | str | None = None, origin: Origin | None = None) -
         indicators=catalog.indicators,
         tables=catalog.tables,
         fingerprint=catalog.fingerprint,
+        comparison=catalog.comparison,
         path=str(source),
         origin=origin or (Origin.OPTION if path is not None else Origin.BUNDLED),
     )

@@ -186,10 +186,16 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None,
               help="Maskera små antal (röjandekontroll): antal under katalogens roj_grans visas "
                    "som \"<5\", och celler som skulle avslöja dem som \"..\", på alla flikar och i "
                    "exporten.")
+@click.option("--jamforelse", "comparison", type=click.Path(path_type=Path), metavar="FIL",
+              help="Visa Koladas värden för kommunen, Riket och liknande kommuner bredvid "
+                   "nämndens: Koladas API-svar (JSON) eller en CSV-export från Kolada.")
+@click.option("--hamta", "fetch", is_flag=True,
+              help="Hämta jämförelsevärdena från Koladas API och spara svaret med datum i "
+                   "MAPP/jamforelse/.")
 @catalog_option
 @help_option
 def run(folder: Path, period: str | None, out: Path | None, as_json: bool, export: Path | None,
-        mask: bool, catalog_path: Path | None) -> None:
+        mask: bool, comparison: Path | None, fetch: bool, catalog_path: Path | None) -> None:
     """Sammanställ alla inlämnade arbetsböcker i en mapp till nämndens huvudarbetsbok.
 
     Slutkod 0 när alla enheter lämnat giltiga filer, 1 när huvudarbetsboken skrevs men
@@ -211,7 +217,7 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
     try:
         catalog = load(catalog_path, folder, err=as_json)
         result = run_job(folder, catalog, period=period, out=out, mask=mask, export=export,
-                         progress=progress)
+                         progress=progress, comparison=comparison, fetch=fetch)
     except ConsolidateError as exc:
         fail(exc)
         return
@@ -264,6 +270,11 @@ def _summary(result: Any) -> None:
             click.echo("Ofullständigt underlag: "
                        f"{count_text(len(partial), 'indikator', 'indikatorer')} "
                        f"({'; '.join(parts)}).")
+    if board is not None:
+        from .compare import summary_lines
+
+        for line in summary_lines(board):
+            click.echo(line)
     click.echo(f"Fynd: {result.report.errors} fel, "
                f"{count_text(result.report.warnings, 'varning', 'varningar')} "
                "(se fliken Valideringslogg).")
@@ -282,7 +293,7 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
 
     Exemplet använder exempelkatalogen som följer med consolidate (eller --katalog)."""
     from .catalog_parse import load_catalog
-    from .demo import build_demo_folder, prepare_demo_folder, remember_demo_file
+    from .demo import build_demo_folder, demo_comparison, prepare_demo_folder, remember_demo_file
     from .run import run as run_job
 
     target = folder or Path("exempel")
@@ -292,7 +303,7 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
         files = build_demo_folder(catalog, target)
         click.echo(f"Exempelmapp: {target} ({count_text(len(files), 'arbetsbok', 'arbetsböcker')} "
                    f"i {count_text(len({f.parent for f in files}), 'period', 'perioder')}).")
-        result = run_job(target, catalog)
+        result = run_job(target, catalog, comparison=demo_comparison(target))
         if result.master is not None:
             remember_demo_file(target, result.master)
     except ConsolidateError as exc:

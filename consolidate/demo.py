@@ -20,6 +20,8 @@ from .template import template_filename, write_template
 
 # Package data, mapped from the repository's seeds/ (see pyproject.toml).
 DEFAULT_SEEDS: Traversable = files("consolidate.seeds").joinpath("figurer.toml")
+# Constructed values in Kolada's JSON form, marked as example data, for the comparison columns.
+DEMO_COMPARISON: Traversable = files("consolidate.seeds").joinpath("jamforelse_exempel.json")
 
 # Which year of the unit-level seed tables stands in for which demo period. 2026-T1 comes after the
 # catalog's plan change (a new and a retired indicator, a new börläge, Myren merged into barn_unga).
@@ -264,6 +266,15 @@ def build_demo_folder(catalog: Catalog, folder: Path,
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return written
+
+
+def demo_comparison(folder: Path) -> Path:
+    """The example's comparison file, put where --hamta keeps Kolada's answers."""
+    target = folder / "jamforelse" / "kolada_exempeldata.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = DEMO_COMPARISON.read_bytes()
+    write_atomically(target, lambda tmp: tmp.write_bytes(data))
+    return target
 
 
 def _with_mistakes(values: dict[str, Any]) -> dict[str, Any]:

@@ -142,6 +142,36 @@ _RULES = [
     Rule("internt_fel", FEL, "Fel i consolidate",
          "Ett fel i consolidate, inte i filen ({error}), stoppade läsningen. Filen är "
          "oförändrad; hör av dig till den som kör sammanställningen."),
+    # The comparison with Kolada (--jamforelse, --hamta): never stops a run, the master is written
+    # with what can be compared.
+    Rule("jamforelse_fil", VARNING, "Jämförelsefilen kan inte användas",
+         "{file_name} kan inte användas för jämförelsen: {why}. Sammanställningen görs utan "
+         "jämförelser."),
+    Rule("jamforelse_rader", VARNING, "Delar av jämförelsefilen kan inte läsas",
+         "{count} {what} i {file_name} kunde inte läsas och används inte; den första: {example}."),
+    Rule("jamforelse_hamtning", VARNING, "Hämtningen från Kolada misslyckades",
+         "Jämförelsevärdena kunde inte hämtas från {url}: {why}. Sammanställningen görs utan "
+         "jämförelser; kör igen senare, eller ange en sparad fil med --jamforelse FIL."),
+    Rule("jamforelse_sparad", VARNING, "Svaret från Kolada kunde inte sparas",
+         "Svaret från Kolada kunde inte sparas som {file_name} ({why}). Jämförelsen görs ändå, "
+         "men kan inte göras om med --jamforelse."),
+    Rule("jamforelse_utan_kolada", VARNING, "Inga Kolada-id i katalogen",
+         "Ingen indikator i katalogen har ett Kolada-id (kolada = \"N33100\"), så {file_name} "
+         "har inget att jämföras med."),
+    Rule("jamforelse_nyckeltal_saknas", VARNING, "Nyckeltalet saknas i jämförelsefilen",
+         "Nyckeltalet {kpi} (indikatorn \"{label}\") finns inte i {file_name}; indikatorn "
+         "visas utan jämförelse."),
+    Rule("jamforelse_okant_nyckeltal", VARNING, "Nyckeltal som katalogen inte känner",
+         "{file_name} innehåller nyckeltal som ingen indikator i katalogen har som Kolada-id: "
+         "{kpis}. De används inte; kontrollera kolada-id:na i katalogen."),
+    Rule("jamforelse_kommun_saknas", VARNING, "Kommunen saknas i jämförelsefilen",
+         "{place} ({place_id}) finns inte i {file_name}, så kolumnen {column} är tom. {hint}"),
+    Rule("jamforelse_varde_saknas", VARNING, "Värde saknas i jämförelsefilen",
+         "{file_name} har inget värde för {kpi} (indikatorn \"{label}\") för {place} till och "
+         "med {year}."),
+    Rule("jamforelse_gammalt_ar", VARNING, "Senaste året saknas i jämförelsefilen",
+         "Det senaste värdet för {kpi} (indikatorn \"{label}\") för {place} i {file_name} är "
+         "från {year}; {missing} saknas. Jämförelsen visar {year}."),
     # Where the input cells are.
     Rule("flik_saknas", FEL, "Fliken saknas",
          "Fliken '{sheet_name}' saknas (borttagen eller omdöpt). Byt tillbaka namnet eller "

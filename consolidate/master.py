@@ -15,6 +15,7 @@ from .catalog import Indicator
 from .combine import STATUS_RULE, lacking_text, names_text
 from .errors import UsageError
 from .masterchart import CHART_DATA, write_charts
+from .mastercompare import about_lines, summary_heads, summary_notes, write_summary_cells
 from .mastermeta import summary_of, write_meta_sheet
 from .masterstyle import MASK_ABOUT, MASK_LEGEND, STATE_FILL, STATUS_LABEL, formats, num_format
 from .model import Severity, UnitState
@@ -162,10 +163,12 @@ class _Writer:
         f = self.f
         first_hist = 3
         columns = self.b.columns
+        compared = summary_heads(self.b)  # Kolada's figures beside the board's, when compared
         heads = (["Målområde", "Indikator", "Nuläge*"] + [c.header for c in columns]
-                 + ["Börläge", "Uppföljning", "Riktning", "Status", "Trend",
-                    "Kommentarer från enheterna"])
-        widths = [30, 46, 11] + [12] * len(columns) + [16, 12, 11, 26, 14, 50]
+                 + [h for h, _ in compared] + ["Börläge", "Uppföljning", "Riktning", "Status",
+                                               "Trend", "Kommentarer från enheterna"])
+        widths = ([30, 46, 11] + [12] * len(columns) + [w for _, w in compared]
+                  + [16, 12, 11, 26, 14, 50])
         last_col = len(heads) - 1
         title = f"{self.c.board.name} – uppföljning av omställningen, {self.period.label}"
         ws.merge_range(0, 0, 0, min(last_col, 8), title + (" (maskerad)" if self.b.masked else ""),
@@ -203,6 +206,7 @@ class _Writer:
                 if comment:
                     ws.write_comment(row, first_hist + offset, comment, _COMMENT)
             col = first_hist + len(columns)
+            col += write_summary_cells(ws, row, col, self.b, item, f)
             if ind.target is not None:
                 ws.write_number(row, col, ind.target, fmt)
             else:
@@ -220,7 +224,7 @@ class _Writer:
         row += 1
         ws.write_string(row, 0, "*) Nuläget avser mätperioden per "
                         + ", ".join(d.isoformat() for d in dates) + ".", f.muted)
-        for note in notes:
+        for note in notes + summary_notes(self.b):
             row += 1
             ws.write_string(row, 0, note, f.muted)
         row += 2
@@ -394,6 +398,7 @@ class _Writer:
             (f.wrap, f"Skapad av consolidate {__version__}. Katalog: {self._catalog_text()} "
                      f"(fingeravtryck {self.c.fingerprint})."),
         ]
+        lines += [(f.wrap, text) for text in about_lines(self.b)]
         if self.b.masked:
             lines.append((f.wrap, MASK_ABOUT.format(limit=self.limit, small=self.limit - 1)))
         for row, (style, text) in enumerate(lines):

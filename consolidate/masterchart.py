@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .boardmodel import Board
+from .mastercompare import chart_series
 from .masterstyle import num_format
 
 # the hidden sheet the charts read; only complete, shown values are on it
@@ -46,6 +47,7 @@ def write_charts(wb: Any, ws: Any, data_ws: Any, board: Board) -> None:
                 "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5},
                 "marker": {"type": "none"},
             })
+        chart_series(chart, data_ws, board, index, last)  # Kolada's figures, when compared
         title = ind.name if len(ind.name) <= 70 else ind.name[:67] + "…"
         chart.set_title({"name": title, "name_font": {"size": 10, "bold": True}})
         chart.set_y_axis({"num_format": num_format(ind),

@@ -148,8 +148,11 @@ def default_master_path(folder: Path, period: Period, masked: bool = False) -> P
 
 def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | None = None,
         mask: bool = False, export: Path | None = None, progress: Progress | None = None,
-        write: bool = True) -> RunResult:
-    """Everything `consolidate run` does; raises UsageError when nothing can be written."""
+        write: bool = True, comparison: Path | None = None, fetch: bool = False) -> RunResult:
+    """Everything `consolidate run` does; raises UsageError when nothing can be written.
+
+    `comparison` (a Kolada file) or `fetch` (from Kolada's API) puts Kolada's figures beside the
+    board's; what goes wrong with them is a warning, never a stop."""
     if not folder.is_dir():
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
     if write:  # a wrong --out or --export is said before minutes of reading, not after
@@ -161,6 +164,10 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
             _guard_place(out)
         if export is not None:
             _guard_export(export)
+    if comparison is not None and fetch:
+        raise UsageError("Ange antingen --jamforelse FIL eller --hamta, inte båda.")
+    if comparison is not None and not comparison.is_file():
+        raise UsageError(f"Jämförelsefilen {comparison} finns inte (eller är ingen fil).")
     try:
         candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
     except OSError as exc:
@@ -200,7 +207,10 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         from .mask import mask_board
 
         board = mask_board(board)
-    result.board = board
+    from .compare import with_comparison
+
+    board = with_comparison(board, folder, comparison, fetch)  # public figures: after masking
+    result.board, result.report = board, board.report
     if write:
         from .master import write_master
 

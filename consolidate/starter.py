@@ -30,6 +30,7 @@ _CATALOG_HEAD = """\
 #      Ta bort exemplets enheter och byt deras id i listorna `enheter = [...]` längre ner.
 #   3. [[indikator]] och [[tabell]]: vilka enheter som rapporterar vad, nuläge, börläge och
 #      rimliga gränser. Ta bort det nämnden inte följer upp.
+#   4. [jamforelse]: kommunens id i Kolada och liknande kommuner (exemplets id är påhittade).
 # Kontrollera sedan filen med `consolidate katalog`, och skriv nya mallar efter varje ändring
 # av indikatorer eller tabeller (mallarna bär katalogens fingeravtryck).
 # =================================================================================================

@@ -221,10 +221,11 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD))
-def test_bad_catalog_is_refused_naming_entry_and_key(tmp_path: Path, case: str) -> None:
-    text, entry, key, problem, marker = BAD[case]
-    path = _write_variant(tmp_path, text)
+def refused(folder: Path, text: str, entry: str, key: str, problem: str,
+            marker: str | None) -> str:
+    """The catalog text is refused in Swedish, naming the entry, the key, the problem and (given
+    the marker of the line) the line; returns the message."""
+    path = _write_variant(folder, text)
     with pytest.raises(CatalogError) as info:
         load_catalog(path)
     message = str(info.value)
@@ -234,6 +235,12 @@ def test_bad_catalog_is_refused_naming_entry_and_key(tmp_path: Path, case: str) 
     assert problem in message
     if marker is not None:
         assert f"rad {_line_of(text, marker)}" in message
+    return message
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_catalog_is_refused_naming_entry_and_key(tmp_path: Path, case: str) -> None:
+    refused(tmp_path, *BAD[case])
 
 
 def test_duplicate_id_names_both_entries(tmp_path: Path) -> None:

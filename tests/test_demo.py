@@ -3,6 +3,7 @@ errors, and the master."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Any]:
 def test_demo_folder_has_five_periods_one_missing_unit_and_one_faulty_file(
         demo: tuple[Path, str, Any]) -> None:
     folder, output, _ = demo
-    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == PERIODS
+    # a folder per tertial, and the example's comparison file where --hamta keeps Kolada's answers
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == PERIODS + ["jamforelse"]
     for period in PERIODS[:-1]:
         assert len(list((folder / period).glob("*.xlsx"))) == 6, period
     # 2026-T1: Myren has merged into barn_unga and hands in nothing; socialpsykiatri is missing.
@@ -153,6 +155,34 @@ def test_demo_shows_the_2026_plan_change(demo: tuple[Path, str, Any], catalog: C
     heads = [c.value for c in per_unit[4]]
     assert "Ungdomsboendet Myren" not in heads and "Barn- och ungdomssektionen" in heads
     assert "Underlag från 3 av 5 enheter" in str(summary.ws.cell(2, 1).value)
+
+
+def test_demo_compares_with_example_data_marked_as_such(demo: tuple[Path, str, Any],
+                                                       catalog: Catalog) -> None:
+    """The bundled comparison file (constructed values in Kolada's v3 form) gives the columns
+    Exempelkommun i Kolada, Riket and Liknande kommuner, each headed and sourced as example data."""
+    folder, output, wb = demo
+    example = json.loads((folder / "jamforelse" / "kolada_exempeldata.json").read_text("utf-8"))
+    assert example["exempeldata"] is True and "inte Koladas statistik" in example["anmarkning"]
+    # Worked out by hand from the file: 2025 is the latest year up to 2026; the peers' mean is of
+    # the four of five with a 2025 value.
+    by = {(v["municipality"], v["period"]): v["values"][0]["value"] for v in example["values"]}
+    peers = [by[(m, 2025)] for m in ("9991", "9992", "9993", "9994", "9995") if (m, 2025) in by]
+    assert len(peers) == 4
+    summary = Summary(wb["Sammanställning"], catalog)
+    for column, value in (("Exempelkommun i Kolada (exempeldata)", by[("9999", 2025)]),
+                          ("Riket (exempeldata)", by[("0000", 2025)]),
+                          ("Liknande kommuner (IFO) (exempeldata)", sum(peers) / 4)):
+        cell = summary.cell("kostnad_externa_placeringar", column)
+        assert cell.value == pytest.approx(value), column
+        assert cell.number_format == '#,##0.0" kr/vårddygn (2025)"'
+        assert "Exempeldata" in cell.comment.text and "RKA/Kolada" in cell.comment.text
+    notes = [str(c.value) for c in wb["Sammanställning"]["A"] if c.value]
+    assert any(n.startswith("EXEMPELDATA") for n in notes)
+    about = [str(c.value) for c in wb["Om sammanställningen"]["A"] if c.value]
+    assert any("inte RKA/Kolada" in line for line in about)
+    assert any(line.startswith("EXEMPELDATA") for line in about)
+    assert "EXEMPELDATA, inte Koladas värden" in output
 
 
 def test_demo_twice_in_the_same_folder(tmp_path: Path, invoke: Callable[..., Result],

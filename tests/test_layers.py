@@ -8,6 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "consolidate"
 BOTTOM = {"errors", "periods", "deadlines", "numbers", "svformat", "span", "catalog", "model",
+          "compare_spec", "comparemodel",
           "boardmodel", "findings", "atomic"}
 MAX_LINES = 420
 

@@ -76,14 +76,15 @@ EXPECTED_STATUS = {
 
 def excel_sv(value: float, code: str) -> str:
     """How Swedish Excel shows a number with one of the simple format codes used for indicators."""
-    match = re.fullmatch(r'(#,##)?0(?:\.(0+))?(\\ %)?(?:" (\w+)")?', code)
+    # A quoted literal after the number is shown as it stands: " mnkr", " kr/vårddygn (2025)".
+    match = re.fullmatch(r'(#,##)?0(?:\.(0+))?(\\ %)?(?:"([^"]+)")?', code)
     assert match, f"unexpected number format {code!r}"
     grouped, decimals, percent, suffix = (match.group(1), len(match.group(2) or ""), match.group(3),
                                           match.group(4))
     number = value * 100 if percent else value
     text = f"{number:,.{decimals}f}" if grouped else f"{number:.{decimals}f}"
     text = text.replace(",", " ").replace(".", ",")
-    return text + (" %" if percent else "") + (f" {suffix}" if suffix else "")
+    return text + (" %" if percent else "") + (suffix or "")
 
 
 def build_board(folder: Path, catalog: Catalog, template: Callable[[str, str], Path],
