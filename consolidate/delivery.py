@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -58,7 +59,7 @@ def deliver(items: Sequence[Outgoing], *, outbox: Path, settings: SmtpSettings |
         if settings is None:
             path = write_outbox(item.message, outbox)
             outcome = Outcome(item, True, f"Skrivet till utkorgen: {path}", path)
-            result = f"utkorg: {path}"
+            result = f"utkorg: {os.path.abspath(path)}"
         else:
             where = f"{settings.host}:{settings.port}"
             try:

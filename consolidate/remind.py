@@ -19,10 +19,15 @@ from .templatemail import hand_in_text
 MAX_LISTED = 20  # the attached copy holds every finding
 
 
+def _due(status: FolderStatus) -> str:
+    late = status.days_left is not None and status.days_left < 0
+    return due_text(status.due, status.today) + (" Lämna in så snart ni kan." if late else "")
+
+
 def _missing_blocks(status: FolderStatus, unit_name: str) -> list[Block]:
     return [paragraph("Hej!"),
             paragraph(f"Vi har ännu inte fått er tertialuppföljning för {status.period.label} "
-                      f"({unit_name}). {due_text(status.due, status.today)}"),
+                      f"från {unit_name}. {_due(status)}"),
             paragraph(hand_in_text()),
             paragraph("Har ni inte kvar mallen? Svara på det här meddelandet, så skickar vi den "
                       "igen.")]
@@ -32,11 +37,10 @@ def _rejected_blocks(status: FolderStatus, entry: RegisterEntry, findings: list[
                      copy: Path | None) -> list[Block]:
     errors = [f for f in findings if f.severity == Severity.ERROR]
     blocks = [paragraph("Hej!"),
-              paragraph(f"Vi har fått er tertialuppföljning för {status.period.label} "
-                        f"({entry.unit_name}), filen {Path(entry.file).name}, men den har "
+              paragraph(f"Vi har fått er tertialuppföljning för {status.period.label} från "
+                        f"{entry.unit_name}, filen {Path(entry.file).name}, men den har "
                         f"{count_text(len(errors), 'fel', 'fel')} som måste rättas innan den kan "
-                        f"tas med i sammanställningen till nämnden. "
-                        f"{due_text(status.due, status.today)}"),
+                        f"tas med i sammanställningen till nämnden. {_due(status)}"),
               Block("heading", ("Fel – måste rättas",)),
               Block("list", tuple(f"{f.address or 'Hela filen'}: {f.message}"
                                   for f in errors[:MAX_LISTED]))]
@@ -46,7 +50,7 @@ def _rejected_blocks(status: FolderStatus, entry: RegisterEntry, findings: list[
              (f"Rätta de markerade cellerna. Den bifogade filen {copy.name} visar var de finns och "
               "vad som är fel." if copy is not None else
               "Rätta det som står ovan (en kopia med felen markerade kunde inte göras av filen)."),
-             hand_in_text()]
+             hand_in_text(book="den rättade arbetsboken")]
     return blocks + [Block("heading", ("Så gör ni",)), Block("list", tuple(steps))]
 
 

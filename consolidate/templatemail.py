@@ -54,16 +54,16 @@ def _identity(path: Path, catalog: Catalog) -> tuple[str, Period]:
     return unit, period
 
 
-def hand_in_text(due: dt.date | None = None) -> str:
-    return ("Lämna den ifyllda arbetsboken i den gemensamma mappen eller skicka den som svar på "
-            "det här meddelandet" + (f", senast {sv_date(due)}." if due else "."))
+def hand_in_text(due: dt.date | None = None, book: str = "den ifyllda arbetsboken") -> str:
+    return (f"Lämna {book} i den gemensamma mappen eller skicka den som svar på det här "
+            "meddelandet" + (f", senast {sv_date(due)}." if due else "."))
 
 
 def _blocks(catalog: Catalog, unit_name: str, period: Period, attachment: str) -> list[Block]:
     due = catalog.settings.deadlines.due(period)
     blocks = [paragraph("Hej!"),
-              paragraph(f"Här kommer mallen för tertialuppföljningen {period.label} för "
-                        f"{unit_name}, i den bifogade filen {attachment}.")]
+              paragraph(f"Här kommer er mall för tertialuppföljningen, {period.label} "
+                        f"({unit_name}), i den bifogade filen {attachment}.")]
     if due is not None:
         blocks.append(paragraph(f"Sista dag för inlämning: {sv_date(due)}."))
     blocks += [Block("heading", ("Så gör ni",)), Block("list", (
