@@ -38,7 +38,7 @@ from .errors import ConsolidateError, MailError, UsageError
 @click.option("--ofullstandig", "incomplete", is_flag=True,
               help="Skicka även en sammanställning där en enhet saknas eller är underkänd; ämne "
                    "och text säger vilka.")
-@click.option("--force", is_flag=True, hidden=True)  # the old name of --ofullstandig
+@click.option("--force", is_flag=True, hidden=True, help="Det gamla namnet på --ofullstandig.")
 @click.option("--maskera", "mask", is_flag=True,
               help="Skicka en maskerad version (görs från samma mapp om huvudarbetsboken inte "
                    "redan är maskerad).")

@@ -108,9 +108,10 @@ class FolderStatus:
         return data
 
 
-def place_periods(path: Path, root: Path) -> list[Period]:
+def place_periods(path: Path, root: Path, root_name: str = "") -> list[Period]:
     """The periods a file's name and its nearest dated folder name (the places the reader checks
-    against the file's own period), in that order; empty when neither names one."""
+    against the file's own period), in that order; empty when neither names one. `root_name` is
+    the checked folder's real name (resolved once by the caller)."""
     found = []
     named = find_period_in_text(path.name)
     if named is not None:
@@ -119,7 +120,7 @@ def place_periods(path: Path, root: Path) -> list[Period]:
         parts = path.parent.relative_to(root).parts
     except ValueError:
         parts = (path.parent.name,)
-    for folder in [*reversed(parts), root.resolve().name]:
+    for folder in [*reversed(parts), root_name or root.resolve().name]:
         dated = find_period_in_text(folder)
         if dated is not None:
             found.append(dated)
@@ -138,7 +139,8 @@ def folder_status(folder: Path, catalog: Catalog, period: str | None = None,
     if not folder.is_dir():
         raise UsageError(f"Mappen {folder} finns inte eller är ingen mapp.")
     paths = candidates(folder)
-    places = {p: place_periods(p, folder) for p in paths}
+    name = folder.resolve().name
+    places = {p: place_periods(p, folder, name) for p in paths}
     guess = parse_period(period) if period is not None else max(
         (q for found in places.values() for q in found), default=None)
     chosen = paths if guess is None else [p for p in paths if _wanted(places[p], guess)]
@@ -183,7 +185,7 @@ def _listed(places: Sequence[Period], period: Period) -> bool:
 
 
 def due_text(due: dt.date | None, today: dt.date) -> str:
-    """'Sista dag för inlämning: 10 maj 2026 (om 8 dagar).' and its variants."""
+    """'Sista dag för inlämning är 10 maj 2026 (om 8 dagar).' and its variants."""
     if due is None:
         return "Katalogen anger ingen sista dag för inlämning ([inlamning])."
     days = (due - today).days
