@@ -70,15 +70,26 @@ def write_export(board: Board, folder: str | Path) -> list[Path]:
 
 
 def mail_master(master: str | Path, to: Sequence[str], *, sender: str, cc: Sequence[str] = (),
-                outbox: str | Path | None = None, force: bool = False) -> Path:
+                outbox: str | Path | None = None, incomplete: bool = False,
+                catalog: Catalog | None = None, force: bool = False) -> Path:
     """Writes the board's e-mail with the master attached as an .eml file in the outbox (default
-    utkorg/ beside the master) and returns its path; refuses a master whose run had errors
-    unless `force`. Sending through SMTP: consolidate.smtp.send."""
+    utkorg/ beside the master), logs it in the board's utskickslogg.txt (beside `catalog`'s file,
+    else in the folder the master was made from) and returns the .eml's path. A master that lacks
+    a unit of its period (missing, or rejected with no valid file) is refused unless `incomplete`
+    (`force` is its old name). Sending through SMTP: consolidate.delivery.deliver."""
+    from .delivery import MASTER, Outgoing, deliver
     from .mail import build_master_message, parse_addresses
+    from .maillog import LOG_NAME, log_path
     from .mastermeta import read_master_summary
-    from .smtp import write_outbox
 
     path = Path(master)
-    message = build_master_message(path, read_master_summary(path), sender=sender,
-                                   to=parse_addresses(to), cc=parse_addresses(cc), forced=force)
-    return write_outbox(message, Path(outbox) if outbox else path.parent / "utkorg")
+    summary = read_master_summary(path)
+    message = build_master_message(path, summary, sender=sender, to=parse_addresses(to),
+                                   cc=parse_addresses(cc), incomplete=incomplete or force)
+    source = Path(summary.source) if summary.source else path.parent
+    home = source if source.is_dir() else path.parent
+    log = log_path(catalog, home) if catalog is not None else home / LOG_NAME
+    done = deliver([Outgoing(message, MASTER, summary.period)], settings=None, log=log,
+                   outbox=Path(outbox) if outbox else path.parent / "utkorg")
+    assert done[0].path is not None
+    return done[0].path

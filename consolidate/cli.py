@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .cli_mail import mail
+from .cli_status import status
 from .cliutil import (
     HELP,
     Group,
@@ -374,6 +375,7 @@ _NO_ARGS: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError"
 
 
 cli.add_command(mail)
+cli.add_command(status)
 
 
 def main() -> None:

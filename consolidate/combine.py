@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import polars as pl
 
 from .boardmodel import BoardCell, Column, Figure, Judgement, Status, Trend
 from .catalog import Catalog, Indicator
 from .periods import Period
+from .svformat import lacking_phrase
+from .svformat import names_text as names_text  # used by master.py
 
 STATUS_TEXT = {
     Status.GREEN: "Målet är nått",
@@ -75,20 +75,11 @@ def board_values(unit_values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     ).sort("indicator", "period")
 
 
-def names_text(names: Sequence[str]) -> str:
-    """'A', 'A och B', 'A, B och C'."""
-    items = list(names)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
-
-
 def lacking_text(catalog: Catalog, cell: BoardCell) -> str:
     """Who a board figure lacks, by name: 'saknar A och B; underkänd: C' (a unit that handed in a
     rejected file is not missing)."""
-    missing = [catalog.unit(u).name for u in cell.missing]
-    rejected = [catalog.unit(u).name for u in cell.rejected]
-    parts = ([f"saknar {names_text(missing)}"] if missing else []) + (
-        [f"underkänd: {names_text(rejected)}"] if rejected else [])
-    return "; ".join(parts)
+    return lacking_phrase([catalog.unit(u).name for u in cell.missing],
+                          [catalog.unit(u).name for u in cell.rejected])
 
 
 def judge(ind: Indicator, current: Figure, history: list[tuple[Column, Figure | None]],

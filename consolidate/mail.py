@@ -26,7 +26,7 @@ from .mastermeta import (
     MasterSummary,
     UnitStatus,
 )
-from .svformat import count_text, sv_number
+from .svformat import count_text, lacking_phrase, sv_number
 
 XLSX_MAINTYPE = "application"
 XLSX_SUBTYPE = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -169,19 +169,31 @@ def attach_xlsx(msg: EmailMessage, path: Path) -> None:
 # --- The master to the board ------------------------------------------------------------------
 
 
-def check_sendable(summary: MasterSummary, force: bool) -> None:
-    """Refuse a master with validation errors unless the user forces it."""
-    if summary.errors > 0 and not force:
+def check_sendable(summary: MasterSummary, incomplete: bool) -> None:
+    """The master is built from accepted files only, so errors in files it does not use (replaced
+    files, files that are no unit's, other periods) never stop it. A master that lacks a unit of
+    its period goes only when the user says so."""
+    if not summary.complete and not incomplete:
         raise MailError(
-            f"Sammanställningen har {summary.errors} fel i valideringen. Rätta felen och kör "
-            "consolidate run igen, eller använd --force för att skicka ändå."
+            f"Sammanställningen för {summary.period} är ofullständig ({summary.lacking()}). Skicka "
+            "den när alla enheter har lämnat giltiga filer och consolidate run har körts igen, "
+            "eller skicka den ändå med --ofullstandig; då säger ämnesraden och texten vilka "
+            "enheter som saknas eller är underkända."
         )
 
 
+def _subject_names(units: Sequence[UnitStatus]) -> list[str]:
+    # A subject line stays readable: names up to three, then a count.
+    return ([u.name for u in units] if len(units) <= 3
+            else [count_text(len(units), "enhet", "enheter")])
+
+
 def master_subject(summary: MasterSummary) -> str:
-    kind = "sammanställning med fel" if summary.errors else "sammanställning"
-    if summary.masked:
-        kind = "maskerad " + kind
+    kind = "maskerad sammanställning" if summary.masked else "sammanställning"
+    if not summary.complete:
+        lacking = lacking_phrase(_subject_names(summary.units_in(SAKNAS)),
+                                 _subject_names(summary.units_in(UNDERKAND)))
+        kind = f"ofullständig {kind}: {lacking}"
     return f"{summary.board} – tertialuppföljning {summary.period} ({kind})"
 
 
@@ -191,11 +203,11 @@ def _names(units: Sequence[UnitStatus]) -> str:
 
 def _master_blocks(summary: MasterSummary, attachment: str, limit: int = 5) -> list[Block]:
     blocks: list[Block] = []
-    if summary.errors > 0:
+    if not summary.complete:
         blocks.append(paragraph(
-            f"Sammanställningen har {summary.errors} fel i valideringen och skickades ändå med "
-            "--force. Uppgifter från enheter med fel kan saknas eller vara felaktiga.",
-            kind="warning"))
+            f"Sammanställningen är ofullständig: {summary.lacking()}. Nämndens värden för "
+            "indikatorer som de enheterna rapporterar gäller bara de andra enheterna; de visas "
+            "kursivt och grå och bedöms inte.", kind="warning"))
     blocks.append(paragraph("Hej!"))
     blocks.append(paragraph(f"Här kommer sammanställningen av tertialuppföljningen för "
                      f"{summary.period_label} till {summary.board}, {summary.municipality}. "
@@ -222,17 +234,24 @@ def _master_blocks(summary: MasterSummary, attachment: str, limit: int = 5) -> l
         blocks.append(paragraph(f'Den bifogade filen är maskerad: antal från 1 till {limit - 1} '
                          f'visas som "<{limit}", '
                          'och celler som skulle avslöja dem visas som "..".'))
-    blocks.append(paragraph(f"Valideringen: {summary.errors} fel och "
-                     f"{count_text(summary.warnings, 'varning', 'varningar')}."))
+    checked = (f"Valideringen: {summary.errors} fel och "
+               f"{count_text(summary.warnings, 'varning', 'varningar')}.")
+    if summary.errors:
+        # Accepted files have no errors: every error is in a file the master does not use.
+        checked += (" Felen finns i filer som inte ingår i sammanställningen (underkända eller "
+                    "ersatta filer, filer som inte är någon enhets inlämning, andra perioder); se "
+                    "fliken Valideringslogg.")
+    blocks.append(paragraph(checked))
     blocks.append(paragraph(f"Sammanställningen är gjord med {summary.tool}."))
     return blocks
 
 
 def build_master_message(master: Path, summary: MasterSummary, *, sender: str, to: Sequence[str],
-                         cc: Sequence[str] = (), forced: bool = False,
+                         cc: Sequence[str] = (), incomplete: bool = False,
                          date: dt.datetime | None = None, limit: int = 5) -> EmailMessage:
-    """The board's message: a summary in the body and the master workbook attached."""
-    check_sendable(summary, forced)
+    """The board's message: a summary in the body and the master workbook attached; a master
+    that lacks a unit only with `incomplete` (check_sendable)."""
+    check_sendable(summary, incomplete)
     name = unicodedata.normalize("NFC", master.name)
     subject = master_subject(summary)
     msg = new_message(sender=sender, to=to, cc=cc, subject=subject, date=date,

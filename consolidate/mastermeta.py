@@ -13,7 +13,7 @@ from .boardmodel import Board, Status
 from .errors import MailError
 from .layout import META_SHEET
 from .model import UnitState, flat_dict
-from .svformat import sv_value
+from .svformat import lacking_phrase, sv_value
 
 MASTER_KIND = "sammanställning"
 # Bumped when keys change meaning, so an old mail step refuses a newer master instead of guessing.
@@ -66,6 +66,17 @@ class MasterSummary:
 
     def units_in(self, state: str) -> tuple[UnitStatus, ...]:
         return tuple(unit for unit in self.units if unit.state == state)
+
+    @property
+    def complete(self) -> bool:
+        """Every unit of the period's plan delivered a valid workbook (RunResult.complete): no
+        board figure is ofullständigt underlag for want of a unit."""
+        return not (self.units_in(SAKNAS) or self.units_in(UNDERKAND))
+
+    def lacking(self) -> str:
+        """'saknar A; underkänd: B', as the master's comments say it (combine.lacking_text)."""
+        return lacking_phrase([u.name for u in self.units_in(SAKNAS)],
+                              [u.name for u in self.units_in(UNDERKAND)])
 
 
 def _json(value: Any) -> str:

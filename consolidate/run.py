@@ -168,11 +168,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         raise UsageError("Ange antingen --jamforelse FIL eller --hamta, inte båda.")
     if comparison is not None and not comparison.is_file():
         raise UsageError(f"Jämförelsefilen {comparison} finns inte (eller är ingen fil).")
-    try:
-        candidates = [p for p in iter_workbooks(folder) if not _skipped(p)]
-    except OSError as exc:
-        raise UsageError(f"Mappen {folder} kan inte läsas: {os_reason(exc)}.") from None
-    subs_all, all_values = read_all(candidates, catalog, folder, progress)
+    subs_all, all_values = read_all(candidates(folder), catalog, folder, progress)
     checked = check_files_from([s for s in subs_all if not s.unchanged_copy], catalog, all_values)
     periods = sorted({parse_period(s.period) for s in checked.submissions
                       if s.period and s.readable})
@@ -188,7 +184,7 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
         periods.append(current)
         periods.sort()
     periods = [p for p in periods if p <= current]
-    register, accepted = _register(checked, catalog, current)
+    register, accepted = build_register(checked, catalog, current)
     # A master is of its period and the history before it: later tertials' files stay out of it.
     accepted = [s for s in accepted if parse_period(s.period) <= current]
     import polars as pl
@@ -228,6 +224,15 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
             where = exc.filename or target
             raise UsageError(f"Kan inte skriva {where}: {os_reason(exc, writing=True)}.") from None
     return result
+
+
+def candidates(folder: Path) -> list[Path]:
+    """The files of a shared folder that are read: every workbook candidate, less lock and temp
+    files."""
+    try:
+        return [p for p in iter_workbooks(folder) if not _skipped(p)]
+    except OSError as exc:
+        raise UsageError(f"Mappen {folder} kan inte läsas: {os_reason(exc)}.") from None
 
 
 def check_files_from(subs_all: list[Submission], catalog: Catalog,
@@ -319,8 +324,8 @@ def _flag_duplicate(checked: Checked, sub: Submission, used: Submission, unit_na
         unit=sub.unit, period=sub.period, value=sub.file, expected=used.file))
 
 
-def _register(checked: Checked, catalog: Catalog,
-              current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
+def build_register(checked: Checked, catalog: Catalog,
+                   current: Period) -> tuple[list[RegisterEntry], list[Submission]]:
     """Per expected unit and the current period: delivered, missing, rejected or duplicate.
 
     For every period, the newest valid file of a unit is the one used; the others are listed."""

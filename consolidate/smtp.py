@@ -17,10 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import MailError, os_reason
 from .mail import POLICY, one_line
 from .svformat import sv_number
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -166,6 +170,7 @@ class SendResult:
 
     accepted: tuple[str, ...]
     refused: tuple[Refusal, ...]
+    reply: str = ""  # the server's answer to the message itself, e.g. "250 2.0.0 Queued as 4F2A"
 
     @property
     def complete(self) -> bool:
@@ -278,16 +283,32 @@ def send(msg: EmailMessage, settings: SmtpSettings) -> SendResult:
     refusals = tuple(Refusal(address, code, _reply(reply))
                      for address, (code, reply) in refused.items())
     accepted = tuple(address for address in recipients if address not in refused)
-    return SendResult(accepted=accepted, refused=refusals)
+    code, text = client.data_reply
+    return SendResult(accepted=accepted, refused=refusals,
+                      reply=f"{code} {_reply(text)}".strip() if code else "")
 
 
-def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+class _Client(smtplib.SMTP):
+    """smtplib's client, keeping the server's answer to DATA (sendmail drops it): the log records
+    it, and a server's queue id there is what its administrator can trace."""
+
+    data_reply: tuple[int, bytes] = (0, b"")
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        self.data_reply = super().data(msg)
+        return self.data_reply
+
+
+class _TlsClient(_Client, smtplib.SMTP_SSL):
+    pass
+
+
+def _connect(settings: SmtpSettings, context: ssl.SSLContext) -> _Client:
     if settings.security == "ssl":
-        return smtplib.SMTP_SSL(settings.host, settings.port,
-                                local_hostname=settings.local_hostname,
-                                timeout=settings.timeout, context=context)
-    return smtplib.SMTP(settings.host, settings.port, local_hostname=settings.local_hostname,
-                        timeout=settings.timeout)
+        return _TlsClient(settings.host, settings.port, local_hostname=settings.local_hostname,
+                          timeout=settings.timeout, context=context)
+    return _Client(settings.host, settings.port, local_hostname=settings.local_hostname,
+                   timeout=settings.timeout)
 
 
 def _deliver(client: smtplib.SMTP, msg: EmailMessage, recipients: list[str],

@@ -53,6 +53,8 @@ katalog det använder (`Katalog: katalog.toml`).
 Sammanställningen hamnar här. |
 | `{feedback}/` | återkopplingskopior till enheter vars filer har fel, en mapp per tertial. |
 | `{outbox}/` | e-postmeddelanden (.eml) som öppnas i Outlook med ett dubbelklick. |
+| `utskickslogg.txt` | en rad för varje meddelande som skrivits eller skickats: när, till vem, \
+ämne, bilaga med SHA-256 och vad som hände (görs vid första utskicket). |
 
 ## 1. Redigera katalogen
 
@@ -64,13 +66,15 @@ Sammanställningen hamnar här. |
 consolidate katalog
 ```
 
-## 3. Skriv mallarna
+## 3. Skriv och skicka mallarna
 
 ```
 consolidate template --period {period} --out {templates}/{period}
+consolidate mail --mallar {templates}/{period} --utkorg {outbox}
 ```
 
-Skicka mallarna till enheterna. Lägg de ifyllda filerna i `{submissions}/{period}/`.
+Det andra kommandot lägger ett meddelande per enhet med dess mall och sista dag för inlämning i
+`{outbox}/`. Lägg de ifyllda filerna i `{submissions}/{period}/`.
 
 ## 4. Kontrollera inlämningarna
 
@@ -82,7 +86,19 @@ consolidate mail --feedback {feedback}/{period} --utkorg {outbox}
 Det första kommandot visar fel och varningar per fil och skriver en kopia med felen markerade för
 varje fil; det andra lägger ett meddelande per enhet med dess kopia i `{outbox}/`.
 
-## 5. Sammanställ
+## 5. Följ inlämningarna och påminn
+
+```
+consolidate status {submissions}
+consolidate mail --paminnelse {submissions} --utkorg {outbox}
+```
+
+`status` visar vilka enheter som har lämnat in, vilka som saknas eller är underkända (med första
+felet) och hur många dagar som är kvar; det skriver ingen sammanställning och kan köras hur ofta som
+helst. Det andra kommandot skriver en påminnelse till varje enhet som saknas eller är underkänd; de
+underkända får en kopia med felen markerade.
+
+## 6. Sammanställ
 
 ```
 consolidate run {submissions}
@@ -92,14 +108,15 @@ Alla tertialer i `{submissions}/` läses (de ger historiken), och sammanställni
 skrivs till `{submissions}/sammanställning_{period}.xlsx`. Kommandot säger vilka enheter som saknas
 eller har fel. Stäng sammanställningen i Excel innan du kör kommandot igen.
 
-## 6. Skicka sammanställningen
+## 7. Skicka sammanställningen
 
 ```
 consolidate mail {submissions}/sammanställning_{period}.xlsx --to namnd@kommun.se --utkorg {outbox}
 ```
 
 Byt adressen mot nämndens. Med `--smtp server:587 --starttls --user NAMN` skickas meddelandet \
-direkt.
+direkt. Saknas en enhet, eller är den underkänd utan en giltig fil, skickas sammanställningen bara \
+med `--ofullstandig`, och ämnesraden och texten säger då vilka enheter det gäller.
 
 ## Nästa tertial och nästa år
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 _SHARE_KINDS = {"andel", "procent", "beläggningsgrad"}
 
 
@@ -34,3 +36,17 @@ def sv_value(value: float | None, kind: str, decimals: int | None = None) -> str
 def count_text(n: int, one: str, many: str) -> str:
     """'1 fil', '2 filer': a count with the Swedish singular or plural."""
     return f"{n} {one if n == 1 else many}"
+
+
+def names_text(names: Sequence[str]) -> str:
+    """'A', 'A och B', 'A, B och C'."""
+    items = list(names)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def lacking_phrase(missing: Sequence[str], rejected: Sequence[str]) -> str:
+    """Who is lacking, by name: 'saknar A och B; underkänd: C' (a unit that handed in a rejected
+    file is not missing). One wording for the master, the terminal and the mail."""
+    parts = ([f"saknar {names_text(missing)}"] if missing else []) + (
+        [f"underkänd: {names_text(rejected)}"] if rejected else [])
+    return "; ".join(parts)

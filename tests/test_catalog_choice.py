@@ -112,7 +112,7 @@ def test_an_environment_variable_that_points_nowhere(tmp_path: Path,
             and "saknas.toml" in result.stderr)
 
 
-@pytest.mark.parametrize("command", ["", "template", "check", "run", "mail"])
+@pytest.mark.parametrize("command", ["", "template", "check", "run", "status", "mail"])
 def test_help_names_the_environment_variable(invoke: Callable[..., Result], command: str) -> None:
     result = invoke(*([command] if command else []), "--help")
     assert result.exit_code == 0
@@ -122,7 +122,8 @@ def test_help_names_the_environment_variable(invoke: Callable[..., Result], comm
 def test_every_command_that_reads_the_catalog_takes_katalog_or_finds_it() -> None:
     uses = {name for name, command in cli.commands.items()
             if any(p.name == "catalog_path" for p in command.params)}
-    assert uses == {"template", "check", "run", "mail", "demo"}  # plus `katalog [FIL]`, `--version`
+    # plus `katalog [FIL]` and `--version`
+    assert uses == {"template", "check", "run", "status", "mail", "demo"}
 
 
 def test_version_names_the_catalog_and_its_fingerprint(tmp_path: Path,

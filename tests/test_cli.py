@@ -15,7 +15,7 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_every_command_has_help_text() -> None:
-    assert {"template", "check", "run", "demo", "katalog", "mail"} <= set(COMMANDS)
+    assert {"template", "check", "run", "status", "demo", "katalog", "mail"} <= set(COMMANDS)
     for name in COMMANDS:
         command = cli.commands[name]
         assert command.help and command.help.strip(), name

@@ -128,8 +128,8 @@ def test_the_readmes_commands_run_in_the_board_folder(
     done = consolidate("init", str(board), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     commands = _readme_commands((board / "LÄSMIG.md").read_text(encoding="utf-8"))
-    assert [c.split()[1] for c in commands] == ["katalog", "template", "check", "mail", "run",
-                                                "mail"]
+    assert [c.split()[1] for c in commands] == ["katalog", "template", "mail", "check", "mail",
+                                                "status", "mail", "run", "mail"]
     catalog = load_catalog(board / "katalog.toml")
     seeds = load_seeds()
     for command in commands:
@@ -149,9 +149,12 @@ def test_the_readmes_commands_run_in_the_board_folder(
     period = next(p for p in _this_years_tertials() if any((board / "inlamning" / p).iterdir()))
     master = board / "inlamning" / f"sammanställning_{period}.xlsx"
     assert openpyxl.load_workbook(master, read_only=True).sheetnames[0] == "Sammanställning"
-    # One feedback mail per unit of that period's plan, and the master to the board.
-    assert (len(list((board / "utskick").glob("*.eml")))
-            == len(catalog.units_in(parse_period(period))) + 1)
+    # Per unit of that period's plan its template and a feedback mail (everyone delivered: no
+    # reminders), and the master to the board; each of them in the board's log.
+    units = len(catalog.units_in(parse_period(period)))
+    assert len(list((board / "utskick").glob("*.eml"))) == 2 * units + 1
+    log = (board / "utskickslogg.txt").read_text(encoding="utf-8").splitlines()
+    assert len(log) == 1 + 2 * units + 1
     # From outside, with the folder given: its catalog is found above the folder, and the paths are
     # printed as they were given (relative, with spaces and Swedish letters).
     relative = Path(LONG) / board.name / "inlamning"

@@ -93,9 +93,13 @@ def make_master(path: Path, summary: MasterSummary) -> Path:
     return path
 
 
+COMPLETE = tuple(replace(unit, state="levererad") for unit in make_summary().units)
+
+
 @pytest.fixture
 def summary() -> MasterSummary:
-    return make_summary()
+    """A master in which every unit delivered: one that may go to the board without a flag."""
+    return make_summary(units=COMPLETE)
 
 
 @pytest.fixture
@@ -284,8 +288,9 @@ def test_master_message_content(master: Path, summary: MasterSummary) -> None:
     assert msg["Date"] == "Mon, 15 Sep 2025 08:30:00 +0200"
     assert msg["Message-ID"].endswith("@exempelkommun.se>")
     plain, page = body(msg, "plain"), body(msg, "html")
-    assert "Levererat: 2 av 4 enheter (Barn och unga, Vuxna & missbruk <öst>)" in plain
-    assert "Saknas: 1 (Ensamkommande)" in plain and "Underkända: 1 (Familjehem)" in plain
+    assert ("Levererat: 4 av 4 enheter (Barn och unga, Vuxna & missbruk <öst>, Ensamkommande, "
+            "Familjehem)") in plain
+    assert "Saknas" not in plain and "Underkända" not in plain and "ofullständig" not in plain
     assert "5 gröna, 3 gula, 1 röd och 2 grå" in plain
     assert "minskade från 5,0 % till 4,2 % (mål 4,5 %)" in plain
     assert "Den fjärde förändringen" not in plain  # only the three largest
@@ -300,20 +305,46 @@ def test_master_message_content(master: Path, summary: MasterSummary) -> None:
     assert data == master.read_bytes()
 
 
-def test_errors_refused_unless_forced(master: Path) -> None:
-    broken = make_summary(errors=3)
-    with pytest.raises(MailError,
-                       match=r"Sammanställningen har 3 fel.*--force för att skicka ändå"):
-        check_sendable(broken, force=False)
-    with pytest.raises(MailError, match="--force"):
-        build_master_message(master, broken, sender=SENDER, to=BOARD)
-    check_sendable(broken, force=True)
-    msg = build_master_message(master, broken, sender=SENDER, to=BOARD, forced=True, date=DATE)
+def test_an_incomplete_master_goes_only_with_ofullstandig(master: Path) -> None:
+    lacking = make_summary()  # Ensamkommande missing, Familjehem rejected
+    with pytest.raises(MailError, match=r"Sammanställningen för 2025-T2 är ofullständig \(saknar "
+                       r"Ensamkommande; underkänd: Familjehem\).*--ofullstandig"):
+        check_sendable(lacking, incomplete=False)
+    with pytest.raises(MailError, match="--ofullstandig"):
+        build_master_message(master, lacking, sender=SENDER, to=BOARD)
+    msg = build_master_message(master, lacking, sender=SENDER, to=BOARD, incomplete=True,
+                               date=DATE)
+    assert msg["Subject"] == ("Socialnämnden – tertialuppföljning 2025-T2 (ofullständig maskerad "
+                              "sammanställning: saknar Ensamkommande; underkänd: Familjehem)")
     plain = body(msg, "plain")
-    assert plain.startswith("*** VARNING ***\nSammanställningen har 3 fel i valideringen och "
-                            "skickades ändå med --force.")
-    assert "<strong>Varning:</strong> Sammanställningen har 3 fel" in body(msg, "html")
-    assert "med fel" in msg["Subject"]
+    assert plain.startswith("*** VARNING ***\nSammanställningen är ofullständig: saknar "
+                            "Ensamkommande; underkänd: Familjehem.")
+    assert "Saknas: 1 (Ensamkommande)" in plain and "Underkända: 1 (Familjehem)" in plain
+    assert ("<strong>Varning:</strong> Sammanställningen är ofullständig: saknar Ensamkommande"
+            in body(msg, "html"))
+
+
+def test_a_long_list_of_lacking_units_is_counted_in_the_subject(master: Path) -> None:
+    units = tuple(UnitStatus(f"e{i}", f"Enhet {i}", f"e{i}@exempelkommun.se",
+                             "saknas" if i < 5 else "underkänd") for i in range(7))
+    msg = build_master_message(master, make_summary(units=units, masked=False), sender=SENDER,
+                               to=BOARD, incomplete=True, date=DATE)
+    assert msg["Subject"] == ("Socialnämnden – tertialuppföljning 2025-T2 (ofullständig "
+                              "sammanställning: saknar 5 enheter; underkänd: Enhet 5 och Enhet 6)")
+    assert ("Sammanställningen är ofullständig: saknar Enhet 0, Enhet 1, Enhet 2, Enhet 3 och "
+            "Enhet 4; underkänd: Enhet 5 och Enhet 6.") in body(msg, "plain")
+
+
+def test_errors_in_files_the_master_does_not_use_do_not_stop_it(master: Path,
+                                                                summary: MasterSummary) -> None:
+    with_errors = replace(summary, errors=3)
+    check_sendable(with_errors, incomplete=False)
+    msg = build_master_message(master, with_errors, sender=SENDER, to=BOARD, date=DATE)
+    plain = body(msg, "plain")
+    assert msg["Subject"] == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)"
+    assert "VARNING" not in plain
+    assert ("Valideringen: 3 fel och 2 varningar. Felen finns i filer som inte ingår i "
+            "sammanställningen") in plain
 
 
 def test_bad_addresses_are_refused(master: Path, summary: MasterSummary) -> None:
@@ -389,14 +420,15 @@ def test_send_to_plain_server(master: Path, summary: MasterSummary) -> None:
         result = send(msg, settings(port))
     everyone = ("namnden@exempelkommun.se", "asa.oberg@exempelkommun.se", "kopia@exempelkommun.se")
     assert result.complete and result.accepted == everyone
+    assert result.reply == "250 Meddelandet mottaget"  # the server's own answer, for the log
     mail_from, rcpt_tos, _ = store.received[0]
     assert mail_from == "controller@exempelkommun.se" and tuple(rcpt_tos) == everyone
     received = store.message()
     assert (received["Subject"]
             == "Socialnämnden – tertialuppföljning 2025-T2 (maskerad sammanställning)")
     assert received["To"].addresses[1].display_name == "Åsa Öberg"
-    assert "Saknas: 1 (Ensamkommande)" in body(received, "plain")
-    assert "<li>Levererat: 2 av 4 enheter" in body(received, "html")
+    assert "Levererat: 4 av 4 enheter" in body(received, "plain")
+    assert "<li>Levererat: 4 av 4 enheter" in body(received, "html")
     name, kind, data = attachment(received)
     assert name == "sammanställning_2025-T2.xlsx" and kind.endswith("spreadsheetml.sheet")
     assert data == master.read_bytes()

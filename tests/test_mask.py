@@ -203,7 +203,7 @@ def test_mail_maskera_sends_only_a_masked_file(demo: Path, tmp_path: Path,
     master = tmp_path / "sammanställning.xlsx"
     invoke("run", demo, "--out", master)
     result = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--smtp", f"127.0.0.1:{port}",
-                    "--maskera", "--force")
+                    "--maskera", "--ofullstandig")
     assert result.exit_code == 0, result.output
     masked = tmp_path / "sammanställning_maskerad.xlsx"
     message = email.message_from_bytes(store.envelopes[0].content, policy=policy.default)
@@ -226,11 +226,11 @@ def test_catalog_can_require_masking_for_what_is_mailed(demo: Path, tmp_path: Pa
     katalog.write_text(text, encoding="utf-8")
     master = tmp_path / "sammanställning.xlsx"
     invoke("run", demo, "--out", master, "--katalog", katalog)
-    refused = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--katalog",
-                     katalog)
+    refused = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--ofullstandig",
+                     "--katalog", katalog)
     assert refused.exit_code == 1 and "maskera_utskick" in refused.output
     assert not (tmp_path / "utkorg").exists()
-    sent = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--force", "--maskera",
+    sent = invoke("mail", master, "--to", "namnd@exempelkommun.se", "--ofullstandig", "--maskera",
                   "--katalog", katalog)
     assert sent.exit_code == 0, sent.output
     eml = next((tmp_path / "utkorg").glob("*.eml"))
