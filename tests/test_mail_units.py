@@ -193,7 +193,7 @@ def test_reminders_go_to_exactly_the_missing_and_rejected(
     assert workbook.sheetnames[0] == "Återkoppling"
     marked = [c for row in workbook["Indikatorer"].iter_rows() for c in row
               if c.comment is not None]
-    assert [c.fill.start_color.rgb[-6:] for c in marked] == ["FFC7CE"]
+    assert [c.fill.start_color.rgb[-6:] for c in marked] == ["FF9C9C"]
     assert "ca 40" in str(marked[0].value)
     log = log_lines(board / "utskickslogg.txt")
     assert sorted(line["enhet"] for line in log) == sorted(lacking)

@@ -92,9 +92,10 @@ def test_one_tertial_from_templates_to_the_board(tmp_path: Path, catalog: Catalo
         assert name == "2026-T1_vuxen_återkoppling.xlsx"
         copy = openpyxl.load_workbook(BytesIO(data))
         assert copy.sheetnames[0] == "Återkoppling"
-        errors = [row for row in copy["Återkoppling"].iter_rows(min_row=2, values_only=True)
-                  if row[0] == "fel"]
-        assert errors and all(row[4] in plain(later[ADDRESS["vuxen"]]) for row in errors)
+        # the letter's table: Allvarlighet, Fält, Flik och cell, what is wrong
+        errors = [row for row in copy["Återkoppling"].iter_rows(values_only=True)
+                  if row[0] == "Fel"]
+        assert errors and all(row[3] in plain(later[ADDRESS["vuxen"]]) for row in errors)
 
         # The corrected file arrives beside the rejected one, and the last unit hands in.
         for unit, name in (("vuxen", "2026-T1_vuxen_rättad.xlsx"),
