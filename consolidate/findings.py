@@ -187,7 +187,8 @@ _RULES = [
     Rule("andel_intervall", FEL, "Andel utanför 0–100 %",
          "{label}: {shown} ligger utanför 0–100 %."),
     Rule("orimligt", VARNING, "Utanför rimligt intervall",
-         "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet."),
+         "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet; "
+         "stämmer det, förklara det i kommentaren till nämnden."),
     Rule("summa", FEL, "Delarna blir inte SUMMA",
          "Delarna blir {parts} men SUMMA är {total}. Rätta delarna eller SUMMA."),
     Rule("andel_antal", FEL, "Andelen stämmer inte med antalet",
@@ -218,6 +219,13 @@ _RULES = [
     Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?",
          "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial "
          "({previous}). Har tkr och mnkr förväxlats?"),
+    Rule("storleksordning", VARNING, "Annan storleksordning än föregående tertial",
+         "{label}: {shown} är ungefär {times} gånger {direction} än föregående tertial "
+         "({previous}, {previous_period}). Har ett decimaltecken eller en siffra blivit fel? "
+         "Stämmer värdet, förklara förändringen i kommentaren till nämnden."),
+    Rule("manad_avvikande", VARNING, "Månad långt över årets övriga",
+         "{label}: {month} är {shown}, minst {factor} gånger medianen för årets övriga ifyllda "
+         "månader ({median}). Stämmer värdet?"),
 ]
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 

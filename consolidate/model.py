@@ -223,6 +223,16 @@ class Checked:
             for s in self.submissions
         )
 
+    def used(self) -> dict[tuple[str, str], Submission]:
+        """Per unit and period the file a run uses: the newest without fel (by time, then name)."""
+        used: dict[tuple[str, str], Submission] = {}
+        for sub in self.submissions:
+            if sub.unit and sub.period and self.errors(sub) == 0:
+                best = used.get((sub.unit, sub.period))
+                if best is None or (sub.modified, sub.file) > (best.modified, best.file):
+                    used[(sub.unit, sub.period)] = sub
+        return used
+
     def report(self) -> Report:
         """The library's report of a check; `consolidate check --json` prints exactly this."""
         return Report(self.file_results(), tuple(self.all_findings()))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .boardmodel import RunResult
 from .catalog import Catalog
-from .errors import UsageError, os_reason
+from .errors import PeriodError, UsageError, os_reason
 from .findings import finding
 from .model import (
     REGISTER_KEYS,
@@ -120,10 +120,39 @@ def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
 
 
 def check_files(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-                progress: Progress | None = None) -> Checked:
-    """Read and validate files; the rules run once over all values together."""
+                progress: Progress | None = None, history: bool = True) -> Checked:
+    """Read and validate files; the rules run once over all values together. With `history`,
+    each file is also compared with its unit's previous tertial found in the shared folder it lies
+    in (history.history_files), as `run` on that folder would."""
     subs, values = read_all(paths, catalog, root, progress)
-    return check_files_from(subs, catalog, values)
+    earlier: list[Submission] = []
+    if history:
+        earlier, values = _read_history(paths, subs, values, catalog)
+    return check_files_from(subs, catalog, values, earlier)
+
+
+def _read_history(paths: Sequence[Path], subs: list[Submission], values: pl.DataFrame,
+                  catalog: Catalog) -> tuple[list[Submission], pl.DataFrame]:
+    import polars as pl
+
+    from .history import history_files
+
+    wanted = set()
+    for sub in subs:
+        try:
+            wanted.add(parse_period(sub.period).previous)
+        except PeriodError:
+            continue
+    earlier: list[Submission] = []
+    frames = [values]
+    for folder, found in (history_files(paths, wanted) if wanted else {}).items():
+        read, read_values = read_all(found, catalog, folder)
+        # Named by their whole path: they are not what was checked, and names repeat across
+        # folders.
+        earlier += [replace(s, file=s.path) for s in read]
+        frames.append(read_values.with_columns(
+            pl.col("file").replace({s.file: s.path for s in read})))
+    return earlier, pl.concat(frames)
 
 
 def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
@@ -221,25 +250,35 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
 
 
 def check_files_from(subs_all: list[Submission], catalog: Catalog,
-                     values: pl.DataFrame | None = None) -> Checked:
+                     values: pl.DataFrame | None = None,
+                     history: Sequence[Submission] = ()) -> Checked:
+    """Validate what was read. `history`: files of earlier tertials to compare with, validated too
+    (only a file a run would use counts) but not reported."""
     subs = [s for s in subs_all if not s.tool_output]
-    checked = Checked(subs)
-    for sub in subs:
-        checked.findings[sub.file] = list(sub.findings) + _outside_plan(sub, catalog)
-    readable = [s for s in subs if s.readable and s.n_values]
+    pool = Checked(subs + [s for s in history if not s.tool_output])
+    for sub in pool.submissions:
+        pool.findings[sub.file] = list(sub.findings) + _outside_plan(sub, catalog)
+    readable = [s for s in pool.submissions if s.readable and s.n_values]
     if readable:
         import polars as pl
 
-        from .validate import validate
+        from .validate import jump_findings, validate
 
         if values is None:
             values = frame_of(readable)
         else:
             values = values.filter(pl.col("file").is_in([s.file for s in readable]))
-        for f in validate(values, catalog, previous=values):
-            checked.findings.setdefault(f.file, []).append(f)
-    for key in checked.findings:
-        checked.findings[key].sort(key=sort_key)
+        for f in validate(values, catalog):
+            pool.findings.setdefault(f.file, []).append(f)
+        # Jumps against the file a run uses for the unit's tertial before, known once every file's
+        # fel are.
+        used = values.filter(pl.col("file").is_in([s.file for s in pool.used().values()]))
+        mine = values.filter(pl.col("file").is_in([s.file for s in subs]))
+        for f in jump_findings(mine, catalog, used):
+            pool.findings.setdefault(f.file, []).append(f)
+    checked = Checked(subs)
+    for sub in subs:
+        checked.findings[sub.file] = sorted(pool.findings.get(sub.file, []), key=sort_key)
     return checked
 
 
@@ -323,10 +362,9 @@ def _register(checked: Checked, catalog: Catalog,
             unidentified.append(sub)
     accepted: list[Submission] = []
     register: list[RegisterEntry] = []
+    in_use = checked.used()
     for (unit, period), subs in sorted(by_key.items()):
-        valid = sorted((s for s in subs if checked.errors(s) == 0),
-                       key=lambda s: (s.modified, s.file), reverse=True)
-        used = valid[0] if valid else None
+        used = in_use.get((unit, period))
         if used is not None:
             accepted.append(used)
             for other in subs:

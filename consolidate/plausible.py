@@ -1,0 +1,72 @@
+"""When a value is doubtful: the slip rules shared by the checks on a file (validate) and the marks
+on the board (doubt), as polars expressions, so the two can never disagree."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+# A value that differs from the same unit's previous tertial by this factor or more, either way,
+# is a likely entry slip: a decimal comma or a digit too many or too few gives about 10, tkr typed
+# for mnkr about 1 000. Real changes of a unit's figure within four months stay well below it.
+SLIP_FACTOR = 7.0
+# Counts, days and a share's numerators move by such factors when they are small (2 -> 15): the
+# larger of the two whole numbers must be at least this for a slip.
+COUNT_FLOOR = 20.0
+# Kinds whose values are whole numbers (after validate: an indicator's share row is "andel", and
+# its size is the larger numerator).
+WHOLE_KINDS = ("antal", "dygn", "andel")
+# tkr typed for mnkr, or the reverse: the factor lies between these (or their inverses).
+THOUSAND = (500.0, 2000.0)
+
+# A month of a monthly series stands out when it is at least MONTH_FACTOR times the median of the
+# series' other filled months; the median counts as at least MONTH_FLOOR, so only a month of 20
+# or more can stand out (staff leaving, 4 to 10 a month, never does), and MONTH_OTHERS other
+# months are needed to say what is usual.
+MONTH_FACTOR = 5.0
+MONTH_FLOOR = 4.0
+MONTH_OTHERS = 3
+
+
+def thousand(cur: pl.Expr, prev: pl.Expr, kind: pl.Expr) -> pl.Expr:
+    """An amount in mnkr about 1 000 times larger or smaller than before: tkr and mnkr mixed up."""
+    factor = cur / prev
+    low, high = THOUSAND
+    return (kind == "mnkr") & (factor.is_between(low, high) | factor.is_between(1 / high, 1 / low))
+
+
+def slip(cur: pl.Expr, prev: pl.Expr, size: pl.Expr) -> pl.Expr:
+    """Both values above 0 and one SLIP_FACTOR times the other or more; `size` is the larger whole
+    number behind them (null for amounts and years of work, which have no floor)."""
+    factor = cur / prev
+    return ((cur > 0) & (prev > 0) & ((factor >= SLIP_FACTOR) | (factor <= 1 / SLIP_FACTOR))
+            & (size.is_null() | (size >= COUNT_FLOOR)))
+
+
+def slip_size(kind: pl.Expr, now: pl.Expr, before: pl.Expr) -> pl.Expr:
+    """The larger whole number of the two (values, or a share's numerators); null for amounts."""
+    return pl.when(kind.is_in(WHOLE_KINDS)).then(pl.max_horizontal(now, before))
+
+
+def times_text(cur: float, prev: float) -> tuple[str, str]:
+    """"10", "1 000" or "23", and "större" or "mindre": how one value compares with another, said
+    the way a slip is thought of (a power of ten when it is near one)."""
+    factor = cur / prev if cur >= prev else prev / cur
+    power = 10 ** round(math.log10(factor))
+    shown = power if power / 1.5 <= factor <= power * 1.5 else round(factor)
+    return f"{shown:,}".replace(",", " "), "större" if cur > prev else "mindre"
+
+
+def month_outliers(months: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Each month of `months` (one series per `keys`, the month in "field") with the median of the
+    series' other filled months, how many there are, and whether the month stands out."""
+    filled = months.filter(pl.col("value").is_not_null()).select(*keys, "field", "value")
+    others = (filled.join(filled.select(*keys, other_field=pl.col("field"),
+                                        other=pl.col("value")), on=keys)
+              .filter(pl.col("field") != pl.col("other_field"))
+              .group_by(*keys, "field").agg(median=pl.col("other").median(), others=pl.len()))
+    joined = months.join(others, on=[*keys, "field"], how="left")
+    usual = pl.max_horizontal(pl.col("median"), pl.lit(MONTH_FLOOR))
+    return joined.with_columns(
+        outlier=(pl.col("others") >= MONTH_OTHERS) & (pl.col("value") >= MONTH_FACTOR * usual))
