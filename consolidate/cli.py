@@ -154,6 +154,9 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None,
     if as_json:
         click.echo(report.to_json())
     else:
+        if checked.compared:
+            click.echo("Jämförs med föregående tertial i samma mapp: "
+                       + ", ".join(checked.compared), err=True)
         for sub, result in zip(checked.submissions, report.files, strict=True):
             state = "OK" if result.errors == 0 else "UNDERKÄND"
             who = f"{sub.unit} {sub.period}".strip() or "okänd enhet"
@@ -264,6 +267,16 @@ def _summary(result: Any) -> None:
             click.echo("Ofullständigt underlag: "
                        f"{count_text(len(partial), 'indikator', 'indikatorer')} "
                        f"({'; '.join(parts)}).")
+    from .doubt import doubt_lines
+
+    lines = doubt_lines(result.doubts)
+    if result.doubts:
+        explained = len(result.doubts) - len(lines)
+        click.echo(f"Värden att kontrollera: {len(lines)} (markerade i sammanställningen)"
+                   + (f"; {explained} förklarade av enheterna i kommentaren" if explained else "")
+                   + ".")
+        for line in lines:
+            click.echo(f"  {line}")
     click.echo(f"Fynd: {result.report.errors} fel, "
                f"{count_text(result.report.warnings, 'varning', 'varningar')} "
                "(se fliken Valideringslogg).")

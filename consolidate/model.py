@@ -205,6 +205,7 @@ class Checked:
 
     submissions: list[Submission]
     findings: dict[str, list[Finding]] = field(default_factory=dict)
+    compared: list[str] = field(default_factory=list)  # earlier files beside them, compared with
 
     def of(self, sub: Submission) -> list[Finding]:
         return self.findings.get(sub.file, [])

@@ -7,6 +7,8 @@ import math
 
 import polars as pl
 
+from .svformat import sv_number
+
 # A value that differs from the same unit's previous tertial by this factor or more, either way,
 # is a likely entry slip: a decimal comma or a digit too many or too few gives about 10, tkr typed
 # for mnkr about 1 000. Real changes of a unit's figure within four months stay well below it.
@@ -55,7 +57,7 @@ def times_text(cur: float, prev: float) -> tuple[str, str]:
     factor = cur / prev if cur >= prev else prev / cur
     power = 10 ** round(math.log10(factor))
     shown = power if power / 1.5 <= factor <= power * 1.5 else round(factor)
-    return f"{shown:,}".replace(",", " "), "större" if cur > prev else "mindre"
+    return sv_number(shown), "större" if cur > prev else "mindre"
 
 
 def month_outliers(months: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .boardmodel import RunResult
 from .catalog import Catalog
@@ -27,96 +25,18 @@ from .model import (
 )
 from .periods import Period, parse_period
 from .plan import absence
-from .read import (
-    columns_of,
-    frame_from_columns,
-    frame_of,
-    is_lock_file,
-    iter_workbooks,
-    read_submission,
-)
+from .read import frame_of, is_lock_file, iter_workbooks
+from .readmany import PARALLEL_FROM, START_METHOD_ENV, Progress, read_all
+
+__all__ = ["MAX_UNITS", "PARALLEL_FROM", "START_METHOD_ENV", "Progress", "check_files",
+           "check_files_from", "collect_paths", "default_master_path", "read_all", "run"]
 
 if TYPE_CHECKING:
     import polars as pl
 
-PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
-# How worker processes start: "fork", "spawn" or "forkserver"; unset, the platform's default (spawn
-# on Windows and macOS, fork on Linux up to Python 3.13). The tests run both fork and spawn.
-START_METHOD_ENV = "CONSOLIDATE_START_METHOD"
 # The master puts the units side by side (Per enhet, the unit tables): a label column, one column
 # per unit, the total and a share, within Excel's 16 384 columns.
 MAX_UNITS = 16_384 - 3
-Progress = Callable[[int, int], None]
-
-
-_WORKER_CATALOG: Catalog | None = None
-
-
-def _init_worker(catalog: Catalog) -> None:
-    """Each worker gets the catalog once, so its cached lookups and layouts live for all chunks."""
-    global _WORKER_CATALOG
-    _WORKER_CATALOG = catalog
-
-
-def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], list[list[Any]]]:
-    """Read a chunk in a worker; values travel back as column lists and become one frame in the
-    parent at once, instead of living on as millions of row tuples."""
-    paths, root = args
-    assert _WORKER_CATALOG is not None
-    subs = [read_submission(Path(p), _WORKER_CATALOG, Path(root) if root else None) for p in paths]
-    return [replace(s, cells=()) for s in subs], columns_of(subs)
-
-
-def _pool_context(start_method: str | None) -> Any:
-    import multiprocessing
-
-    method = start_method or os.environ.get(START_METHOD_ENV) or None
-    if method is None:
-        return None
-    if method not in multiprocessing.get_all_start_methods():
-        raise UsageError(f"{START_METHOD_ENV}={method} går inte här; välj en av "
-                         f"{', '.join(multiprocessing.get_all_start_methods())}.")
-    return multiprocessing.get_context(method)
-
-
-def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-             progress: Progress | None = None, workers: int | None = None,
-             start_method: str | None = None) -> tuple[list[Submission], pl.DataFrame]:
-    """Read files, in parallel processes when there are many; returns the files and all values.
-
-    start_method (else the environment variable CONSOLIDATE_START_METHOD) picks how the worker
-    processes start; everything a worker needs travels by pickling, so spawn works as fork does."""
-    total = len(paths)
-    # a wrong setting is said on every run, not only on large ones
-    context = _pool_context(start_method)
-    if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
-        out = []
-        for done, path in enumerate(paths, start=1):
-            out.append(read_submission(path, catalog, root))
-            if progress:
-                progress(done, total)
-        return out, frame_of(out)
-    count = workers or min(os.cpu_count() or 2, 8)
-    size = max(8, total // (count * 8))
-    chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
-    results: list[Submission] = []
-    frames: list[pl.DataFrame] = []
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
-                             initargs=(catalog,)) as pool:
-        # map() submits every chunk, so the workers start now, from a process that has not yet
-        # imported polars or pandera; those imports then run while the workers read. (Spawned
-        # workers import only what reading needs: consolidate.run does not import polars at the
-        # top.)
-        chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
-        import polars as pl
-
-        from . import validate  # noqa: F401 - needed right after reading
-        for subs, columns in chunk_results:
-            results.extend(subs)
-            frames.append(frame_from_columns(columns))
-            if progress:
-                progress(len(results), total)
-    return results, pl.concat(frames) if frames else frame_of([])
 
 
 def check_files(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
@@ -137,12 +57,7 @@ def _read_history(paths: Sequence[Path], subs: list[Submission], values: pl.Data
 
     from .history import history_files
 
-    wanted = set()
-    for sub in subs:
-        try:
-            wanted.add(parse_period(sub.period).previous)
-        except PeriodError:
-            continue
+    wanted = {parse_period(period) for _, period in map(_before, subs) if period}
     earlier: list[Submission] = []
     frames = [values]
     for folder, found in (history_files(paths, wanted) if wanted else {}).items():
@@ -225,6 +140,10 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     from .board import build_board
 
     board = build_board(result, catalog)
+    from .doubt import doubts_json
+
+    result.doubts = board.doubts  # the unmasked board's: the controller sees every one
+    report.extra["kontrollera"] = doubts_json(board.doubts)
     if mask:
         from .mask import mask_board
 
@@ -279,7 +198,18 @@ def check_files_from(subs_all: list[Submission], catalog: Catalog,
     checked = Checked(subs)
     for sub in subs:
         checked.findings[sub.file] = sorted(pool.findings.get(sub.file, []), key=sort_key)
+    used = pool.used()
+    checked.compared = sorted({used[key].file for key in map(_before, subs) if key in used
+                               and used[key].file not in checked.findings})
     return checked
+
+
+def _before(sub: Submission) -> tuple[str, str]:
+    """The unit and tertial a file's jumps are measured against."""
+    try:
+        return sub.unit, str(parse_period(sub.period).previous)
+    except PeriodError:
+        return sub.unit, ""
 
 
 def _outside_plan(sub: Submission, catalog: Catalog) -> list[Finding]:
