@@ -28,7 +28,7 @@ from .boardmodel import (
 )
 from .catalog import Catalog, Indicator, Table, Unit
 from .combine import board_values, judge, lacking_text, table_totals, unit_indicator_values
-from .doubt import doubt_reason, find_doubts
+from .doubt import doubt_reason, find_doubts, without_figures
 from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_value
 
@@ -113,8 +113,10 @@ class _Builder:
         self.rejected = {(s.unit, s.period) for s in result.checked.submissions
                          if s.unit and s.period and s.readable} - accepted
         self.columns = self._columns()
-        # A masked board leaves out what speaks of a hidden figure: its mark would narrow it.
-        self.doubts = tuple(d for d in find_doubts(result.values, catalog)
+        # A masked board leaves out what speaks of a hidden figure (its mark would narrow it), and
+        # quotes no figure in the rest.
+        self.doubts = tuple(without_figures(d) if self.masked else d
+                            for d in find_doubts(result.values, catalog)
                             if not any(k in self.marks for k in d.keys))
         self.open: dict[tuple[str, str], tuple[Doubt, ...]] = {}
         for d in self.doubts:

@@ -14,13 +14,14 @@ listed, but not marked, and the indicator is judged as usual.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
 from .boardmodel import DOUBT_KEYS, Doubt, cell_key
 from .catalog import Catalog
-from .findings import finding
+from .findings import RULES, finding
 from .model import json_keys
 from .periods import parse_period
 from .plausible import slip, slip_size, thousand, times_text
@@ -110,6 +111,15 @@ def _doubt(row: dict[str, Any], catalog: Catalog) -> Doubt | None:
                  previous if code != "orimligt" else "", row["explanation"] or "", tuple(keys))
 
 
+def without_figures(doubt: Doubt) -> Doubt:
+    """The doubt as a masked output may say it: what rule, no value (as the masked validation log
+    quotes none)."""
+    verb = "ligger" if doubt.code == "orimligt" else "är"
+    return replace(doubt, message=RULES[doubt.code].title + ".", value="", previous="",
+                   detail=f"{verb} {doubt.short}",
+                   explanation="(förklarad i kommentaren)" if doubt.explained else "")
+
+
 def doubt_reason(doubts: Sequence[Doubt], lacking: str = "") -> str:
     """The status reason of an indicator with values to check: "Kontrollera värdet: …"."""
     text = "Kontrollera värdet: " + "; ".join(f"{d.unit_name}, {d.short}" for d in doubts)
@@ -118,15 +128,16 @@ def doubt_reason(doubts: Sequence[Doubt], lacking: str = "") -> str:
 
 def doubt_note(doubt: Doubt, unit: bool = True) -> str:
     """A master cell's comment on a value to check: the unit's own cell, or the board's sum."""
-    who = f"{doubt.unit_name}: " if unit else ""
-    return (f"Kontrollera värdet. {who}{doubt.value} {doubt.detail}. Rätta i enhetens fil, eller "
-            "låt enheten förklara värdet i kommentaren till indikatorn.")
+    what = doubt.value or "värdet"
+    what = f"{doubt.unit_name}: {what}" if unit else what[:1].upper() + what[1:]
+    return (f"Kontrollera värdet. {what} {doubt.detail}. Rätta i enhetens fil, eller låt enheten "
+            "förklara värdet i kommentaren till indikatorn.")
 
 
 def doubt_lines(doubts: Sequence[Doubt], where: bool = True) -> list[str]:
     """One line per value still to check (not explained): who, when, what and why, and for the
     controller where it was typed."""
-    return [f"{d.unit_name} {d.period}, {d.indicator_name}: {d.value} {d.detail}"
+    return [f"{d.unit_name} {d.period}, {d.indicator_name}: {d.value or 'värdet'} {d.detail}"
             + (f" ({d.file}, {d.sheet}!{d.cell})" if where else "")
             for d in doubts if not d.explained]
 

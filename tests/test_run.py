@@ -263,7 +263,7 @@ def test_history_and_pooled_shares(tmp_path: Path, catalog: Catalog,
     t2 = board(folder, catalog, template_cache, T2, change={
         "beroende": {"ind_belaggning_stodboende_taljare": 100,
                      "ind_belaggning_stodboende_namnare": 1000,
-                     "ind_belaggning_stodboende_kommentar": "Stödboendet var stängt för ombyggnad."},
+                     "ind_belaggning_stodboende_kommentar": "Stängt för ombyggnad i juni."},
         "socialpsykiatri": {"ind_belaggning_stodboende_taljare": 5800,
                             "ind_belaggning_stodboende_namnare": 6000},
     })
