@@ -7,6 +7,8 @@ import math
 
 import polars as pl
 
+from .catalog import Catalog
+from .periods import parse_period
 from .svformat import sv_number
 
 # A value that differs from the same unit's previous tertial by this factor or more, either way,
@@ -58,6 +60,31 @@ def times_text(cur: float, prev: float) -> tuple[str, str]:
     power = 10 ** round(math.log10(factor))
     shown = power if power / 1.5 <= factor <= power * 1.5 else round(factor)
     return sv_number(shown), "större" if cur > prev else "mindre"
+
+
+def carried(before: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    """Earlier indicator values (unit, scope, period, cur, n, d) as the unit that reports them the
+    tertial after sees them: a unit merged into another passes its value on to it, and two units'
+    values that one unit now reports are combined by the indicator's rule (sum, ratio of sums,
+    mean). Returns unit, scope, period, prev and prev_n."""
+    pairs = before.select("unit", "period").unique()
+    heir = {(u, p): catalog.reporter(u, parse_period(p).next) or u
+            for u, p in pairs.iter_rows() if u and p}
+    rule = {i.id: i.combine for i in catalog.indicators}
+    grouped = (before.with_columns(
+                   unit=pl.struct("unit", "period").map_elements(
+                       lambda k: heir.get((k["unit"], k["period"]), k["unit"]),
+                       return_dtype=pl.String))
+               .group_by("unit", "scope", "period")
+               .agg(n=pl.col("n").sum(), d=pl.col("d").sum(), total=pl.col("cur").sum(),
+                    mean=pl.col("cur").mean(), shares=pl.col("d").is_not_null().any(),
+                    count=pl.col("cur").is_not_null().sum()))
+    combine = pl.col("scope").replace_strict(rule, default="summa", return_dtype=pl.String)
+    ratio = pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d"))
+    return grouped.filter(pl.col("count") > 0).select(
+        "unit", "scope", "period", prev_n=pl.col("n"),
+        prev=pl.when(pl.col("shares")).then(ratio)
+        .when(combine == "medel").then(pl.col("mean")).otherwise(pl.col("total")))
 
 
 def month_outliers(months: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

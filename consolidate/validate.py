@@ -15,7 +15,15 @@ from .findings import finding
 from .layout import build_layout
 from .model import Finding
 from .periods import MONTH_NAMES, MONTHS, Period, parse_period
-from .plausible import MONTH_FACTOR, month_outliers, slip, slip_size, thousand, times_text
+from .plausible import (
+    MONTH_FACTOR,
+    carried,
+    month_outliers,
+    slip,
+    slip_size,
+    thousand,
+    times_text,
+)
 from .svformat import sv_number, sv_percent, sv_value
 
 KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
@@ -261,12 +269,14 @@ def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
     """One value per file and indicator: the number itself, or numerator/denominator; `n` is the
     number itself or the numerator."""
     plain = (frame.filter(pl.col("field") == "varde")
-             .select(*KEY, "name", "kind", cur=pl.col("value"), n=pl.col("value")))
+             .select(*KEY, "name", "kind", cur=pl.col("value"), n=pl.col("value"),
+                     d=pl.lit(None, pl.Float64)))
     num = frame.filter(pl.col("field") == "taljare").select(*KEY, "name", "kind", n=pl.col("value"))
     den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
     ratio = num.join(den, on=["file", "scope"], how="left").select(
         *KEY, "name", pl.lit("andel").alias("kind"),
-        cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")), n=pl.col("n"))
+        cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")), n=pl.col("n"),
+        d=pl.col("d"))
     return pl.concat([plain, ratio], how="vertical_relaxed")
 
 
@@ -274,12 +284,11 @@ def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
                  catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     _, low, high, _ = _catalog_maps(catalog)
     now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
-    # One previous value per unit and indicator, even when the folder holds two files for that
-    # tertial.
-    before = (_indicator_values(previous).sort("file")
-              .select("unit", "scope", prev=pl.col("cur"), prev_n=pl.col("n"),
-                      prev_period=pl.col("period"))
-              .unique(subset=["unit", "scope", "prev_period"], keep="first", maintain_order=True))
+    # One previous value per unit and indicator, even when given two files for that tertial; a
+    # merged unit's goes to the unit that reports for it now.
+    before = carried(_indicator_values(previous).sort("file")
+                     .unique(subset=["unit", "scope", "period"], keep="first", maintain_order=True),
+                     catalog).rename({"period": "prev_period"})
     joined = now.with_columns(
         want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
     ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"],
