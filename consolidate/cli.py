@@ -65,16 +65,25 @@ def cli() -> None:
               help="Bara dessa enheter (kan upprepas).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, metavar="MAPP",
               help="Mappen som mallarna skrivs till.")
+@click.option("--historik", "history_dir", type=click.Path(path_type=Path), metavar="MAPP",
+              help="Den gemensamma mappen med tidigare inlämningar: varje mall visar enhetens "
+                   "godkända värden förra tertialet och samma tertial i fjol bredvid "
+                   "indikatorerna, och färgar ett värde som ändrats mer än katalogens "
+                   "hopp_varning.")
 @catalog_option
 @help_option
-def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: Path | None) -> None:
+def template(period: str, units: tuple[str, ...], out_dir: Path, history_dir: Path | None,
+             catalog_path: Path | None) -> None:
     """Skriv en mall (.xlsx) per enhet för perioden."""
     from .periods import parse_period
     from .template import write_templates
+    from .templatehistory import read_history
 
     try:
         catalog = load(catalog_path, out_dir, err=True)
-        written = write_templates(catalog, parse_period(period), out_dir, units or None)
+        when = parse_period(period)
+        history = read_history(history_dir, catalog, when, units) if history_dir else None
+        written = write_templates(catalog, when, out_dir, units or None, history)
     except ConsolidateError as exc:
         fail(exc)
         return
@@ -82,6 +91,9 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
         click.echo(str(path))
     click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} "
                f"till {out_dir}.", err=True)
+    if history is not None:
+        click.echo(f"Tidigare värden ({when.previous}, {when.year - 1}-T{when.tertial}) från "
+                   f"{history_dir}: {len(history)} av {len(written)} enheter.", err=True)
 
 
 def _print_findings(findings: list[Any]) -> None:
@@ -267,16 +279,10 @@ def _summary(result: Any) -> None:
             click.echo("Ofullständigt underlag: "
                        f"{count_text(len(partial), 'indikator', 'indikatorer')} "
                        f"({'; '.join(parts)}).")
-    from .doubt import doubt_lines
+    from .doubt import doubt_summary
 
-    lines = doubt_lines(result.doubts)
-    if result.doubts:
-        explained = len(result.doubts) - len(lines)
-        click.echo(f"Värden att kontrollera: {len(lines)} (markerade i sammanställningen)"
-                   + (f"; {explained} förklarade av enheterna i kommentaren" if explained else "")
-                   + ".")
-        for line in lines:
-            click.echo(f"  {line}")
+    for line in doubt_summary(result.doubts):
+        click.echo(line)
     click.echo(f"Fynd: {result.report.errors} fel, "
                f"{count_text(result.report.warnings, 'varning', 'varningar')} "
                "(se fliken Valideringslogg).")

@@ -143,6 +143,17 @@ def doubt_lines(doubts: Sequence[Doubt], where: bool = True) -> list[str]:
             for d in doubts if not d.explained]
 
 
+def doubt_summary(doubts: Sequence[Doubt]) -> list[str]:
+    """The terminal's lines on the values to check: how many, how many explained, each one."""
+    lines = doubt_lines(doubts)
+    if not doubts:
+        return []
+    explained = len(doubts) - len(lines)
+    return [f"Värden att kontrollera: {len(lines)} (markerade i sammanställningen)"
+            + (f"; {explained} förklarade av enheterna i kommentaren" if explained else "") + ".",
+            *(f"  {line}" for line in lines)]
+
+
 def doubts_json(doubts: Sequence[Doubt]) -> list[dict[str, Any]]:
     """The report's "kontrollera": Swedish keys (schemas/rapport.schema.json)."""
     return [{**json_keys(d, DOUBT_KEYS), "forklarad": d.explained} for d in doubts]

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 INPUT_FILL = "#FFF2CC"
+# An input far from the unit's earlier value (templatehistory): orange, as the master marks a value
+# to check.
+JUMP_FILL, JUMP_FONT = "#FCD5B4", "#974706"
 HEAD_FILL = "#1F4E79"
 CHECK_RED = "#F8CBAD"
 # Number format codes are stored in the file in the OOXML (en-US) form: "," groups thousands and "."
@@ -97,3 +100,17 @@ class Formats:
                               ("mnkr", FMT_DEC1), ("andel", FMT_SHARE), ("procent", FMT_SHARE),
                               ("text", "@"))
         }
+
+
+def value_format_key(in_percent: bool, decimals: int) -> str:
+    """Which of Formats.shown an indicator's value is shown with."""
+    if in_percent:
+        return "%2" if decimals >= 2 else "%"
+    return str(min(decimals, 2))
+
+
+def share_check(v: str, d: str, otherwise: str = '""') -> str:
+    """The Kontroll formula of a share's row: numerator above denominator, a zero denominator,
+    else `otherwise` (a formula expression)."""
+    return (f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),IF({v}>{d},"Täljaren är större än nämnaren",'
+            f'IF({d}=0,"Nämnaren är 0",{otherwise})),"")')
