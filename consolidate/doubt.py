@@ -3,7 +3,8 @@
 A value in a file the run uses is doubtful when (the numbers are in consolidate.plausible)
 - it lies outside its indicator's plausible range (the catalog's `rimligt`; a share as numerator
   over denominator), or
-- it is SLIP_FACTOR (7) times the same unit's value of the tertial before, or that much smaller:
+- it is SLIP_FACTOR (7) times the same unit's value of the tertial before (for an indicator
+  followed up once a year: of the same tertial a year before), or that much smaller:
   a decimal comma or a digit wrong gives about 10, tkr typed for mnkr about 1 000. Both values are
   above 0, the earlier one lies in the plausible range (else going back to normal is no slip), and
   for counts, days and a share's numerators the larger whole number is at least COUNT_FLOOR (20).
@@ -24,7 +25,7 @@ from .catalog import Catalog
 from .findings import RULES, finding
 from .model import json_keys
 from .periods import parse_period
-from .plausible import carried, slip, slip_size, thousand, times_text
+from .plausible import before_text, carried, slip, slip_size, thousand, times_text, wanted
 from .svformat import sv_value
 
 _EPS = 1e-9
@@ -52,14 +53,14 @@ def find_doubts(values: pl.DataFrame, catalog: Catalog) -> list[Doubt]:
     comments = (ind.filter(pl.col("field") == "kommentar")
                 .select("file", "scope", explanation=pl.col("text").fill_null("").str.strip_chars())
                 .filter(pl.col("explanation") != ""))
-    periods = {p: str(parse_period(p).previous) for p in now["period"].unique().to_list()}
     low = {i.id: i.plausible[0] for i in catalog.indicators}
     high = {i.id: i.plausible[1] for i in catalog.indicators}
     lo = pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64) - _EPS
     hi = pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64) + _EPS
     cur, prev = pl.col("cur"), pl.col("prev")
     prev_ok = prev.is_between(lo, hi)
-    rows = (now.with_columns(want=pl.col("period").replace_strict(periods, return_dtype=pl.String))
+    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+    rows = (now.with_columns(want=wanted(catalog), annual=pl.col("scope").is_in(annual))
             .join(before, on=["unit", "scope", "want"], how="left")
             .join(comments, on=["file", "scope"], how="left")
             .with_columns(lo=lo, hi=hi,
@@ -88,12 +89,13 @@ def _doubt(row: dict[str, Any], catalog: Catalog) -> Doubt | None:
     if row["mixed"] or row["slipped"]:
         times, direction = times_text(row["cur"], row["prev"])
         code = "tkr_mnkr" if row["mixed"] else "storleksordning"
-        params |= {"direction": direction, "previous": previous}
+        params |= {"direction": direction, "previous": previous,
+                   "before": before_text(row["annual"])}
         if code == "storleksordning":
             params |= {"times": times, "previous_period": row["want"]}
         else:
             times = "1 000"
-        short = f"ungefär {times} gånger {direction} än föregående tertial"
+        short = f"ungefär {times} gånger {direction} än {before_text(row['annual'])}"
         detail = f"är {short} ({previous} i {row['want']})" + (
             "; tkr i stället för mnkr?" if code == "tkr_mnkr" else "")
     else:

@@ -214,13 +214,13 @@ _RULES = [
     Rule("enkat_andel_saknas", FEL, "Andel saknas",
          "{label}: andelen saknas fast {answers} enkäter kommit in."),
     Rule("hopp", VARNING, "Stor förändring mot föregående tertial",
-         "{label}: {shown} jämfört med {previous} föregående tertial ({previous_period}). "
+         "{label}: {shown} jämfört med {previous} {before} ({previous_period}). "
          "Stämmer förändringen?"),
     Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?",
-         "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial "
+         "{label}: {shown} är ungefär 1 000 gånger {direction} än {before} "
          "({previous}). Har tkr och mnkr förväxlats?"),
     Rule("storleksordning", VARNING, "Annan storleksordning än föregående tertial",
-         "{label}: {shown} är ungefär {times} gånger {direction} än föregående tertial "
+         "{label}: {shown} är ungefär {times} gånger {direction} än {before} "
          "({previous}, {previous_period}). Har ett decimaltecken eller en siffra blivit fel? "
          "Stämmer värdet, förklara förändringen i kommentaren till nämnden."),
     Rule("manad_avvikande", VARNING, "Månad långt över årets övriga",

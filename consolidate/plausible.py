@@ -8,7 +8,7 @@ import math
 import polars as pl
 
 from .catalog import Catalog
-from .periods import parse_period
+from .periods import Period, parse_period
 from .svformat import sv_number
 
 # A value that differs from the same unit's previous tertial by this factor or more, either way,
@@ -62,19 +62,44 @@ def times_text(cur: float, prev: float) -> tuple[str, str]:
     return sv_number(shown), "större" if cur > prev else "mindre"
 
 
+def compared_with(period: Period, annual: bool) -> Period:
+    """The period a value is compared with: the tertial before, or for an indicator followed up
+    once a year (asked in T3 only) the same tertial a year before."""
+    return Period(period.year - 1, period.tertial) if annual else period.previous
+
+
+def compared_in(period: Period, annual: bool) -> Period:
+    """The period whose values are compared with this one's (compared_with, the other way)."""
+    return Period(period.year + 1, period.tertial) if annual else period.next
+
+
+def before_text(annual: bool) -> str:
+    return "samma tertial året innan" if annual else "föregående tertial"
+
+
+def wanted(catalog: Catalog) -> pl.Expr:
+    """Per value (columns period, scope) the period it is compared with, as text."""
+    annual = {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
+    return pl.struct("period", "scope").map_elements(
+        lambda k: str(compared_with(parse_period(k["period"]), k["scope"] in annual)),
+        return_dtype=pl.String)
+
+
 def carried(before: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
-    """Earlier indicator values (unit, scope, period, cur, n, d) as the unit that reports them the
-    tertial after sees them: a unit merged into another passes its value on to it, and two units'
-    values that one unit now reports are combined by the indicator's rule (sum, ratio of sums,
-    mean). Returns unit, scope, period, prev and prev_n."""
-    pairs = before.select("unit", "period").unique()
-    heir = {(u, p): catalog.reporter(u, parse_period(p).next) or u
-            for u, p in pairs.iter_rows() if u and p}
+    """Earlier indicator values (unit, scope, period, cur, n, d) as the unit that reports them when
+    they are compared (compared_in) sees them: a unit merged into another passes its value on to
+    it, and two units' values that one unit now reports are combined by the indicator's rule (sum,
+    ratio of sums, mean). Returns unit, scope, period, prev and prev_n."""
+    annual = {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
+
+    def heir(key: dict[str, str]) -> str:
+        later = compared_in(parse_period(key["period"]), key["scope"] in annual)
+        return catalog.reporter(key["unit"], later) or key["unit"]
+
     rule = {i.id: i.combine for i in catalog.indicators}
     grouped = (before.with_columns(
-                   unit=pl.struct("unit", "period").map_elements(
-                       lambda k: heir.get((k["unit"], k["period"]), k["unit"]),
-                       return_dtype=pl.String))
+                   unit=pl.struct("unit", "period", "scope").map_elements(
+                       heir, return_dtype=pl.String))
                .group_by("unit", "scope", "period")
                .agg(n=pl.col("n").sum(), d=pl.col("d").sum(), total=pl.col("cur").sum(),
                     mean=pl.col("cur").mean(), shares=pl.col("d").is_not_null().any(),

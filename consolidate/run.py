@@ -64,7 +64,7 @@ def _read_history(paths: Sequence[Path], subs: list[Submission], values: pl.Data
         read, read_values = read_all(found, catalog, folder)
         # Named by their whole path: they are not what was checked, and names repeat across
         # folders.
-        earlier += [replace(s, file=s.path) for s in read]
+        earlier += [replace(s, file=s.path) for s in read if not s.unchanged_copy]
         frames.append(read_values.with_columns(
             pl.col("file").replace({s.file: s.path for s in read})))
     return earlier, pl.concat(frames)

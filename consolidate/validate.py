@@ -14,15 +14,17 @@ from .errors import PeriodError
 from .findings import finding
 from .layout import build_layout
 from .model import Finding
-from .periods import MONTH_NAMES, MONTHS, Period, parse_period
+from .periods import MONTH_NAMES, MONTHS, parse_period
 from .plausible import (
     MONTH_FACTOR,
+    before_text,
     carried,
     month_outliers,
     slip,
     slip_size,
     thousand,
     times_text,
+    wanted,
 )
 from .svformat import sv_number, sv_percent, sv_value
 
@@ -290,7 +292,7 @@ def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
                      .unique(subset=["unit", "scope", "period"], keep="first", maintain_order=True),
                      catalog).rename({"period": "prev_period"})
     joined = now.with_columns(
-        want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
+        want=wanted(catalog), annual=pl.col("scope").is_in(sorted(_annual(catalog)))
     ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"],
            how="inner")
     cur, prev = pl.col("cur"), pl.col("prev")
@@ -310,9 +312,8 @@ def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
     }))]
 
 
-def _previous(period_text: str) -> Period:
-    year, tertial = period_text.split("-T")
-    return Period(int(year), int(tertial)).previous
+def _annual(catalog: Catalog) -> set[str]:
+    return {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
 
 
 def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema,
@@ -359,7 +360,8 @@ def _slip(row: dict[str, Any], label: str) -> tuple[dict[str, str], str, str]:
     times, direction = times_text(row["cur"], row["prev"])
     shown, previous = sv_value(row["cur"], row["kind"]), sv_value(row["prev"], row["kind"])
     return ({"label": label.split(":")[0], "shown": shown, "times": times, "direction": direction,
-             "previous": previous, "previous_period": row["want"]}, shown, f"nära {previous}")
+             "previous": previous, "previous_period": row["want"],
+             "before": before_text(row["annual"])}, shown, f"nära {previous}")
 
 
 def _months(row: dict[str, Any]) -> str:
@@ -403,7 +405,8 @@ _PARAMS: dict[str, Params] = {
                                           "en andel"),
     "hopp": lambda r, lab: ({"label": lab.split(":")[0], "shown": sv_value(r["cur"], r["kind"]),
                              "previous": sv_value(r["prev"], r["kind"]),
-                             "previous_period": r["want"]}, sv_value(r["cur"], r["kind"]),
+                             "previous_period": r["want"], "before": before_text(r["annual"])},
+                            sv_value(r["cur"], r["kind"]),
                             f"nära {sv_value(r['prev'], r['kind'])}"),
     "storleksordning": lambda r, lab: _slip(r, lab),
     "manad_avvikande": lambda r, lab: ({"label": lab, "shown": sv_number(r["value"]),
@@ -413,7 +416,8 @@ _PARAMS: dict[str, Params] = {
                                        sv_number(r["value"]), f"nära {sv_number(r['median'])}"),
     "tkr_mnkr": lambda r, lab: ({"label": lab, "shown": sv_value(r["cur"], r["kind"]),
                                  "direction": "större" if r["cur"] > r["prev"] else "mindre",
-                                 "previous": sv_value(r["prev"], r["kind"])},
+                                 "previous": sv_value(r["prev"], r["kind"]),
+                                 "before": before_text(r["annual"])},
                                 sv_value(r["cur"], r["kind"]),
                                 f"nära {sv_value(r['prev'], r['kind'])}"),
 }

@@ -200,6 +200,24 @@ def test_the_rule_precisely(tmp_path: Path, catalog: Catalog,
                             "än föregående tertial")
 
 
+def test_an_annual_indicator_is_compared_with_the_year_before(
+        tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path]) -> None:
+    """Asked in T3 only: 36 in 2024-T3, 360 in 2025-T3 is a slip; the tertial before has none."""
+    folder = tmp_path / "delad"
+    for period, value in ((Period(2024, 3), 36), (Period(2025, 2), None), (Period(2025, 3), 360)):
+        values = unit_values(catalog, load_seeds(), "beroende", period)
+        if value is not None:
+            values["ind_stod_hemmaplan_varde"] = value
+        fill(template_cache("beroende", str(period)), values,
+             folder / str(period) / f"{period}_beroende.xlsx")
+    result = run(folder, catalog, write=False)
+    [doubt] = [d for d in result.doubts if d.indicator == "stod_hemmaplan"]
+    assert (doubt.period, doubt.code, doubt.previous) == ("2025-T3", "storleksordning", "36")
+    assert doubt.short == "ungefär 10 gånger större än samma tertial året innan"
+    [warning] = [f for f in result.report.findings if f.scope == "stod_hemmaplan"]
+    assert "samma tertial året innan (36, 2024-T3)" in warning.message
+
+
 # ---- check FILE uses the shared folder's history ---------------------------------------------
 
 def test_check_of_one_file_compares_with_the_previous_tertial_beside_it(
