@@ -33,11 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 
 from consolidate.catalog import Catalog
 from consolidate.catalog_parse import load_catalog
 from consolidate.demo import build_demo_folder
 from consolidate.model import Severity
+from consolidate.periods import parse_period
+from consolidate.plausible import compared_in
 from consolidate.read import read_submission
 from consolidate.run import run
 
@@ -61,9 +64,13 @@ class Target:
     kind: str        # the cell's number kind (antal, mnkr, arsarbetare, andel …)
     value: float
 
+    compared: bool = False  # an indicator the unit also reported in the period it is compared with
+
     @property
     def area(self) -> str:
-        return "indikator" if self.name.startswith("ind_") else "tabell"
+        if not self.name.startswith("ind_"):
+            return "tabell"
+        return "indikator, " + ("med" if self.compared else "utan") + " jämförelsevärde"
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,12 @@ def targets(folder: Path, catalog: Catalog, periods: set[str] | None = None) -> 
     result = run(folder, catalog, write=False)
     valid = [s for s in result.checked.submissions if s.readable and s.unit
              and result.checked.errors(s) == 0 and (periods is None or s.period in periods)]
+    annual = {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
+    reported = set()  # (unit, indicator, the period whose values are compared with these)
+    for unit, scope, period in (result.values.filter(pl.col("value").is_not_null())
+                                .select("unit", "scope", "period").unique().iter_rows()):
+        later = compared_in(parse_period(period), scope in annual)
+        reported.add((catalog.reporter(unit, later) or unit, scope, str(later)))
     found = []
     for sub in sorted(valid, key=lambda s: s.file):
         for cell in read_submission(Path(sub.path), catalog, folder).cells:
@@ -133,7 +146,7 @@ def targets(folder: Path, catalog: Catalog, periods: set[str] | None = None) -> 
                 continue
             found.append(Target(Path(sub.path), sub.file, sub.period, sub.unit, cell.sheet,
                                 cell.cell, cell.name, cell.scope, cell.field, cell.kind,
-                                cell.value))
+                                cell.value, (sub.unit, cell.scope, sub.period) in reported))
     return found
 
 
@@ -224,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         *table(slips, "kind"),
         "",
         *table(slips, "area"),
+        "",
+        "Indicator values with a value to compare with (the unit's previous tertial), by slip:",
+        "",
+        *table([s for s in slips if s.target.compared], "kind"),
         "",
         "Indicator slips missed (value typed instead, in the file):",
         "",

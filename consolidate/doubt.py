@@ -25,7 +25,16 @@ from .catalog import Catalog
 from .findings import RULES, finding
 from .model import json_keys
 from .periods import parse_period
-from .plausible import before_text, carried, slip, slip_size, thousand, times_text, wanted
+from .plausible import (
+    before_text,
+    carried,
+    indicator_values,
+    slip,
+    slip_size,
+    thousand,
+    times_text,
+    wanted,
+)
 from .svformat import sv_value
 
 _EPS = 1e-9
@@ -39,16 +48,8 @@ def find_doubts(values: pl.DataFrame, catalog: Catalog) -> list[Doubt]:
     ind = values.filter(pl.col("name").str.starts_with("ind_"))
     if ind.height == 0:
         return []
-    plain = ind.filter(pl.col("field") == "varde").select(*_WHERE, "kind", cur=pl.col("value"),
-                                                          n=pl.col("value"),
-                                                          d=pl.lit(None, pl.Float64))
-    num = ind.filter(pl.col("field") == "taljare").select(*_WHERE, n=pl.col("value"))
-    den = ind.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
-    ratio = num.join(den, on=["file", "scope"], how="left").select(
-        *_WHERE, kind=pl.lit("andel"), cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")),
-        n=pl.col("n"), d=pl.col("d"))
-    now = pl.concat([plain, ratio], how="vertical_relaxed").filter(pl.col("cur").is_not_null())
-    # A merged unit's value goes to the unit that reports for it the tertial after.
+    now = indicator_values(ind, _WHERE).filter(pl.col("cur").is_not_null())
+    # A merged unit's value goes to the unit that reports for it when it is compared.
     before = carried(now, catalog).rename({"period": "want"})
     comments = (ind.filter(pl.col("field") == "kommentar")
                 .select("file", "scope", explanation=pl.col("text").fill_null("").str.strip_chars())

@@ -4,6 +4,7 @@ on the board (doubt), as polars expressions, so the two can never disagree."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -60,6 +61,20 @@ def times_text(cur: float, prev: float) -> tuple[str, str]:
     power = 10 ** round(math.log10(factor))
     shown = power if power / 1.5 <= factor <= power * 1.5 else round(factor)
     return sv_number(shown), "större" if cur > prev else "mindre"
+
+
+def indicator_values(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """One value per file and indicator from long values: `keys`, kind, cur (the number itself, or
+    numerator over denominator, kind "andel"), n (the number or the numerator) and d."""
+    plain = (frame.filter(pl.col("field") == "varde")
+             .select(*keys, "kind", cur=pl.col("value"), n=pl.col("value"),
+                     d=pl.lit(None, pl.Float64)))
+    num = frame.filter(pl.col("field") == "taljare").select(*keys, n=pl.col("value"))
+    den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
+    ratio = num.join(den, on=["file", "scope"], how="left").select(
+        *keys, kind=pl.lit("andel"), cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")),
+        n=pl.col("n"), d=pl.col("d"))
+    return pl.concat([plain, ratio], how="vertical_relaxed")
 
 
 def compared_with(period: Period, annual: bool) -> Period:

@@ -19,6 +19,7 @@ from .plausible import (
     MONTH_FACTOR,
     before_text,
     carried,
+    indicator_values,
     month_outliers,
     slip,
     slip_size,
@@ -267,28 +268,13 @@ def _survey_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrame
     }))]
 
 
-def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
-    """One value per file and indicator: the number itself, or numerator/denominator; `n` is the
-    number itself or the numerator."""
-    plain = (frame.filter(pl.col("field") == "varde")
-             .select(*KEY, "name", "kind", cur=pl.col("value"), n=pl.col("value"),
-                     d=pl.lit(None, pl.Float64)))
-    num = frame.filter(pl.col("field") == "taljare").select(*KEY, "name", "kind", n=pl.col("value"))
-    den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
-    ratio = num.join(den, on=["file", "scope"], how="left").select(
-        *KEY, "name", pl.lit("andel").alias("kind"),
-        cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")), n=pl.col("n"),
-        d=pl.col("d"))
-    return pl.concat([plain, ratio], how="vertical_relaxed")
-
-
 def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
                  catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
     _, low, high, _ = _catalog_maps(catalog)
-    now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
+    now = indicator_values(cells.filter(pl.col("tkind") == "indikator"), [*KEY, "name"])
     # One previous value per unit and indicator, even when given two files for that tertial; a
     # merged unit's goes to the unit that reports for it now.
-    before = carried(_indicator_values(previous).sort("file")
+    before = carried(indicator_values(previous, KEY).sort("file")
                      .unique(subset=["unit", "scope", "period"], keep="first", maintain_order=True),
                      catalog).rename({"period": "prev_period"})
     joined = now.with_columns(
