@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         slips = measure(folder, catalog, targets(folder, catalog, chosen_periods))
         shutil.rmtree(folder)
     seconds = time.perf_counter() - started
-    missed = [s for s in slips if s.outcome == "missad" and s.target.area == "indikator"]
+    indicators = [s for s in slips if s.target.area.startswith("indikator")]
+    missed = [s for s in indicators if s.outcome == "missad"]
     lines = [
         "# Entry slips injected into the demo's valid files",
         "",
@@ -240,12 +241,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Indicator values with a value to compare with (the unit's previous tertial), by slip:",
         "",
-        *table([s for s in slips if s.target.compared], "kind"),
+        *table([s for s in indicators if s.target.compared], "kind"),
         "",
         "Indicator slips missed (value typed instead, in the file):",
         "",
         *[f"- {s.target.label} {s.target.sheet}!{s.target.cell} ({s.target.name}): "
-          f"{s.target.value:g} typed as {s.typed:g} ({s.kind})" for s in missed],
+          f"{s.target.value:g} typed as {s.typed:g} ({s.kind})"
+          + ("" if s.target.compared else "; nothing to compare with") for s in missed],
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
