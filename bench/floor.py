@@ -1,6 +1,6 @@
 """The raw floor: python-calamine opens every file and reads every sheet to Python, nothing else.
 
-Same parallelism as `consolidate run` (consolidate.run.read_all): one process below
+Same parallelism as `consolidate run` (consolidate.readmany.read_all): one process below
 --parallel-from files, otherwise a process pool of --workers with the same chunk size.
 Deliberately imports nothing from consolidate, so its start-up is only python + calamine.
 Usage: python bench/floor.py FILELIST --workers 2 --parallel-from 64
@@ -39,7 +39,7 @@ def main() -> None:
     if total < args.parallel_from or args.workers < 2:
         results = [read_chunk(paths)]
     else:
-        size = max(8, total // (args.workers * 8))  # as consolidate.run.read_all
+        size = max(8, total // (args.workers * 8))  # as consolidate.readmany.read_all
         chunks = [paths[i:i + size] for i in range(0, total, size)]
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             results = list(pool.map(read_chunk, chunks))

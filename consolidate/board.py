@@ -12,6 +12,7 @@ from .boardmodel import (
     Board,
     BoardCell,
     Column,
+    Doubt,
     Figure,
     IndicatorRow,
     Judgement,
@@ -23,9 +24,11 @@ from .boardmodel import (
     TableView,
     Trend,
     UnitPart,
+    cell_key,
 )
 from .catalog import Catalog, Indicator, Table, Unit
 from .combine import board_values, judge, lacking_text, table_totals, unit_indicator_values
+from .doubt import doubt_reason, find_doubts, without_figures
 from .periods import MONTH_NAMES, MONTHS, Period
 from .svformat import sv_value
 
@@ -80,11 +83,6 @@ def _notes(catalog: Catalog, ind: Indicator, cells: tuple[BoardCell, ...],
     return tuple(notes)
 
 
-def cell_key(period: str, unit: str, name: str) -> Key:
-    """The address of what a unit typed: the same on every sheet that shows it."""
-    return ("cell", period, unit, name)
-
-
 def build_board(result: RunResult, catalog: Catalog,
                 marks: Mapping[Key, Mark] | None = None) -> Board:
     """The board model of a run; `marks` (from masking) hide figures and what they would give
@@ -115,6 +113,16 @@ class _Builder:
         self.rejected = {(s.unit, s.period) for s in result.checked.submissions
                          if s.unit and s.period and s.readable} - accepted
         self.columns = self._columns()
+        # A masked board leaves out what speaks of a hidden figure (its mark would narrow it), and
+        # quotes no figure in the rest.
+        self.doubts = tuple(without_figures(d) if self.masked else d
+                            for d in find_doubts(result.values, catalog)
+                            if not any(k in self.marks for k in d.keys))
+        self.open: dict[tuple[str, str], tuple[Doubt, ...]] = {}
+        for d in self.doubts:
+            if not d.explained:
+                key = (d.indicator, d.period)
+                self.open[key] = (*self.open.get(key, ()), d)
 
     def figure(self, key: Key, value: float | None, count: bool = False) -> Figure:
         return Figure(key, value, count, self.marks.get(key))
@@ -130,7 +138,7 @@ class _Builder:
             catalog=self.c, period=self.period, periods=tuple(self.r.periods), columns=self.columns,
             rows=rows, tables=tables, register=tuple(self.r.register), report=self.r.report,
             data=self._data(), masked=self.masked, units=self.c.units_in(self.period),
-            source=self.r,
+            source=self.r, doubts=self.doubts,
         )
 
     # ---- indicators ---------------------------------------------------------------------------
@@ -179,7 +187,7 @@ class _Builder:
         return BoardCell(column, board_value, tuple(parts), lacking=tuple(lacking),
                          rejected=tuple(u for u in lacking if (u, period) in self.rejected),
                          asked=asked, target=ind.target_in(column.period.year)[1],
-                         reporting=reporting)
+                         reporting=reporting, doubts=self.open.get((ind.id, period), ()))
 
     def _row(self, ind: Indicator) -> IndicatorRow:
         cells = tuple(self._cell(ind, column) for column in self.columns)
@@ -187,8 +195,11 @@ class _Builder:
         now = ind.as_of(self.period)
         history = [(c.column, c.complete_value) for c in cells[:-1]]
         if current.in_plan:
-            judgement = judge(now, current.value, history, self.period,
-                              lacking_text(self.c, current), target=now.target)
+            lacking = lacking_text(self.c, current)
+            judgement = judge(now, current.value, history, self.period, lacking, target=now.target)
+            if current.doubts and current.value.mark is None:  # a likely slip is not judged
+                judgement = Judgement(Status.GREY, doubt_reason(current.doubts, lacking),
+                                      Trend.NONE, "–")
         else:  # retired: its history stays, it is not judged any more
             judgement = Judgement(Status.GREY, f"Avslutad {ind.span.end}", Trend.NONE, "–")
         return IndicatorRow(now, cells, judgement, self._comments(ind.id),

@@ -47,6 +47,11 @@ class Mark(StrEnum):
 Key = tuple[str, ...]
 
 
+def cell_key(period: str, unit: str, name: str) -> Key:
+    """The address of what a unit typed: the same on every sheet that shows it."""
+    return ("cell", period, unit, name)
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     """One published number, and the mark that hides it in a masked output."""
@@ -74,6 +79,40 @@ class UnitPart:
 
 
 @dataclass(frozen=True, slots=True)
+class Doubt:
+    """A value the board must not see unchecked (consolidate.doubt): outside the indicator's
+    plausible range, or a power of ten away from the unit's previous tertial. The unit's comment on
+    the indicator explains it; an explained one is listed but not marked."""
+
+    indicator: str
+    indicator_name: str
+    period: str
+    unit: str
+    unit_name: str
+    code: str                   # the rule: orimligt, storleksordning or tkr_mnkr
+    message: str                # the rule's sentence for the unit, quoting the values
+    short: str                  # why, without figures, for a status: "utanför …"
+    detail: str                 # why, with them: "är ungefär 10 gånger större än … (86,4 i …)"
+    file: str
+    sheet: str
+    cell: str
+    value: str
+    previous: str = ""          # the previous tertial's value, for a jump
+    explanation: str = ""       # what the unit wrote in the indicator's comment cell
+    keys: tuple[Key, ...] = ()  # the figures it speaks of: the unit's cells, then and before
+
+    @property
+    def explained(self) -> bool:
+        return bool(self.explanation)
+
+
+DOUBT_KEYS = {"indicator": "indikator", "indicator_name": "indikatornamn", "period": "period",
+              "unit": "enhet", "unit_name": "enhetsnamn", "code": "kod", "message": "meddelande",
+              "file": "fil", "sheet": "flik", "cell": "cell", "value": "varde",
+              "previous": "foregaende", "explanation": "forklaring"}
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     """A column of the board's history: an outcome year from the catalog, or a period."""
 
@@ -95,6 +134,7 @@ class BoardCell:
     in_plan: bool = True             # the indicator existed then (False: "ej aktuell")
     target: float | None = None      # the börläge that applies in the column's year
     reporting: tuple[str, ...] = ()  # the units that report it in the column's period
+    doubts: tuple[Doubt, ...] = ()   # values in it to check that no unit has explained
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -113,8 +153,9 @@ class BoardCell:
 
     @property
     def complete_value(self) -> Figure | None:
-        """The board's figure when every reporting unit is in it; a partial sum is not one."""
-        return None if self.incomplete else self.value
+        """The board's figure when every reporting unit is in it and none of its values is to be
+        checked; a partial sum is not one, nor one with a likely slip in it."""
+        return None if self.incomplete or self.doubts else self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +215,7 @@ class Board:
     masked: bool = False
     units: tuple[Unit, ...] = ()     # the units in the period's plan: those expected to hand in
     comparison: Comparison | None = None  # Kolada's figures beside the board's (public, unmasked)
+    doubts: tuple[Doubt, ...] = ()   # values to check in every column, explained ones too
     source: RunResult | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -203,6 +245,7 @@ class RunResult:
     report: Report
     board: Board | None = None
     master: Path | None = None
+    doubts: tuple[Doubt, ...] = ()   # of the unmasked board: what the controller must look at
     found: list[Period] = field(default_factory=list)  # periods that files in the folder are for
 
     @property

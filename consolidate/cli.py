@@ -23,7 +23,6 @@ from .cliutil import (
     swedish,
 )
 from .errors import ConsolidateError, UsageError
-from .model import UnitState
 from .svformat import count_text
 
 
@@ -66,16 +65,25 @@ def cli() -> None:
               help="Bara dessa enheter (kan upprepas).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, metavar="MAPP",
               help="Mappen som mallarna skrivs till.")
+@click.option("--historik", "history_dir", type=click.Path(path_type=Path), metavar="MAPP",
+              help="Den gemensamma mappen med tidigare inlämningar: varje mall visar enhetens "
+                   "godkända värden förra tertialet och samma tertial i fjol bredvid "
+                   "indikatorerna, och färgar ett värde som ändrats mer än katalogens "
+                   "hopp_varning.")
 @catalog_option
 @help_option
-def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: Path | None) -> None:
+def template(period: str, units: tuple[str, ...], out_dir: Path, history_dir: Path | None,
+             catalog_path: Path | None) -> None:
     """Skriv en mall (.xlsx) per enhet för perioden."""
     from .periods import parse_period
     from .template import write_templates
+    from .templatehistory import read_history
 
     try:
         catalog = load(catalog_path, out_dir, err=True)
-        written = write_templates(catalog, parse_period(period), out_dir, units or None)
+        when = parse_period(period)
+        history = read_history(history_dir, catalog, when, units) if history_dir else None
+        written = write_templates(catalog, when, out_dir, units or None, history)
     except ConsolidateError as exc:
         fail(exc)
         return
@@ -83,6 +91,9 @@ def template(period: str, units: tuple[str, ...], out_dir: Path, catalog_path: P
         click.echo(str(path))
     click.echo(f"{len(written)} {'mall skriven' if len(written) == 1 else 'mallar skrivna'} "
                f"till {out_dir}.", err=True)
+    if history is not None:
+        click.echo(f"Tidigare värden ({when.previous}, {when.year - 1}-T{when.tertial}) från "
+                   f"{history_dir}: {len(history)} av {len(written)} enheter.", err=True)
 
 
 def _print_findings(findings: list[Any]) -> None:
@@ -155,6 +166,9 @@ def check(paths: tuple[Path, ...], as_json: bool, feedback_dir: Path | None,
     if as_json:
         click.echo(report.to_json())
     else:
+        if checked.compared:
+            click.echo("Jämförs med föregående tertial i samma mapp: "
+                       + ", ".join(checked.compared), err=True)
         for sub, result in zip(checked.submissions, report.files, strict=True):
             state = "OK" if result.errors == 0 else "UNDERKÄND"
             who = f"{sub.unit} {sub.period}".strip() or "okänd enhet"
@@ -227,59 +241,10 @@ def run(folder: Path, period: str | None, out: Path | None, as_json: bool, expor
         data["huvudarbetsbok"] = str(result.master)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _summary(result)
+        from .cli_summary import run_summary
+
+        run_summary(result)
     sys.exit(0 if result.complete else 1)
-
-
-def _summary(result: Any) -> None:
-    """The run in a few lines: units by state (a rejected unit is underkänd, not missing), files
-    that are no unit's, what the board figures lack, the findings and where the master is."""
-    units = [e for e in result.register if e.unit]
-    strays = [e for e in result.register if not e.unit]
-    by = {state: [e for e in units if e.state == state] for state in UnitState}
-    found = ", ".join(str(p) for p in result.found) or "inga"
-    if result.period in result.found:
-        click.echo(f"Period {result.period} ({result.period.label}); perioder i mappen: {found}")
-    else:
-        click.echo(f"Period {result.period} ({result.period.label}): ingen fil i mappen gäller "
-                   f"perioden, så alla enheter saknas. Perioder som filerna gäller: {found}.")
-    click.echo(f"Levererade: {len(by[UnitState.DELIVERED])}  saknas: {len(by[UnitState.MISSING])}  "
-               f"underkända: {len(by[UnitState.REJECTED])}  "
-               f"dubbletter: {len(by[UnitState.DUPLICATE])}")
-    for entry in by[UnitState.MISSING]:
-        click.echo(f"  saknas:     {entry.unit_name}")
-    for entry in by[UnitState.REJECTED]:
-        click.echo(f"  underkänd:  {entry.unit_name} "
-                   f"({entry.file}: {count_text(entry.errors, 'fel', 'fel')})")
-    for entry in by[UnitState.DUPLICATE]:
-        click.echo(f"  dubblett:   {entry.file} – {entry.note}")
-    if strays:
-        click.echo(f"Filer som inte är någon enhets inlämning: {len(strays)}")
-        for entry in strays:
-            click.echo(f"  {entry.file}: {entry.note}")
-    board = result.board
-    if board is not None:
-        partial = [row for row in board.rows if row.current.partial]
-        if partial:
-            missing = {u for row in partial for u in row.current.missing}
-            rejected = {u for row in partial for u in row.current.rejected}
-            parts = ([f"saknar {', '.join(u.name for u in board.catalog.units if u.id in missing)}"]
-                     if missing else []
-                     ) + (["underkänd: "
-                           f"{', '.join(u.name for u in board.catalog.units if u.id in rejected)}"]
-                          if rejected else [])
-            click.echo("Ofullständigt underlag: "
-                       f"{count_text(len(partial), 'indikator', 'indikatorer')} "
-                       f"({'; '.join(parts)}).")
-    if board is not None:
-        from .compare import summary_lines
-
-        for line in summary_lines(board):
-            click.echo(line)
-    click.echo(f"Fynd: {result.report.errors} fel, "
-               f"{count_text(result.report.warnings, 'varning', 'varningar')} "
-               "(se fliken Valideringslogg).")
-    click.echo(f"Huvudarbetsbok: {result.master}")
 
 
 @cli.command(options_metavar="[FLAGGOR]")
@@ -310,7 +275,9 @@ def demo(folder: Path | None, catalog_path: Path | None) -> None:
     except ConsolidateError as exc:
         fail(exc)
         return
-    _summary(result)
+    from .cli_summary import run_summary
+
+    run_summary(result)
 
 
 @cli.command(options_metavar="[FLAGGOR]")

@@ -79,3 +79,11 @@ def _show(result: Any, expected: int) -> None:
         click.echo(f"Filer som inte är någon enhets inlämning: {len(strays)}")
         for entry in strays:
             click.echo(f"  {entry.file}: {entry.note}")
+    from .doubt import doubt_lines
+
+    lines = doubt_lines(result.doubts)
+    if lines:
+        click.echo(f"Värden att kontrollera: {len(lines)} (de kommer att markeras i "
+                   "sammanställningen om inte enheten förklarar dem i kommentaren)")
+        for line in lines:
+            click.echo(f"  {line}")

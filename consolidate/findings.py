@@ -217,7 +217,8 @@ _RULES = [
     Rule("andel_intervall", FEL, "Andel utanför 0–100 %",
          "{label}: {shown} ligger utanför 0–100 %."),
     Rule("orimligt", VARNING, "Utanför rimligt intervall",
-         "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet."),
+         "{label}: {shown} ligger utanför det rimliga intervallet {span}. Kontrollera värdet; "
+         "stämmer det, förklara det i kommentaren till nämnden."),
     Rule("summa", FEL, "Delarna blir inte SUMMA",
          "Delarna blir {parts} men SUMMA är {total}. Rätta delarna eller SUMMA."),
     Rule("andel_antal", FEL, "Andelen stämmer inte med antalet",
@@ -243,11 +244,18 @@ _RULES = [
     Rule("enkat_andel_saknas", FEL, "Andel saknas",
          "{label}: andelen saknas fast {answers} enkäter kommit in."),
     Rule("hopp", VARNING, "Stor förändring mot föregående tertial",
-         "{label}: {shown} jämfört med {previous} föregående tertial ({previous_period}). "
+         "{label}: {shown} jämfört med {previous} {before} ({previous_period}). "
          "Stämmer förändringen?"),
     Rule("tkr_mnkr", VARNING, "tkr och mnkr förväxlade?",
-         "{label}: {shown} är ungefär 1 000 gånger {direction} än föregående tertial "
+         "{label}: {shown} är ungefär 1 000 gånger {direction} än {before} "
          "({previous}). Har tkr och mnkr förväxlats?"),
+    Rule("storleksordning", VARNING, "Annan storleksordning än föregående tertial",
+         "{label}: {shown} är ungefär {times} gånger {direction} än {before} "
+         "({previous}, {previous_period}). Har ett decimaltecken eller en siffra blivit fel? "
+         "Stämmer värdet, förklara förändringen i kommentaren till nämnden."),
+    Rule("manad_avvikande", VARNING, "Månad långt över årets övriga",
+         "{label}: {month} är {shown}, minst {factor} gånger medianen för årets övriga ifyllda "
+         "månader ({median}). Stämmer värdet?"),
 ]
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 

@@ -227,6 +227,11 @@ def _master_blocks(summary: MasterSummary, attachment: str, limit: int = 5) -> l
     parts = [count_text(summary.status_counts.get(key, 0), key, plural[key]) for key in STATUS_KEYS]
     blocks.append(paragraph(f"Indikatorernas status: {', '.join(parts[:-1])} och {parts[-1]}."))
 
+    if summary.doubts:
+        blocks += [Block("heading", ("Värden att kontrollera (markerade i sammanställningen; "
+                                     "indikatorns status är grå tills värdet är rättat eller "
+                                     "förklarat)",)),
+                   Block("list", summary.doubts)]
     if summary.moves:
         blocks += [Block("heading", ("Största förändringarna",)),
                    Block("list", tuple(move.text for move in summary.moves[:3]))]

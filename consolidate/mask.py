@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from .board import build_board, cell_key
-from .boardmodel import Board, Key, Mark, RunResult
+from .board import build_board
+from .boardmodel import Board, Key, Mark, RunResult, cell_key
 from .catalog import Table
 from .masklp import Solver, Sum
 from .periods import MONTHS, Period, parse_period

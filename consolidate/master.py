@@ -13,6 +13,7 @@ from .atomic import write_atomically
 from .boardmodel import Board, BoardCell, Figure, Mark, TableView
 from .catalog import Indicator
 from .combine import STATUS_RULE, lacking_text, names_text
+from .doubt import doubt_note
 from .errors import UsageError
 from .masterchart import CHART_DATA, write_charts
 from .mastercompare import about_lines, summary_heads, summary_notes, write_summary_cells
@@ -146,13 +147,14 @@ class _Writer:
         value, fmt = self._figure(cell.value, None)
         if fmt is not None:
             return (value, fmt), None
-        comment = None
+        notes = [doubt_note(d) for d in cell.doubts]
         if cell.incomplete:
             reported = {p.unit for p in cell.parts}
             have = [u.name for u in self.c.units if u.id in reported]
-            comment = (f"Ofullständigt underlag: {lacking_text(self.c, cell)}. "
-                       f"Värdet gäller bara {names_text(have)}.")
-        return (value, self.f.num(num_format(ind), bold=bold, italic=cell.incomplete)), comment
+            notes.append(f"Ofullständigt underlag: {lacking_text(self.c, cell)}. "
+                         f"Värdet gäller bara {names_text(have)}.")
+        return (value, self.f.num(num_format(ind), bold=bold, italic=cell.incomplete,
+                                  doubt=bool(cell.doubts))), "\n\n".join(notes) or None
 
     def _names(self, units: tuple[str, ...]) -> list[str]:
         return [self.c.unit(u).name for u in units]
@@ -258,10 +260,11 @@ class _Writer:
         ws.set_row(3, 32)
         for offset, item in enumerate(r for r in self.b.rows if r.current.in_plan):
             ind, current = item.indicator, item.current
-            fmt = f.num(num_format(ind))
             parts = {p.unit: p for p in current.parts}
             reporting = set(current.reporting)
             cells: list[Cell] = [(ind.name, f.wrap)]
+            doubts = {d.unit: doubt_note(d, unit=False) for d in current.doubts}
+            comments = [(1 + n, doubts[u.id]) for n, u in enumerate(units) if u.id in doubts]
             for unit in units:
                 part = parts.get(unit.id)
                 if unit.id not in reporting:
@@ -271,11 +274,12 @@ class _Writer:
                 elif part is None or (part.value.value is None and part.value.mark is None):
                     cells.append(("ej rapporterad", f.missing))
                 else:
-                    cells.append(self._figure(part.value, fmt))
+                    cells.append(self._figure(part.value, f.num(num_format(ind),
+                                                                 doubt=unit.id in doubts)))
             cell, comment = self._board_cell(ind, current, bold=True)
             cells.append(cell)
-            self.rows.put_row(ws, 4 + offset, cells, [(len(cells) - 1, comment)] if comment else (),
-                              _COMMENT)
+            self.rows.put_row(ws, 4 + offset, cells,
+                              comments + ([(len(cells) - 1, comment)] if comment else []), _COMMENT)
         ws.freeze_panes(4, 1)
         ws.repeat_rows(3)
 
@@ -314,7 +318,8 @@ class _Writer:
         ws.write_string(0, 0, f"Indikatorerna över tid mot börläget – {self.period.label}",
                         self.f.title)
         ws.write_string(1, 0, "Perioder med ofullständigt underlag (någon enhet saknas eller är "
-                              "underkänd) visas inte i diagrammen; se Sammanställning.",
+                              "underkänd) eller värden att kontrollera visas inte i diagrammen; "
+                              "se Sammanställning.",
                               self.f.muted)
         self._masked_note(ws, 2)
         write_charts(self.wb, ws, data_ws, self.b)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .boardmodel import Board, Status
+from .doubt import doubt_lines
 from .errors import MailError
 from .layout import META_SHEET
 from .model import UnitState, flat_dict
@@ -26,7 +27,9 @@ STATUS_KEYS = tuple(str(s) for s in Status)
 
 # Keys in the order they are written; "typ" first so a person opening the sheet sees what it is.
 _KEYS = ("typ", "metaversion", "verktyg", "namndnamn", "kommun", "period", "periodtext", "fel",
-         "varningar", "maskerad", "kalla", "enheter", "status", "forandringar")
+         "varningar", "maskerad", "kalla", "enheter", "status", "forandringar", "kontrollera")
+# Keys a master from an earlier version lacks; reading it gives their empty value.
+_LATER = {"kontrollera": "[]"}
 _MAX_META_ROWS = 5000
 _CHUNK = 30_000
 
@@ -63,6 +66,7 @@ class MasterSummary:
     moves: tuple[Move, ...]  # largest first
     masked: bool
     source: str
+    doubts: tuple[str, ...] = ()  # values to check, one line each (consolidate.doubt.doubt_lines)
 
     def units_in(self, state: str) -> tuple[UnitStatus, ...]:
         return tuple(unit for unit in self.units if unit.state == state)
@@ -101,6 +105,7 @@ def meta_rows(summary: MasterSummary) -> list[tuple[str, str]]:
         "enheter": _json([flat_dict(unit) for unit in summary.units]),
         "status": _json(summary.status_counts),
         "forandringar": _json([flat_dict(move) for move in summary.moves]),
+        "kontrollera": _json(list(summary.doubts)),
     }
     return [(key, rows[key]) for key in _KEYS]
 
@@ -196,6 +201,7 @@ def read_master_summary(path: Path) -> MasterSummary:
         raise _not_master(path)
     if meta.get("metaversion") != META_VERSION:
         raise _damaged(path, f"okänd metaversion {meta.get('metaversion', '')!r}")
+    meta = _LATER | meta
     missing = [key for key in _KEYS if key not in meta]
     if missing:
         raise _damaged(path, "saknar " + ", ".join(missing))
@@ -213,6 +219,7 @@ def read_master_summary(path: Path) -> MasterSummary:
             moves=tuple(_move(item) for item in _list(meta["forandringar"])),
             masked=_flag(meta["maskerad"]),
             source=meta["kalla"],
+            doubts=_lines(meta["kontrollera"]),
         )
     except _Bad as error:
         raise _damaged(path, str(error)) from error
@@ -243,6 +250,13 @@ def _list(text: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise _Bad("förväntade en lista")
     return value
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Bad("förväntade en lista med text")
+    return tuple(value)
 
 
 def _text(item: dict[str, Any], key: str) -> str:
@@ -312,5 +326,5 @@ def summary_of(board: Board, tool: str, source: str = "") -> MasterSummary:
         tool=tool, board=board.catalog.board.name, municipality=board.catalog.board.municipality,
         period=str(board.period), period_label=board.period.label, errors=board.report.errors,
         warnings=board.report.warnings, units=units, status_counts=counts, moves=tuple(moves),
-        masked=board.masked, source=source,
+        masked=board.masked, source=source, doubts=tuple(doubt_lines(board.doubts, where=False)),
     )

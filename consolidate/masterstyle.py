@@ -14,6 +14,8 @@ STATUS_FONT = {Status.GREEN: "#006100", Status.YELLOW: "#7F6000", Status.RED: "#
                Status.GREY: "#404040"}
 STATUS_LABEL = {Status.GREEN: "● Grön", Status.YELLOW: "● Gul", Status.RED: "● Röd",
                 Status.GREY: "● Grå"}
+# A value to check (consolidate.doubt): orange, as Excel's "Neutral" cell style is yellow.
+DOUBT_FILL, DOUBT_FONT = "#FCD5B4", "#974706"
 STATE_FILL = {UnitState.DELIVERED: "#C6EFCE", UnitState.MISSING: "#FFC7CE",
               UnitState.REJECTED: "#FFC7CE", UnitState.DUPLICATE: "#FFEB9C",
               UnitState.STRAY: "#D9D9D9"}
@@ -71,14 +73,17 @@ def formats(wb: Any) -> Any:
                 for s in STATUS_FILL}
     f.state = {s: wb.add_format({**base, "border": 1, "bg_color": c})  # type: ignore[attr-defined]
                for s, c in STATE_FILL.items()}
-    cache: dict[tuple[str, bool, bool], Any] = {}
+    cache: dict[tuple[str, bool, bool, bool], Any] = {}
 
-    def num(code: str, bold: bool = False, italic: bool = False) -> Any:
-        if (code, bold, italic) not in cache:
+    def num(code: str, bold: bool = False, italic: bool = False, doubt: bool = False) -> Any:
+        key = (code, bold, italic, doubt)
+        if key not in cache:
             extra = {"italic": True, "font_color": "#7F7F7F"} if italic else {}
-            cache[(code, bold, italic)] = wb.add_format({**base, "num_format": code, "border": 1,
-                                                          "bold": bold, **extra})
-        return cache[(code, bold, italic)]
+            if doubt:
+                extra |= {"bg_color": DOUBT_FILL, "font_color": DOUBT_FONT}
+            cache[key] = wb.add_format({**base, "num_format": code, "border": 1, "bold": bold,
+                                        **extra})
+        return cache[key]
 
     f.num = num  # type: ignore[attr-defined]
     return f

@@ -205,6 +205,7 @@ class Checked:
 
     submissions: list[Submission]
     findings: dict[str, list[Finding]] = field(default_factory=dict)
+    compared: list[str] = field(default_factory=list)  # earlier files beside them, compared with
 
     def of(self, sub: Submission) -> list[Finding]:
         return self.findings.get(sub.file, [])
@@ -222,6 +223,16 @@ class Checked:
                        self.errors(s), self.warnings(s), s.sha256, s.modified_text)
             for s in self.submissions
         )
+
+    def used(self) -> dict[tuple[str, str], Submission]:
+        """Per unit and period the file a run uses: the newest without fel (by time, then name)."""
+        used: dict[tuple[str, str], Submission] = {}
+        for sub in self.submissions:
+            if sub.unit and sub.period and self.errors(sub) == 0:
+                best = used.get((sub.unit, sub.period))
+                if best is None or (sub.modified, sub.file) > (best.modified, best.file):
+                    used[(sub.unit, sub.period)] = sub
+        return used
 
     def report(self) -> Report:
         """The library's report of a check; `consolidate check --json` prints exactly this."""

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .boardmodel import RunResult
 from .catalog import Catalog
-from .errors import UsageError, os_reason
+from .errors import PeriodError, UsageError, os_reason
 from .findings import finding
 from .model import (
     REGISTER_KEYS,
@@ -27,103 +25,49 @@ from .model import (
 )
 from .periods import Period, parse_period
 from .plan import absence
-from .read import (
-    columns_of,
-    frame_from_columns,
-    frame_of,
-    is_lock_file,
-    iter_workbooks,
-    read_submission,
-)
+from .read import frame_of, is_lock_file, iter_workbooks
+from .readmany import PARALLEL_FROM, START_METHOD_ENV, Progress, read_all
+
+__all__ = ["MAX_UNITS", "PARALLEL_FROM", "START_METHOD_ENV", "Progress", "check_files",
+           "check_files_from", "collect_paths", "default_master_path", "read_all", "run"]
 
 if TYPE_CHECKING:
     import polars as pl
 
-PARALLEL_FROM = 64  # below this, starting worker processes costs more than it saves
-# How worker processes start: "fork", "spawn" or "forkserver"; unset, the platform's default (spawn
-# on Windows and macOS, fork on Linux up to Python 3.13). The tests run both fork and spawn.
-START_METHOD_ENV = "CONSOLIDATE_START_METHOD"
 # The master puts the units side by side (Per enhet, the unit tables): a label column, one column
 # per unit, the total and a share, within Excel's 16 384 columns.
 MAX_UNITS = 16_384 - 3
-Progress = Callable[[int, int], None]
-
-
-_WORKER_CATALOG: Catalog | None = None
-
-
-def _init_worker(catalog: Catalog) -> None:
-    """Each worker gets the catalog once, so its cached lookups and layouts live for all chunks."""
-    global _WORKER_CATALOG
-    _WORKER_CATALOG = catalog
-
-
-def _read_chunk(args: tuple[list[str], str | None]) -> tuple[list[Submission], list[list[Any]]]:
-    """Read a chunk in a worker; values travel back as column lists and become one frame in the
-    parent at once, instead of living on as millions of row tuples."""
-    paths, root = args
-    assert _WORKER_CATALOG is not None
-    subs = [read_submission(Path(p), _WORKER_CATALOG, Path(root) if root else None) for p in paths]
-    return [replace(s, cells=()) for s in subs], columns_of(subs)
-
-
-def _pool_context(start_method: str | None) -> Any:
-    import multiprocessing
-
-    method = start_method or os.environ.get(START_METHOD_ENV) or None
-    if method is None:
-        return None
-    if method not in multiprocessing.get_all_start_methods():
-        raise UsageError(f"{START_METHOD_ENV}={method} går inte här; välj en av "
-                         f"{', '.join(multiprocessing.get_all_start_methods())}.")
-    return multiprocessing.get_context(method)
-
-
-def read_all(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-             progress: Progress | None = None, workers: int | None = None,
-             start_method: str | None = None) -> tuple[list[Submission], pl.DataFrame]:
-    """Read files, in parallel processes when there are many; returns the files and all values.
-
-    start_method (else the environment variable CONSOLIDATE_START_METHOD) picks how the worker
-    processes start; everything a worker needs travels by pickling, so spawn works as fork does."""
-    total = len(paths)
-    # a wrong setting is said on every run, not only on large ones
-    context = _pool_context(start_method)
-    if total < PARALLEL_FROM or (workers or os.cpu_count() or 1) < 2:
-        out = []
-        for done, path in enumerate(paths, start=1):
-            out.append(read_submission(path, catalog, root))
-            if progress:
-                progress(done, total)
-        return out, frame_of(out)
-    count = workers or min(os.cpu_count() or 2, 8)
-    size = max(8, total // (count * 8))
-    chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, total, size)]
-    results: list[Submission] = []
-    frames: list[pl.DataFrame] = []
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
-                             initargs=(catalog,)) as pool:
-        # map() submits every chunk, so the workers start now, from a process that has not yet
-        # imported polars or pandera; those imports then run while the workers read. (Spawned
-        # workers import only what reading needs: consolidate.run does not import polars at the
-        # top.)
-        chunk_results = pool.map(_read_chunk, [(c, str(root) if root else None) for c in chunks])
-        import polars as pl
-
-        from . import validate  # noqa: F401 - needed right after reading
-        for subs, columns in chunk_results:
-            results.extend(subs)
-            frames.append(frame_from_columns(columns))
-            if progress:
-                progress(len(results), total)
-    return results, pl.concat(frames) if frames else frame_of([])
 
 
 def check_files(paths: Sequence[Path], catalog: Catalog, root: Path | None = None,
-                progress: Progress | None = None) -> Checked:
-    """Read and validate files; the rules run once over all values together."""
+                progress: Progress | None = None, history: bool = True) -> Checked:
+    """Read and validate files; the rules run once over all values together. With `history`,
+    each file is also compared with its unit's previous tertial found in the shared folder it lies
+    in (history.history_files), as `run` on that folder would."""
     subs, values = read_all(paths, catalog, root, progress)
-    return check_files_from(subs, catalog, values)
+    earlier: list[Submission] = []
+    if history:
+        earlier, values = _read_history(paths, subs, values, catalog)
+    return check_files_from(subs, catalog, values, earlier)
+
+
+def _read_history(paths: Sequence[Path], subs: list[Submission], values: pl.DataFrame,
+                  catalog: Catalog) -> tuple[list[Submission], pl.DataFrame]:
+    import polars as pl
+
+    from .history import history_files
+
+    wanted = {parse_period(period) for _, period in map(_before, subs) if period}
+    earlier: list[Submission] = []
+    frames = [values]
+    for folder, found in (history_files(paths, wanted) if wanted else {}).items():
+        read, read_values = read_all(found, catalog, folder)
+        # Named by their whole path: they are not what was checked, and names repeat across
+        # folders.
+        earlier += [replace(s, file=s.path) for s in read if not s.unchanged_copy]
+        frames.append(read_values.with_columns(
+            pl.col("file").replace({s.file: s.path for s in read})))
+    return earlier, pl.concat(frames)
 
 
 def collect_paths(inputs: Sequence[Path]) -> tuple[list[Path], Path | None]:
@@ -199,6 +143,10 @@ def run(folder: Path, catalog: Catalog, period: str | None = None, out: Path | N
     from .board import build_board
 
     board = build_board(result, catalog)
+    from .doubt import doubts_json
+
+    result.doubts = board.doubts  # the unmasked board's: the controller sees every one
+    report.extra["kontrollera"] = doubts_json(board.doubts)
     if mask:
         from .mask import mask_board
 
@@ -236,26 +184,47 @@ def candidates(folder: Path) -> list[Path]:
 
 
 def check_files_from(subs_all: list[Submission], catalog: Catalog,
-                     values: pl.DataFrame | None = None) -> Checked:
+                     values: pl.DataFrame | None = None,
+                     history: Sequence[Submission] = ()) -> Checked:
+    """Validate what was read. `history`: files of earlier tertials to compare with, validated too
+    (only a file a run would use counts) but not reported."""
     subs = [s for s in subs_all if not s.tool_output]
-    checked = Checked(subs)
-    for sub in subs:
-        checked.findings[sub.file] = list(sub.findings) + _outside_plan(sub, catalog)
-    readable = [s for s in subs if s.readable and s.n_values]
+    pool = Checked(subs + [s for s in history if not s.tool_output])
+    for sub in pool.submissions:
+        pool.findings[sub.file] = list(sub.findings) + _outside_plan(sub, catalog)
+    readable = [s for s in pool.submissions if s.readable and s.n_values]
     if readable:
         import polars as pl
 
-        from .validate import validate
+        from .validate import jump_findings, validate
 
         if values is None:
             values = frame_of(readable)
         else:
             values = values.filter(pl.col("file").is_in([s.file for s in readable]))
-        for f in validate(values, catalog, previous=values):
-            checked.findings.setdefault(f.file, []).append(f)
-    for key in checked.findings:
-        checked.findings[key].sort(key=sort_key)
+        for f in validate(values, catalog):
+            pool.findings.setdefault(f.file, []).append(f)
+        # Jumps against the file a run uses for the unit's tertial before, known once every file's
+        # fel are.
+        used = values.filter(pl.col("file").is_in([s.file for s in pool.used().values()]))
+        mine = values.filter(pl.col("file").is_in([s.file for s in subs]))
+        for f in jump_findings(mine, catalog, used):
+            pool.findings.setdefault(f.file, []).append(f)
+    checked = Checked(subs)
+    for sub in subs:
+        checked.findings[sub.file] = sorted(pool.findings.get(sub.file, []), key=sort_key)
+    used = pool.used()
+    checked.compared = sorted({used[key].file for key in map(_before, subs) if key in used
+                               and used[key].file not in checked.findings})
     return checked
+
+
+def _before(sub: Submission) -> tuple[str, str]:
+    """The unit and tertial a file's jumps are measured against."""
+    try:
+        return sub.unit, str(parse_period(sub.period).previous)
+    except PeriodError:
+        return sub.unit, ""
 
 
 def _outside_plan(sub: Submission, catalog: Catalog) -> list[Finding]:
@@ -338,10 +307,9 @@ def build_register(checked: Checked, catalog: Catalog,
             unidentified.append(sub)
     accepted: list[Submission] = []
     register: list[RegisterEntry] = []
+    in_use = checked.used()
     for (unit, period), subs in sorted(by_key.items()):
-        valid = sorted((s for s in subs if checked.errors(s) == 0),
-                       key=lambda s: (s.modified, s.file), reverse=True)
-        used = valid[0] if valid else None
+        used = in_use.get((unit, period))
         if used is not None:
             accepted.append(used)
             for other in subs:

@@ -14,14 +14,20 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import model
+from .boardmodel import Doubt
 from .catalog import Catalog
 from .deadlines import sv_date
+from .doubt import doubts_json, find_doubts
 from .errors import UsageError
 from .model import Checked, Finding, RegisterEntry, Report, Severity, Submission, UnitState
 from .periods import Period, find_period_in_text, parse_period
+
+if TYPE_CHECKING:
+    import polars as pl
+
 from .run import Progress, build_register, candidates, check_files_from, read_all
 
 
@@ -37,6 +43,7 @@ class FolderStatus:
     today: dt.date
     files_read: int
     files_total: int
+    doubts: tuple[Doubt, ...] = ()  # the period's values to check (as run lists them)
 
     def entries(self, state: UnitState) -> list[RegisterEntry]:
         return [e for e in self.register if e.state == state]
@@ -104,7 +111,7 @@ class FolderStatus:
             rows.append(row)
         data.update({"period": str(self.period), "inlamning": rows,
                      "sista_dag": None if self.due is None else self.due.isoformat(),
-                     "dagar_kvar": self.days_left})
+                     "dagar_kvar": self.days_left, "kontrollera": doubts_json(self.doubts)})
         return data
 
 
@@ -144,7 +151,7 @@ def folder_status(folder: Path, catalog: Catalog, period: str | None = None,
     guess = parse_period(period) if period is not None else max(
         (q for found in places.values() for q in found), default=None)
     chosen = paths if guess is None else [p for p in paths if _wanted(places[p], guess)]
-    checked = _check(chosen, catalog, folder, progress)
+    checked, values = _check(chosen, catalog, folder, progress)
     current = guess
     if period is None:
         found = _periods(checked)
@@ -152,27 +159,39 @@ def folder_status(folder: Path, catalog: Catalog, period: str | None = None,
             # The names of files and folders do not tell the latest period: read all, as run does.
             if len(chosen) < len(paths):
                 chosen = paths
-                checked = _check(chosen, catalog, folder, progress)
+                checked, values = _check(chosen, catalog, folder, progress)
                 found = _periods(checked)
             if not found:
                 raise UsageError(f"Hittar inga ifyllda mallar i {folder}. Ange perioden med "
                                  "--period.")
             current = found[-1]
     assert current is not None
-    register, _ = build_register(checked, catalog, current)
+    register, accepted = build_register(checked, catalog, current)
+    doubts = _doubts(values, accepted, catalog, current)
     # Files that are no unit's are listed when they lie in the period's place or in no dated one.
     path_of = {s.file: Path(s.path) for s in checked.submissions}
     register = [e for e in register if e.unit or _listed(places.get(path_of.get(e.file, folder),
                                                                       []), current)]
     return FolderStatus(folder, current, tuple(register), checked,
                         catalog.settings.deadlines.due(current), today or dt.date.today(),
-                        len(chosen), len(paths))
+                        len(chosen), len(paths), doubts)
 
 
 def _check(paths: list[Path], catalog: Catalog, folder: Path,
-           progress: Progress | None) -> Checked:
+           progress: Progress | None) -> tuple[Checked, pl.DataFrame]:
     subs, values = read_all(paths, catalog, folder, progress)
-    return check_files_from([s for s in subs if not s.unchanged_copy], catalog, values)
+    return check_files_from([s for s in subs if not s.unchanged_copy], catalog, values), values
+
+
+def _doubts(values: pl.DataFrame, accepted: Sequence[Submission], catalog: Catalog,
+            period: Period) -> tuple[Doubt, ...]:
+    """The period's values to check, judged as `run` judges them: against the accepted files of
+    the tertial before (read with the period's; a yearly indicator's year-old value is not, so it
+    is compared in `run` only)."""
+    import polars as pl
+
+    used = values.filter(pl.col("file").is_in([s.file for s in accepted]))
+    return tuple(d for d in find_doubts(used, catalog) if d.period == str(period))
 
 
 def _periods(checked: Checked) -> list[Period]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,16 @@ from .layout import (
 from .periods import MONTHS, Period
 from .plan import absence
 from .printsetup import fit_width, row_height, xlsxwriter_print
-from .templatestyle import VALIDATION, Formats, heading, measure_text, value_format, value_text
+from .templatehistory import UnitHistory, history_lines, write_history
+from .templatestyle import (
+    VALIDATION,
+    Formats,
+    heading,
+    measure_text,
+    share_check,
+    value_format,
+    value_text,
+)
 
 _OS_REASONS = {
     errno.ENOTDIR: "är ingen mapp (en del av sökvägen är en fil)",
@@ -56,9 +65,11 @@ def template_filename(catalog: Catalog, unit_id: str, period: Period) -> str:
 
 
 def write_templates(catalog: Catalog, period: Period, out_dir: Path,
-                    unit_ids: Iterable[str] | None = None) -> list[Path]:
+                    unit_ids: Iterable[str] | None = None,
+                    history: Mapping[str, UnitHistory] | None = None) -> list[Path]:
     """Write one template per unit valid in the period; unknown units, and units not in the period's
-    plan (not started, ended, merged), are refused before anything is written."""
+    plan (not started, ended, merged), are refused before anything is written. `history`
+    (templatehistory.read_history): earlier values to show beside the inputs, per unit."""
     wanted = list(unit_ids) if unit_ids else [u.id for u in catalog.units_in(period)]
     unknown = [u for u in wanted if u not in catalog.unit_ids()]
     if unknown:
@@ -72,7 +83,8 @@ def write_templates(catalog: Catalog, period: Period, out_dir: Path,
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         return [write_template(catalog, unit, period,
-                               out_dir / template_filename(catalog, unit, period))
+                               out_dir / template_filename(catalog, unit, period),
+                               (history or {}).get(unit))
                 for unit in wanted]
     except OSError as exc:
         reason = _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
@@ -80,13 +92,14 @@ def write_templates(catalog: Catalog, period: Period, out_dir: Path,
                          f"{exc.filename or out_dir} {reason}.") from None
 
 
-def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path) -> Path:
+def write_template(catalog: Catalog, unit_id: str, period: Period, path: Path,
+                   history: UnitHistory | None = None) -> Path:
     """Write one template atomically: a temp file in the same folder, then rename."""
     layout = build_layout(catalog, unit_id, period)
-    return write_atomically(path, lambda tmp: _write(catalog, layout, tmp))
+    return write_atomically(path, lambda tmp: _write(catalog, layout, tmp, history))
 
 
-def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
+def _write(catalog: Catalog, layout: Layout, path: Path, history: UnitHistory | None) -> None:
     import xlsxwriter
 
     unit = catalog.unit(layout.unit_id)
@@ -104,8 +117,10 @@ def _write(catalog: Catalog, layout: Layout, path: Path) -> None:
     })
     wb.set_custom_property("consolidate_mall", TEMPLATE_ID)
     fmt = Formats(wb)
-    _instructions(wb, fmt, catalog, layout)
+    _instructions(wb, fmt, catalog, layout, history_lines(catalog, history))
     _indicator_sheet(wb, fmt, catalog, layout)
+    if history is not None:
+        write_history(wb, fmt, catalog, layout, history)
     for block in layout.tables:
         _table_sheet(wb, fmt, catalog, layout, block)
     for cell in layout.cells:
@@ -149,7 +164,8 @@ def _setup(ws: Any, layout: Layout, unit: str) -> None:
     xlsxwriter_print(ws, unit, layout.period.heading, title_row=HEADER_ROW)
 
 
-def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> None:
+def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout,
+                  extra: list[str]) -> None:
     ws = wb.add_worksheet(INSTRUCTION_SHEET)
     unit = catalog.unit(layout.unit_id)
     width = 125
@@ -174,6 +190,7 @@ def _instructions(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) -> No
         (fmt.text, ("6. Du får infoga rader och kolumner, "
                     "men byt inte namn på flikarna och ta inte bort celler.")),
         (fmt.text, "7. Spara som Excel-arbetsbok (.xlsx) och lämna filen i den gemensamma mappen."),
+        *((fmt.text, line) for line in extra),
         (fmt.text, ""),
         *_deadline_line(fmt, catalog, layout),
         (fmt.muted, (f"Frågor: {catalog.board.contact}. Mallversion {TEMPLATE_VERSION}, "
@@ -227,10 +244,7 @@ def _indicator_sheet(wb: Any, fmt: Formats, catalog: Catalog, layout: Layout) ->
             ws.write_formula(row, COL_SHARE,
                              f'=IF(AND(ISNUMBER({v}),ISNUMBER({d}),{d}>0),{v}/{d},"")',
                              value_format(fmt, ind), "")
-            ws.write_formula(row, COL_CHECK,
-                             f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),'
-                             f'IF({v}>{d},"Täljaren är större än nämnaren",'
-                             f'IF({d}=0,"Nämnaren är 0","")),"")', fmt.check, "")
+            ws.write_formula(row, COL_CHECK, share_check(v, d), fmt.check, "")
         else:
             _input(ws, fmt, by_id[ind.id + ":varde"])
             ws.write_blank(row, COL_DENOM, None, fmt.label)

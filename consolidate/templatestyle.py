@@ -9,6 +9,9 @@ from .catalog import Indicator
 from .printsetup import row_height
 
 INPUT_FILL = "#FFF2CC"
+# An input far from the unit's earlier value (templatehistory): orange, as the master marks a value
+# to check.
+JUMP_FILL, JUMP_FONT = "#FCD5B4", "#974706"
 HEAD_FILL = "#1F4E79"
 CHECK_RED = "#F8CBAD"
 # Number format codes are stored in the file in the OOXML (en-US) form: "," groups thousands and "."
@@ -116,9 +119,7 @@ def heading(ws: Any, fmt: Formats, title: str, description: str, widths: list[fl
 
 
 def value_format(fmt: Formats, ind: Indicator) -> Any:
-    if ind.in_percent:
-        return fmt.shown["%2" if ind.decimals >= 2 else "%"]
-    return fmt.shown[str(min(ind.decimals, 2))]
+    return fmt.shown[value_format_key(ind.in_percent, ind.decimals)]
 
 
 def value_text(ind: Indicator, value: float | None) -> str:
@@ -138,3 +139,17 @@ def measure_text(ind: Indicator) -> str:
     if ind.is_share:
         return f"Täljare: {ind.numerator_label}. Nämnare: {ind.denominator_label}."
     return _MEASURES[ind.kind]
+
+
+def value_format_key(in_percent: bool, decimals: int) -> str:
+    """Which of Formats.shown an indicator's value is shown with."""
+    if in_percent:
+        return "%2" if decimals >= 2 else "%"
+    return str(min(decimals, 2))
+
+
+def share_check(v: str, d: str, otherwise: str = '""') -> str:
+    """The Kontroll formula of a share's row: numerator above denominator, a zero denominator,
+    else `otherwise` (a formula expression)."""
+    return (f'=IF(AND(ISNUMBER({v}),ISNUMBER({d})),IF({v}>{d},"Täljaren är större än nämnaren",'
+            f'IF({d}=0,"Nämnaren är 0",{otherwise})),"")')

@@ -14,7 +14,19 @@ from .errors import PeriodError
 from .findings import finding
 from .layout import build_layout
 from .model import Finding
-from .periods import MONTH_NAMES, MONTHS, Period, parse_period
+from .periods import MONTH_NAMES, MONTHS, parse_period
+from .plausible import (
+    MONTH_FACTOR,
+    before_text,
+    carried,
+    indicator_values,
+    month_outliers,
+    slip,
+    slip_size,
+    thousand,
+    times_text,
+    wanted,
+)
 from .svformat import sv_number, sv_percent, sv_value
 
 KEY = ["file", "unit", "period", "sheet", "cell", "scope"]
@@ -88,12 +100,29 @@ def _labels_of(catalog: Catalog, periods: list[str]) -> dict[tuple[str, str], st
 
 def validate(values: pl.DataFrame, catalog: Catalog,
              previous: pl.DataFrame | None = None) -> list[Finding]:
-    """Every rule on every submission in one pass; returns findings (fel and varning)."""
-    table_kind, low, high, complete = _catalog_maps(catalog)
+    """Every rule on every submission in one pass; returns findings (fel and varning). With
+    `previous` (the values each unit's previous tertial is taken from) also the jumps."""
     if values.height == 0:
         return []
-    labels = _labels_of(catalog, sorted(values["period"].drop_nulls().unique().to_list()))
-    cells = values.with_columns(
+    cells = _cells(values, catalog)
+    frames = _rules(cells, catalog)
+    if previous is not None and previous.height:
+        frames += _jump_frames(cells, previous, catalog)
+    return _run(frames, values, catalog)
+
+
+def jump_findings(values: pl.DataFrame, catalog: Catalog,
+                  previous: pl.DataFrame) -> list[Finding]:
+    """The jumps of each file's indicators against the same unit's value in `previous` (the files a
+    run uses) for the tertial before."""
+    if values.height == 0 or previous.height == 0:
+        return []
+    return _run(_jump_frames(_cells(values, catalog), previous, catalog), values, catalog)
+
+
+def _cells(values: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
+    table_kind, low, high, _ = _catalog_maps(catalog)
+    return values.with_columns(
         tkind=pl.col("scope").replace_strict(table_kind, default="indikator",
                                              return_dtype=pl.String),
         month=pl.col("field").replace_strict(_MONTH_INDEX, default=0, return_dtype=pl.Int32),
@@ -103,6 +132,20 @@ def validate(values: pl.DataFrame, catalog: Catalog,
         hi=pl.when(pl.col("field") == "varde").then(
             pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)),
     )
+
+
+def _run(frames: list[tuple[pl.DataFrame, pa.DataFrameSchema]], values: pl.DataFrame,
+         catalog: Catalog) -> list[Finding]:
+    labels = _labels_of(catalog, sorted(values["period"].drop_nulls().unique().to_list()))
+    found: list[Finding] = []
+    for frame, schema in frames:
+        if frame.height:
+            found += _failures_to_findings(frame, schema, labels)
+    return found
+
+
+def _rules(cells: pl.DataFrame, catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    _, low, high, complete = _catalog_maps(catalog)
     v = pl.col("value")
     # A lone dash or invisible characters parse as "nothing": in a required cell that is a missing
     # value.
@@ -124,13 +167,17 @@ def validate(values: pl.DataFrame, catalog: Catalog,
     frames += _varav_frames(cells, complete)
     frames += _ratio_frames(cells, low, high)
     frames += _survey_frames(cells)
-    if previous is not None and previous.height:
-        frames += _jump_frames(cells, previous, catalog)
-    found: list[Finding] = []
-    for frame, schema in frames:
-        if frame.height:
-            found += _failures_to_findings(frame, schema, labels)
-    return found
+    frames += _month_frames(cells)
+    return frames
+
+
+def _month_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
+    """A month far above the rest of its series (plausible.month_outliers)."""
+    months = cells.filter((pl.col("tkind") == "manad") & (pl.col("month") > 0))
+    if months.height == 0:
+        return []
+    stats = month_outliers(months, ["file", "scope", "item"])
+    return [(stats, _schema("manader", {"manad_avvikande": ~pl.col("outlier")}))]
 
 
 def _distribution_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
@@ -221,44 +268,38 @@ def _survey_frames(cells: pl.DataFrame) -> list[tuple[pl.DataFrame, pa.DataFrame
     }))]
 
 
-def _indicator_values(frame: pl.DataFrame) -> pl.DataFrame:
-    """One value per file and indicator: the number itself, or numerator/denominator."""
-    plain = (frame.filter(pl.col("field") == "varde")
-             .select(*KEY, "name", "kind", cur=pl.col("value")))
-    num = frame.filter(pl.col("field") == "taljare").select(*KEY, "name", "kind", n=pl.col("value"))
-    den = frame.filter(pl.col("field") == "namnare").select("file", "scope", d=pl.col("value"))
-    ratio = num.join(den, on=["file", "scope"], how="left").select(
-        *KEY, "name", pl.lit("andel").alias("kind"),
-        cur=pl.when(pl.col("d") > 0).then(pl.col("n") / pl.col("d")))
-    return pl.concat([plain, ratio], how="vertical_relaxed")
-
-
 def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
                  catalog: Catalog) -> list[tuple[pl.DataFrame, pa.DataFrameSchema]]:
-    now = _indicator_values(cells.filter(pl.col("tkind") == "indikator"))
-    # One previous value per unit and indicator, even when the folder holds two files for that
-    # tertial.
-    before = (_indicator_values(previous).sort("file")
-              .select("unit", "scope", prev=pl.col("cur"), prev_period=pl.col("period"))
-              .unique(subset=["unit", "scope", "prev_period"], keep="first", maintain_order=True))
+    _, low, high, _ = _catalog_maps(catalog)
+    now = indicator_values(cells.filter(pl.col("tkind") == "indikator"), [*KEY, "name"])
+    # One previous value per unit and indicator, even when given two files for that tertial; a
+    # merged unit's goes to the unit that reports for it now.
+    before = carried(indicator_values(previous, KEY).sort("file")
+                     .unique(subset=["unit", "scope", "period"], keep="first", maintain_order=True),
+                     catalog).rename({"period": "prev_period"})
     joined = now.with_columns(
-        want=pl.col("period").map_elements(lambda p: str(_previous(p)), return_dtype=pl.String)
+        want=wanted(catalog), annual=pl.col("scope").is_in(sorted(_annual(catalog)))
     ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"],
            how="inner")
-    factor = (pl.col("cur") / pl.col("prev"))
-    thousand = (pl.col("kind") == "mnkr") & (factor.is_between(500, 2000)
-                                             | factor.is_between(1 / 2000, 1 / 500))
+    cur, prev = pl.col("cur"), pl.col("prev")
+    mixed = thousand(cur, prev, pl.col("kind"))
+    # A slip of a power of ten, against a previous value that was itself plausible (after one
+    # that was not, going back to normal is no slip).
+    lo = pl.col("scope").replace_strict(low, default=None, return_dtype=pl.Float64)
+    hi = pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64)
+    prev_ok = prev.is_between(lo - _EPS, hi + _EPS)
+    slipped = slip(cur, prev, slip_size(pl.col("kind"), pl.col("n"), pl.col("prev_n"))) & prev_ok
     limit = catalog.settings.jump_warning
-    usable = pl.col("cur").is_not_null() & pl.col("prev").is_not_null() & (pl.col("prev") != 0)
+    usable = cur.is_not_null() & prev.is_not_null() & (prev != 0)
     return [(joined, _schema("hopp", {
-        "tkr_mnkr": ~usable | ~thousand,
-        "hopp": ~usable | thousand | ((factor - 1).abs() <= limit),
+        "tkr_mnkr": ~usable | ~mixed,
+        "storleksordning": ~usable | mixed | ~slipped,
+        "hopp": ~usable | mixed | slipped | ((cur / prev - 1).abs() <= limit),
     }))]
 
 
-def _previous(period_text: str) -> Period:
-    year, tertial = period_text.split("-T")
-    return Period(int(year), int(tertial)).previous
+def _annual(catalog: Catalog) -> set[str]:
+    return {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
 
 
 def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema,
@@ -299,6 +340,14 @@ def _implausible(row: dict[str, Any], label: str) -> tuple[dict[str, str], str, 
     span = f"{sv_value(row['lo'], kind)}–{sv_value(row['hi'], kind)}"
     shown = sv_value(value, kind)
     return {"label": label.split(": täljare")[0], "shown": shown, "span": span}, shown, span
+
+
+def _slip(row: dict[str, Any], label: str) -> tuple[dict[str, str], str, str]:
+    times, direction = times_text(row["cur"], row["prev"])
+    shown, previous = sv_value(row["cur"], row["kind"]), sv_value(row["prev"], row["kind"])
+    return ({"label": label.split(":")[0], "shown": shown, "times": times, "direction": direction,
+             "previous": previous, "previous_period": row["want"],
+             "before": before_text(row["annual"])}, shown, f"nära {previous}")
 
 
 def _months(row: dict[str, Any]) -> str:
@@ -342,11 +391,19 @@ _PARAMS: dict[str, Params] = {
                                           "en andel"),
     "hopp": lambda r, lab: ({"label": lab.split(":")[0], "shown": sv_value(r["cur"], r["kind"]),
                              "previous": sv_value(r["prev"], r["kind"]),
-                             "previous_period": r["want"]}, sv_value(r["cur"], r["kind"]),
+                             "previous_period": r["want"], "before": before_text(r["annual"])},
+                            sv_value(r["cur"], r["kind"]),
                             f"nära {sv_value(r['prev'], r['kind'])}"),
+    "storleksordning": lambda r, lab: _slip(r, lab),
+    "manad_avvikande": lambda r, lab: ({"label": lab, "shown": sv_number(r["value"]),
+                                        "month": MONTH_NAMES[_MONTH_INDEX[r["field"]] - 1],
+                                        "median": sv_number(r["median"]),
+                                        "factor": sv_number(MONTH_FACTOR)},
+                                       sv_number(r["value"]), f"nära {sv_number(r['median'])}"),
     "tkr_mnkr": lambda r, lab: ({"label": lab, "shown": sv_value(r["cur"], r["kind"]),
                                  "direction": "större" if r["cur"] > r["prev"] else "mindre",
-                                 "previous": sv_value(r["prev"], r["kind"])},
+                                 "previous": sv_value(r["prev"], r["kind"]),
+                                 "before": before_text(r["annual"])},
                                 sv_value(r["cur"], r["kind"]),
                                 f"nära {sv_value(r['prev'], r['kind'])}"),
 }

@@ -1036,6 +1036,9 @@ def free_text_leaks(masked: Publication) -> list[str]:
         if small_tokens(message, limit):
             leaks.append(f"Valideringslogg message quotes a small number at {entry['where']}: "
                          f"{message!r}")
+    for line in json.loads(masked.meta.get("kontrollera") or "[]"):  # the mail's values to check
+        if small_tokens(line, limit):
+            leaks.append(f"_meta kontrollera quotes a small number: {line!r}")
     moves = masked.meta.get("forandringar")
     if moves:
         for move in json.loads(moves):

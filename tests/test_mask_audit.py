@@ -11,6 +11,7 @@ are also audited together, as the board holds them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -228,6 +229,51 @@ def test_the_attacker_recovers_a_count_hidden_without_a_second_cell(
     [found] = result.narrowed
     assert (found.key == key and found.low == pytest.approx(truth[key])
             and found.high == pytest.approx(truth[key]))
+
+
+def test_a_value_to_check_is_marked_without_quoting_a_hidden_figure(
+        tmp_path: Path, catalog: Catalog, template_cache: Callable[[str, str], Path]) -> None:
+    """Two values to check (tests/test_doubts.py): Vuxen's count fell from 30 to 3, which masking
+    hides, and Barn och unga typed its costs in tkr. The masked master leaves out the mark on the
+    hidden count (it would say the count is at most 30 / 7), marks the costs without quoting a
+    figure, and leaks nothing the audit can find; the unmasked one marks both, with the figures."""
+    from consolidate.demo import load_seeds, unit_values
+
+    folder = tmp_path / "delad"
+    units = [u.id for u in catalog.units_in(parse_period("2025-T2"))]
+    for period in ("2025-T1", "2025-T2"):
+        for unit in units:
+            values = unit_values(catalog, load_seeds(), unit, parse_period(period))
+            if unit == "vuxen":
+                values["ind_icke_bistandsbedomda_vuxen_varde"] = 30 if period == "2025-T1" else 3
+            if unit == "barn_unga" and period == "2025-T2":
+                values["ind_kostnad_externa_placeringar_varde"] *= 1000
+            fill(template_cache(unit, period), values, folder / period / f"{period}_{unit}.xlsx")
+    out = tmp_path / "ut"
+    out.mkdir()
+    plain_master, masked_master = out / "omaskerad.xlsx", out / "maskerad.xlsx"
+    consolidate_run(folder, plain_master, out / "export_omaskerad", "2025-T2", mask=False)
+    consolidate_run(folder, masked_master, out / "export_maskerad", "2025-T2", mask=True)
+    plain = A.read_files(plain_master, catalog, out / "export_omaskerad")
+    masked = A.read_files(masked_master, catalog, out / "export_maskerad")
+
+    def marks(pub: A.Publication) -> list[str]:
+        return [text for _, text in pub.comments if text.startswith("Kontrollera värdet")]
+
+    assert any("Vuxensektionen: 3 är ungefär 10 gånger mindre" in t for t in marks(plain))
+    assert any("Barn- och ungdomssektionen:" in t and " mnkr är ungefär 1 000" in t
+               for t in marks(plain))
+    hidden = marks(masked)
+    assert not any("Vuxensektionen" in t for t in hidden)
+    assert any("Barn- och ungdomssektionen: värdet är ungefär 1 000 gånger större" in t
+               for t in hidden)
+    [line] = json.loads(masked.meta["kontrollera"])  # what the mail names
+    assert line.startswith("Barn- och ungdomssektionen 2025-T2") and "mnkr" not in line
+    assert len(json.loads(plain.meta["kontrollera"])) == 2
+    leaks = A.clear_leaks(masked, A.truth_of(plain))
+    assert not leaks, "\n".join(leaks)
+    result = A.audit(masked)
+    assert result.small_keys > 0 and result.ok, result.report()
 
 
 # ---- random boards -------------------------------------------------------------------------------
