@@ -4,7 +4,7 @@ values."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import polars as pl
 
@@ -97,6 +97,7 @@ class _Builder:
         self.masked = marks is not None
         self.marks: Mapping[Key, Mark] = marks or {}
         self.period = result.period
+        self.period_text = str(result.period)  # keys are built tens of thousands of times
         values = result.values
         self.unit_vals = unit_indicator_values(values, catalog) if values.height else pl.DataFrame(
             schema={"period": pl.String, "unit": pl.String, "indicator": pl.String,
@@ -125,6 +126,8 @@ class _Builder:
                 self.open[key] = (*self.open.get(key, ()), d)
 
     def figure(self, key: Key, value: float | None, count: bool = False) -> Figure:
+        if not self.marks:
+            return Figure(key, value, count)
         return Figure(key, value, count, self.marks.get(key))
 
     def board(self) -> Board:
@@ -227,10 +230,12 @@ class _Builder:
     def _table_values(self) -> dict[str, dict[tuple[str, str, str], float | None]]:
         if not hasattr(self, "_tables"):
             self._tables: dict[str, dict[tuple[str, str, str], float | None]] = {}
-            totals = table_totals(self.r.values, str(self.period)) if self.r.values.height else None
+            totals = table_totals(self.r.values, self.period_text) if self.r.values.height else None
             if totals is not None:
-                for scope, item, field, unit, value in totals.iter_rows():
-                    self._tables.setdefault(scope, {})[(item, field, unit)] = value
+                for (scope,), part in totals.partition_by("scope", as_dict=True).items():
+                    self._tables[str(scope)] = dict(zip(
+                        zip(part["item"], part["field"], part["unit"], strict=True),
+                        part["value"], strict=True))
         return self._tables
 
     def _table(self, table: Table) -> TableView:
@@ -244,12 +249,19 @@ class _Builder:
         return self._counts(table, units, data)
 
     def _tkey(self, table: Table, *rest: str) -> Key:
-        return ("table", str(self.period), table.id, *rest)
+        return ("table", self.period_text, table.id, *rest)
 
-    def _unit_cell(self, table: Table, unit: str, item: str, field: str,
-                   data: Mapping[tuple[str, str, str], float | None], count: bool = True) -> Figure:
-        return self.figure(cell_key(str(self.period), unit, f"tab_{table.id}_{item}_{field}"),
-                           data.get((item, field, unit)), count)
+    def _unit_cells(self, table: Table, cells: Iterable[tuple[str, str, str]],
+                    data: Mapping[tuple[str, str, str], float | None],
+                    count: bool = True) -> list[Figure]:
+        """The figures of (unit, item, field) cells in one loop: a region's tables hold a hundred
+        thousand."""
+        period, marks, out = self.period_text, self.marks, []
+        for unit, item, field in cells:
+            key = cell_key(period, unit, f"tab_{table.id}_{item}_{field}")
+            out.append(Figure(key, data.get((item, field, unit)), count,
+                              marks.get(key) if marks else None))
+        return out
 
     def _counts(self, table: Table, units: list[Unit],
                 data: Mapping[tuple[str, str, str], float | None]) -> TableView:
@@ -266,7 +278,7 @@ class _Builder:
         totals: dict[str, Figure] = {}
         lines: dict[int, TableLine] = {}
         for index, (item, label) in enumerate(items):
-            cells = [self._unit_cell(table, u.id, item, "antal", data) for u in units]
+            cells = self._unit_cells(table, ((u.id, item, "antal") for u in units), data)
             known = [c.value for c in cells if c.value is not None]
             totals[item] = self.figure(self._tkey(table, item, "antal"),
                                        sum(known) if known else None, True)
@@ -290,7 +302,7 @@ class _Builder:
         lines = []
         columns: list[list[float]] = [[] for _ in range(len(MONTHS) + 1)]
         for unit in units:
-            cells = [self._unit_cell(table, unit.id, trow.id, m, data) for m in MONTHS]
+            cells = self._unit_cells(table, ((unit.id, trow.id, m) for m in MONTHS), data)
             known = [c.value for c in cells if c.value is not None]
             year = self.figure(self._tkey(table, trow.id, "summa", unit.id),
                                sum(known) if known else None, True)
@@ -307,11 +319,11 @@ class _Builder:
     def _survey(self, table: Table, units: list[Unit],
                 data: Mapping[tuple[str, str, str], float | None]) -> TableView:
         heads = ["Fråga"] + [u.name for u in units] + ["Samtliga (vägt med antal svar)"]
-        answers = [self._unit_cell(table, u.id, "svar", "antal", data) for u in units]
+        answers = self._unit_cells(table, ((u.id, "svar", "antal") for u in units), data)
         lines = []
         for trow in table.rows:
-            shares = [self._unit_cell(table, u.id, trow.id, "andel", data, count=False)
-                      for u in units]
+            shares = self._unit_cells(table, ((u.id, trow.id, "andel") for u in units), data,
+                                      count=False)
             weighted = total = 0.0
             for share, n in zip(shares, answers, strict=True):
                 if share.value is not None and n.value:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ class Period:
         return Period(self.year, self.tertial + 1)
 
 
+@functools.lru_cache(maxsize=4096)  # a run parses the same few periods tens of thousands of times
 def parse_period(text: str) -> Period:
     """Accept '2025-T2', 'T2 2025', '2025 T2', 'tertial 2 2025'; raise PeriodError otherwise."""
     cleaned = " ".join(str(text).replace("\u00a0", " ").split())
