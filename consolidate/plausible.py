@@ -94,10 +94,18 @@ def before_text(annual: bool) -> str:
 
 def wanted(catalog: Catalog) -> pl.Expr:
     """Per value (columns period, scope) the period it is compared with, as text."""
-    annual = {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
-    return pl.struct("period", "scope").map_elements(
-        lambda k: str(compared_with(parse_period(k["period"]), k["scope"] in annual)),
-        return_dtype=pl.String)
+    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+
+    def compute(keys: pl.Series) -> pl.Series:
+        # Worked out once per (period, yearly or not), not once per value: a region has 100 000.
+        frame = keys.struct.unnest().select(
+            "period", annual=pl.col("scope").is_in(annual).cast(pl.String))
+        joined = pl.concat_str("period", "annual", separator="|")
+        table = {f"{p}|{a}": str(compared_with(parse_period(p), a == "true"))
+                 for p, a in frame.unique().iter_rows()}
+        return frame.select(joined.replace_strict(table, return_dtype=pl.String)).to_series()
+
+    return pl.struct("period", "scope").map_batches(compute, return_dtype=pl.String)
 
 
 def carried(before: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
@@ -105,16 +113,15 @@ def carried(before: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     they are compared (compared_in) sees them: a unit merged into another passes its value on to
     it, and two units' values that one unit now reports are combined by the indicator's rule (sum,
     ratio of sums, mean). Returns unit, scope, period, prev and prev_n."""
-    annual = {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
-
-    def heir(key: dict[str, str]) -> str:
-        later = compared_in(parse_period(key["period"]), key["scope"] in annual)
-        return catalog.reporter(key["unit"], later) or key["unit"]
-
+    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+    keys = before.select("unit", "period", annual=pl.col("scope").is_in(annual).cast(pl.String))
+    # Who reports for the unit when the value is compared: once per (unit, period, yearly or not).
+    heirs = {f"{u}|{p}|{a}": catalog.reporter(u, compared_in(parse_period(p), a == "true")) or u
+             for u, p, a in keys.unique().iter_rows()}
+    heir = keys.select(pl.concat_str("unit", "period", "annual", separator="|")
+                       .replace_strict(heirs, return_dtype=pl.String)).to_series()
     rule = {i.id: i.combine for i in catalog.indicators}
-    grouped = (before.with_columns(
-                   unit=pl.struct("unit", "period", "scope").map_elements(
-                       heir, return_dtype=pl.String))
+    grouped = (before.with_columns(unit=heir)
                .group_by("unit", "scope", "period")
                .agg(n=pl.col("n").sum(), d=pl.col("d").sum(), total=pl.col("cur").sum(),
                     mean=pl.col("cur").mean(), shares=pl.col("d").is_not_null().any(),
