@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .model import UnitState
-from .svformat import count_text
+from .svformat import count_text, lacking_phrase
 
 
 def run_summary(result: Any) -> None:
@@ -43,14 +43,11 @@ def run_summary(result: Any) -> None:
         if partial:
             missing = {u for row in partial for u in row.current.missing}
             rejected = {u for row in partial for u in row.current.rejected}
-            parts = ([f"saknar {', '.join(u.name for u in board.catalog.units if u.id in missing)}"]
-                     if missing else []
-                     ) + (["underkänd: "
-                           f"{', '.join(u.name for u in board.catalog.units if u.id in rejected)}"]
-                          if rejected else [])
+            units = board.catalog.units
+            lacking = lacking_phrase([u.name for u in units if u.id in missing],
+                                     [u.name for u in units if u.id in rejected])
             click.echo("Ofullständigt underlag: "
-                       f"{count_text(len(partial), 'indikator', 'indikatorer')} "
-                       f"({'; '.join(parts)}).")
+                       f"{count_text(len(partial), 'indikator', 'indikatorer')} ({lacking}).")
     if board is not None:
         from .compare import summary_lines
 

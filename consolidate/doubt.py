@@ -26,6 +26,7 @@ from .findings import RULES, finding
 from .model import json_keys
 from .periods import parse_period
 from .plausible import (
+    annual_ids,
     before_text,
     carried,
     indicator_values,
@@ -60,7 +61,7 @@ def find_doubts(values: pl.DataFrame, catalog: Catalog) -> list[Doubt]:
     hi = pl.col("scope").replace_strict(high, default=None, return_dtype=pl.Float64) + _EPS
     cur, prev = pl.col("cur"), pl.col("prev")
     prev_ok = prev.is_between(lo, hi)
-    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+    annual = annual_ids(catalog)
     rows = (now.with_columns(want=wanted(catalog), annual=pl.col("scope").is_in(annual))
             .join(before, on=["unit", "scope", "want"], how="left")
             .join(comments, on=["file", "scope"], how="left")

@@ -92,9 +92,14 @@ def before_text(annual: bool) -> str:
     return "samma tertial året innan" if annual else "föregående tertial"
 
 
+def annual_ids(catalog: Catalog) -> list[str]:
+    """The indicators reported yearly (in T3), compared with the year before, not the tertial."""
+    return sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+
+
 def wanted(catalog: Catalog) -> pl.Expr:
     """Per value (columns period, scope) the period it is compared with, as text."""
-    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+    annual = annual_ids(catalog)
 
     def compute(keys: pl.Series) -> pl.Series:
         # Worked out once per (period, yearly or not), not once per value: a region has 100 000.
@@ -113,7 +118,7 @@ def carried(before: pl.DataFrame, catalog: Catalog) -> pl.DataFrame:
     they are compared (compared_in) sees them: a unit merged into another passes its value on to
     it, and two units' values that one unit now reports are combined by the indicator's rule (sum,
     ratio of sums, mean). Returns unit, scope, period, prev and prev_n."""
-    annual = sorted(i.id for i in catalog.indicators if i.frequency == "årsbasis")
+    annual = annual_ids(catalog)
     keys = before.select("unit", "period", annual=pl.col("scope").is_in(annual).cast(pl.String))
     # Who reports for the unit when the value is compared: once per (unit, period, yearly or not).
     heirs = {f"{u}|{p}|{a}": catalog.reporter(u, compared_in(parse_period(p), a == "true")) or u

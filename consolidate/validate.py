@@ -17,6 +17,7 @@ from .model import Finding
 from .periods import MONTH_NAMES, MONTHS, parse_period
 from .plausible import (
     MONTH_FACTOR,
+    annual_ids,
     before_text,
     carried,
     indicator_values,
@@ -278,7 +279,7 @@ def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
                      .unique(subset=["unit", "scope", "period"], keep="first", maintain_order=True),
                      catalog).rename({"period": "prev_period"})
     joined = now.with_columns(
-        want=wanted(catalog), annual=pl.col("scope").is_in(sorted(_annual(catalog)))
+        want=wanted(catalog), annual=pl.col("scope").is_in(annual_ids(catalog))
     ).join(before, left_on=["unit", "scope", "want"], right_on=["unit", "scope", "prev_period"],
            how="inner")
     cur, prev = pl.col("cur"), pl.col("prev")
@@ -296,10 +297,6 @@ def _jump_frames(cells: pl.DataFrame, previous: pl.DataFrame,
         "storleksordning": ~usable | mixed | ~slipped,
         "hopp": ~usable | mixed | slipped | ((cur / prev - 1).abs() <= limit),
     }))]
-
-
-def _annual(catalog: Catalog) -> set[str]:
-    return {i.id for i in catalog.indicators if i.frequency == "årsbasis"}
 
 
 def _failures_to_findings(frame: pl.DataFrame, schema: pa.DataFrameSchema,

@@ -272,6 +272,15 @@ def _find_row(rows: list[list[Any]], test: Any, limit: int = 12) -> int | None:
     return None
 
 
+def _board_values(pub: Publication, used: set[str], where: str, row: Any, ind: Indicator,
+                  periods: dict[int, str]) -> None:
+    """The board values of one indicator's row, one per period column."""
+    for col, period in periods.items():
+        if col < len(row):
+            used.add(row[col].coordinate)
+            pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
+
+
 def _ind_by_name(catalog: Catalog, text: Any) -> Indicator | None:
     if not isinstance(text, str):
         return None
@@ -295,10 +304,7 @@ def _summary(rows: list[list[Any]], pub: Publication, where: str, used: set[str]
         ind = _ind_by_name(pub.catalog, row[1].value)
         if ind is None:
             continue
-        for col, period in periods.items():
-            if col < len(row):
-                used.add(row[col].coordinate)
-                pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
+        _board_values(pub, used, where, row, ind, periods)
         if status_col is not None and trend_col is not None and periods:
             last = max(periods.values())
             pub.status[(ind.id, last)] = (where + row[status_col].coordinate,
@@ -429,10 +435,7 @@ def _diagram_data(rows: list[list[Any]], pub: Publication, where: str, used: set
         ind = _ind_by_name(pub.catalog, row[0].value if row else None)
         if ind is None:
             continue
-        for col, period in periods.items():
-            if col < len(row):
-                used.add(row[col].coordinate)
-                pub.add(("board", ind.id, period), where + row[col].coordinate, row[col].value)
+        _board_values(pub, used, where, row, ind, periods)
 
 
 _DATA_COLUMNS = {"Period": "period", "Enhets-id": "unit", "Id": "scope", "Rad-id": "item",
